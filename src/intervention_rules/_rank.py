@@ -1,0 +1,163 @@
+"""Fired rules to a ranked decision.
+
+Strengths aggregate per intervention (sum or max, then adjustments, never below zero);
+not-recommend wins over recommend; ties are broken by catalogue order; ``never_above``
+constraints cap and move what they must and say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from .decision import (
+    AlertNote,
+    CautionNote,
+    Collaboration,
+    Explanation,
+    NotRecommended,
+    Recommendation,
+)
+from .model import (
+    SEVERITIES,
+    Adjust,
+    Alert,
+    Caution,
+    Collaborate,
+    Constraint,
+    Intervention,
+    NotRecommend,
+    Recommend,
+    Rule,
+)
+
+__all__ = ["rank"]
+
+Explain = Callable[[Rule, str, str, float | None], Explanation]
+Render = Callable[[str], str]
+
+_SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def rank(
+    fired: Sequence[Rule],
+    interventions: Mapping[str, Intervention],
+    aggregate: str,
+    constraints: Iterable[Constraint],
+    explain: Explain,
+    render: Render,
+) -> tuple[tuple[Recommendation, ...], tuple[NotRecommended, ...], tuple[AlertNote, ...]]:
+    strengths: dict[str, list[float]] = {}
+    adjust: dict[str, float] = {}
+    reasons: dict[str, list[Explanation]] = {}
+    vetoes: list[tuple[Intervention, Rule, NotRecommend]] = []
+    cautions: dict[str, list[CautionNote]] = {}
+    prompts: dict[str, list[Collaboration]] = {}
+    alerts: list[AlertNote] = []
+
+    for rule in fired:
+        for action in rule.then:
+            if isinstance(action, Recommend):
+                strengths.setdefault(action.intervention, []).append(action.strength)
+                reasons.setdefault(action.intervention, []).append(
+                    explain(rule, "recommend", render(action.text), action.strength)
+                )
+            elif isinstance(action, Adjust):
+                adjust[action.intervention] = adjust.get(action.intervention, 0.0) + action.by
+                reasons.setdefault(action.intervention, []).append(
+                    explain(rule, "adjust", render(action.text), action.by)
+                )
+            elif isinstance(action, NotRecommend):
+                vetoes.append((interventions[action.intervention], rule, action))
+            elif isinstance(action, Caution):
+                cautions.setdefault(action.intervention, []).append(
+                    CautionNote(rule.id, action.severity, render(action.text), rule.status)
+                )
+            elif isinstance(action, Collaborate):
+                prompts.setdefault(action.intervention, []).append(
+                    Collaboration(action.role, render(action.prompt), rule.id)
+                )
+            elif isinstance(action, Alert):
+                alerts.append(AlertNote(rule.id, action.severity, render(action.text), rule.status))
+
+    vetoed = {iv.id for iv, _, _ in vetoes}
+    entries: dict[str, float] = {}
+    for iv_id, values in strengths.items():
+        if iv_id in vetoed:
+            continue
+        base = sum(values) if aggregate == "sum" else max(values)
+        entries[iv_id] = max(0.0, base + adjust.get(iv_id, 0.0))
+
+    yielded: set[str] = set()
+
+    def order() -> list[str]:
+        return sorted(entries, key=lambda i: (-entries[i], i in yielded, interventions[i].order))
+
+    ranked = order()
+    for _ in range(len(entries) + 1):
+        changed = False
+        for constraint in constraints:
+            uppers = [i for i in ranked if constraint.upper.selects(interventions[i])]
+            if not uppers:
+                continue
+            best = uppers[0]
+            for iv_id in ranked[: ranked.index(best)]:
+                if not constraint.lower.selects(interventions[iv_id]) or iv_id in uppers:
+                    continue
+                before = entries[iv_id]
+                entries[iv_id] = min(before, entries[best])
+                yielded.add(iv_id)
+                cap = (
+                    f"; strength capped from {before:g} to {entries[iv_id]:g}"
+                    if before > entries[iv_id]
+                    else ""
+                )
+                reasons[iv_id].append(
+                    Explanation(
+                        rule=constraint.id,
+                        kind="constraint",
+                        text=f"{constraint.text} Placed below {interventions[best].title}{cap}.",
+                        contribution=None,
+                        matched={},
+                        not_recorded=(),
+                        facts=(),
+                        evidence=(),
+                        status="active",
+                        source=constraint.location,
+                    )
+                )
+                changed = True
+        ranked = order()
+        if not changed:
+            break
+
+    recommendations = []
+    for position, iv_id in enumerate(ranked, start=1):
+        iv = interventions[iv_id]
+        collaboration = [Collaboration(p.role, p.prompt, None) for p in iv.collaboration]
+        collaboration += prompts.get(iv_id, [])
+        seen: set[tuple[str, str]] = set()
+        unique = []
+        for c in collaboration:
+            if (c.role, c.prompt) not in seen:
+                seen.add((c.role, c.prompt))
+                unique.append(c)
+        notes = sorted(cautions.get(iv_id, []), key=lambda c: _SEVERITY_ORDER[c.severity])
+        recommendations.append(
+            Recommendation(
+                intervention=iv_id,
+                title=iv.title,
+                category=iv.category,
+                rank=position,
+                strength=entries[iv_id],
+                explanations=tuple(reasons[iv_id]),
+                collaboration=tuple(unique),
+                cautions=tuple(notes),
+            )
+        )
+    vetoes.sort(key=lambda v: (v[0].order, v[1].order))
+    not_recommended = tuple(
+        NotRecommended(iv.id, iv.title, rule.id, render(action.text), rule.status)
+        for iv, rule, action in vetoes
+    )
+    alerts.sort(key=lambda a: _SEVERITY_ORDER[a.severity])
+    return tuple(recommendations), not_recommended, tuple(alerts)

@@ -1,0 +1,124 @@
+"""Structural validation of rule files against the published JSON Schema."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from ._yaml import Located, Path
+from .errors import Problem
+
+__all__ = ["rule_file_schema", "schema_problems", "suggest"]
+
+
+def suggest(name: object, candidates: Any) -> str | None:
+    """The closest candidate to a misspelt name, if one is close enough."""
+    if not isinstance(name, str):
+        return None
+    matches = difflib.get_close_matches(name, [str(c) for c in candidates], n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+@functools.cache
+def rule_file_schema() -> dict[str, Any]:
+    """The JSON Schema that every rule file satisfies."""
+    text = (
+        resources.files("intervention_rules")
+        .joinpath("schemas/rule-file.schema.json")
+        .read_text(encoding="utf-8")
+    )
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = rule_file_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+_TYPE_NAMES = {
+    dict: "a mapping",
+    list: "a list",
+    str: "a string",
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    type(None): "nothing (null)",
+}
+
+
+def _kind(value: object) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
+    """Descend through anyOf/oneOf to the most relevant concrete error."""
+    while error.context:
+        error = best_match(error.context)
+    yield error
+
+
+def _convert(doc: Located, error: ValidationError) -> Iterator[Problem]:
+    path: Path = tuple(error.absolute_path)
+    instance: Any = error.instance
+    validator: Any = error.validator
+    expected: Any = error.validator_value
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        known = list(schema.get("properties", {}))
+        for key in instance:
+            if key not in known:
+                yield doc.problem((*path, key), f"unknown field '{key}'", suggestion=suggest(key, known))
+        return
+    if validator == "required":
+        missing = [name for name in expected if name not in instance]
+        for name in missing:
+            yield doc.problem(path, f"missing required field '{name}'")
+        return
+    if validator == "enum":
+        choices = ", ".join(str(c) for c in expected)
+        yield doc.problem(
+            path,
+            f"'{instance}' is not one of: {choices}",
+            suggestion=suggest(instance, expected),
+        )
+        return
+    if validator == "type":
+        expected_text = " or ".join(expected) if isinstance(expected, list) else expected
+        yield doc.problem(path, f"expected {expected_text}, found {_kind(instance)}")
+        return
+    if validator in ("minProperties", "maxProperties") and isinstance(instance, dict):
+        keys = ", ".join(instance) or "none"
+        yield doc.problem(path, f"expected exactly one key here, found {len(instance)}: {keys}")
+        return
+    if validator == "pattern" and path and path[-1] == "id":
+        yield doc.problem(path, f"'{instance}' is not a valid id (upper-case letters, digits and hyphens)")
+        return
+    if validator == "pattern":
+        yield doc.problem(
+            path, f"'{instance}' is not a valid name (lower-case letters, digits and underscores)"
+        )
+        return
+    if validator == "propertyNames":
+        yield doc.problem((*path, instance), f"'{instance}' is not a valid name")
+        return
+    yield doc.problem(path, error.message)
+
+
+def schema_problems(doc: Located) -> list[Problem]:
+    """Every structural problem of one rule file."""
+    problems: list[Problem] = []
+    for error in _validator().iter_errors(doc.data):
+        for leaf in _leaf_errors(error):
+            problems.extend(_convert(doc, leaf))
+    return problems

@@ -1,0 +1,159 @@
+"""YAML text to a *located document*: plain data plus the line and column of every node.
+
+pyyaml's safe loader builds the node graph; this module turns it into dicts, lists and scalars
+while recording each node's mark, so that every later problem can point at a real line.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import yaml
+
+from .errors import Problem
+
+__all__ = ["Located", "Path", "format_path", "load_located"]
+
+Path = tuple[str | int, ...]
+
+#: A document that expands to more nodes than this (through aliases) is refused.
+MAX_NODES = 200_000
+
+
+def format_path(path: Path) -> str:
+    """``("rules", 3, "when")`` -> ``rules[3].when``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+@attrs.frozen
+class Located:
+    """A YAML document with the position of each of its nodes."""
+
+    file: str
+    data: Any
+    marks: dict[Path, tuple[int, int]]
+
+    def where(self, path: Path) -> tuple[int, int]:
+        """The (line, column) of the node at ``path``, or of its nearest located ancestor."""
+        while path not in self.marks and path:
+            path = path[:-1]
+        return self.marks.get(path, (1, 1))
+
+    def problem(self, path: Path, message: str, **extra: Any) -> Problem:
+        line, column = self.where(path)
+        return Problem(message, file=self.file, line=line, column=column, path=format_path(path), **extra)
+
+
+class _Builder:
+    def __init__(self, file: str, loader: yaml.SafeLoader) -> None:
+        self.file = file
+        self.loader = loader
+        self.marks: dict[Path, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self.count = 0
+
+    def problem(self, node: yaml.Node, path: Path, message: str) -> None:
+        mark = node.start_mark
+        self.problems.append(
+            Problem(
+                message,
+                file=self.file,
+                line=mark.line + 1,
+                column=mark.column + 1,
+                path=format_path(path),
+            )
+        )
+
+    def build(self, node: yaml.Node, path: Path, active: frozenset[int]) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooLarge(node)
+        self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if id(node) in active:
+            self.problem(node, path, "an alias refers to itself; recursive structures are not allowed")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            inner = active | {id(node)}
+            self.loader.flatten_mapping(node)
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str")):
+                    self.problem(key_node, path, "mapping keys must be plain strings")
+                    continue
+                key = key_node.value
+                if key in result:
+                    self.problem(key_node, (*path, key), f"duplicate key '{key}'")
+                    continue
+                result[key] = self.build(value_node, (*path, key), inner)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            inner = active | {id(node)}
+            return [self.build(item, (*path, i), inner) for i, item in enumerate(node.value)]
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, datetime.datetime | datetime.date):
+            return value.isoformat()
+        if isinstance(value, bytes):
+            self.problem(node, path, "binary values are not allowed")
+            return None
+        return value
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+def _documents(loader: yaml.SafeLoader) -> Iterator[yaml.Node]:
+    while loader.check_node():
+        node = loader.get_node()
+        if node is not None:
+            yield node
+
+
+def load_located(file: str, text: str) -> tuple[Located | None, list[Problem]]:
+    """Parse one YAML file. Returns the located document (None if unreadable) and its problems."""
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            nodes = list(_documents(loader))
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            reason = " ".join(str(x) for x in (error.context, error.problem) if x)
+            return None, [Problem(f"YAML syntax error: {reason}", file=file, line=line, column=column)]
+        except yaml.YAMLError as error:
+            return None, [Problem(f"YAML error: {error}", file=file, line=1, column=1)]
+        if len(nodes) != 1:
+            count = len(nodes)
+            message = "the file is empty" if count == 0 else f"expected one YAML document, found {count}"
+            return None, [Problem(message, file=file, line=1, column=1)]
+        builder = _Builder(file, loader)
+        try:
+            data = builder.build(nodes[0], (), frozenset())
+        except _TooLarge as error:
+            mark = error.node.start_mark
+            problem = Problem(
+                f"the document expands to more than {MAX_NODES} nodes",
+                file=file,
+                line=mark.line + 1,
+                column=mark.column + 1,
+            )
+            return None, [problem]
+        except yaml.YAMLError as error:  # a scalar that its resolver cannot construct
+            mark = getattr(error, "problem_mark", None)
+            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            return None, [Problem(f"YAML error: {error}", file=file, line=line, column=column)]
+        except (ValueError, OverflowError) as error:  # e.g. an impossible timestamp
+            return None, [Problem(f"YAML value error: {error}", file=file, line=1, column=1)]
+        return Located(file, data, builder.marks), builder.problems
+    finally:
+        loader.dispose()

@@ -1,0 +1,165 @@
+"""The ``intervention-rules`` command line.
+
+Exit status: 0 success; 1 invalid rules or invalid assessment (problems on stderr, nothing on
+stdout); 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn, TextIO
+
+from .errors import AssessmentError, AssessmentProblem, RuleSetError
+from .loading import load_ruleset
+from .ruleset import RuleSet
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class _Usage(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise _Usage(f"{self.prog}: error: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="intervention-rules",
+        description="Evaluate self-harm assessments against a rule set of intervention recommendations. "
+        "Decision support for qualified professionals; not a substitute for clinical judgement.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def rules_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--rules", metavar="PATH", help="rule set directory or file (default: the bundled set)"
+        )
+
+    ev = commands.add_parser("evaluate", help="evaluate an assessment and print the decision")
+    rules_option(ev)
+    ev.add_argument(
+        "assessment",
+        nargs="?",
+        default="-",
+        metavar="ASSESSMENT.json",
+        help="the assessment (JSON); '-' or nothing reads standard input",
+    )
+    ev.add_argument("--format", choices=("json", "text"), default="json", help="output format")
+
+    va = commands.add_parser("validate", help="check a rule set and report every problem")
+    rules_option(va)
+
+    ex = commands.add_parser("explain", help="explain why an intervention is or is not recommended")
+    rules_option(ex)
+    ex.add_argument(
+        "assessment", metavar="ASSESSMENT.json", help="the assessment (JSON); '-' for standard input"
+    )
+    ex.add_argument("intervention", help="intervention id, e.g. family_therapy")
+    ex.add_argument("--format", choices=("json", "text"), default="text", help="output format")
+    return parser
+
+
+def _read_json(source: str, stdin: TextIO) -> Any:
+    if source == "-":
+        text = stdin.read()
+    else:
+        try:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as error:
+            raise _Usage(f"cannot read {source}: {error.strerror}") from error
+        except UnicodeDecodeError as error:
+            raise AssessmentError([AssessmentProblem("", "the input is not UTF-8 text")]) from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise AssessmentError(
+            [
+                AssessmentProblem(
+                    "", f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+                )
+            ]
+        ) from error
+
+
+def _load(path: str | None) -> RuleSet:
+    return load_ruleset(path)
+
+
+def _write_json(data: Any, out: TextIO) -> None:
+    out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the command line; returns the exit status."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    try:
+        args = _parser().parse_args(argv)
+    except _Usage as error:
+        stderr.write(f"{error}\n")
+        return EXIT_USAGE
+    except SystemExit as exit_:  # --help and --version
+        return int(exit_.code or 0)
+    try:
+        if args.command == "validate":
+            ruleset = _load(args.rules)
+            live = [r for r in ruleset.rules if r.status != "retired"]
+            drafts = sum(1 for r in live if r.status == "draft")
+            stdout.write(
+                f"{ruleset.name} {ruleset.version}: valid; {len(ruleset.rules)} rules "
+                f"({len(live) - drafts} active, {drafts} draft, {len(ruleset.rules) - len(live)} retired), "
+                f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
+            )
+            return EXIT_OK
+        ruleset = _load(args.rules)
+        assessment = _read_json(args.assessment, stdin)
+        if args.command == "evaluate":
+            decision = ruleset.evaluate(assessment)
+            if args.format == "text":
+                stdout.write(decision.to_text() + "\n")
+            else:
+                _write_json(decision.to_dict(), stdout)
+            return EXIT_OK
+        try:
+            explanation = ruleset.explain(assessment, args.intervention)
+        except ValueError as error:
+            stderr.write(f"intervention-rules: error: {error}\n")
+            return EXIT_USAGE
+        if args.format == "json":
+            _write_json(explanation.to_dict(), stdout)
+        else:
+            stdout.write(explanation.to_text() + "\n")
+        return EXIT_OK
+    except RuleSetError as error:
+        for problem in error.problems:
+            stderr.write(f"{problem}\n")
+        stderr.write(f"{len(error.problems)} problem(s); the rule set was not loaded\n")
+        return EXIT_INVALID
+    except AssessmentError as error:
+        stderr.write("invalid assessment:\n")
+        for item in error.problems:
+            stderr.write(f"  {item}\n")
+        return EXIT_INVALID
+    except _Usage as error:
+        stderr.write(f"intervention-rules: error: {error}\n")
+        return EXIT_USAGE

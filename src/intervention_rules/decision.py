@@ -1,0 +1,207 @@
+"""The decision an evaluation returns: ranked recommendations, what is not recommended, alerts.
+
+:meth:`Decision.to_dict` gives the JSON shape documented in the contract; it is tested, not
+incidental. :meth:`Decision.to_text` renders it for a reader at a terminal.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import attrs
+
+from .model import Evidence, Location
+
+__all__ = [
+    "AlertNote",
+    "CautionNote",
+    "Collaboration",
+    "Decision",
+    "Explanation",
+    "NotRecommended",
+    "Recommendation",
+    "RuleSetInfo",
+]
+
+
+def _number(value: float) -> float:
+    return float(value)
+
+
+@attrs.frozen
+class RuleSetInfo:
+    name: str
+    version: str
+    digest: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "digest": self.digest}
+
+
+@attrs.frozen
+class Explanation:
+    """Why an intervention is recommended (or how its strength or rank was changed)."""
+
+    rule: str
+    kind: str  # "recommend", "adjust" or "constraint"
+    text: str
+    contribution: float | None
+    matched: dict[str, Any]
+    not_recorded: tuple[str, ...]
+    facts: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    status: str
+    source: Location | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "kind": self.kind,
+            "text": self.text,
+            "contribution": self.contribution,
+            "matched": dict(self.matched),
+            "not_recorded": list(self.not_recorded),
+            "facts": list(self.facts),
+            "evidence": [e.to_dict() for e in self.evidence],
+            "status": self.status,
+            "source": self.source.to_dict() if self.source else None,
+        }
+
+
+@attrs.frozen
+class Collaboration:
+    role: str
+    prompt: str
+    rule: str | None  # None for the intervention's default prompts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"role": self.role, "prompt": self.prompt, "rule": self.rule}
+
+
+@attrs.frozen
+class CautionNote:
+    rule: str
+    severity: str
+    text: str
+    status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
+
+
+@attrs.frozen
+class Recommendation:
+    intervention: str
+    title: str
+    category: str
+    rank: int
+    strength: float
+    explanations: tuple[Explanation, ...]
+    collaboration: tuple[Collaboration, ...]
+    cautions: tuple[CautionNote, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "intervention": self.intervention,
+            "title": self.title,
+            "category": self.category,
+            "rank": self.rank,
+            "strength": _number(self.strength),
+            "explanations": [e.to_dict() for e in self.explanations],
+            "collaboration": [c.to_dict() for c in self.collaboration],
+            "cautions": [c.to_dict() for c in self.cautions],
+        }
+
+
+@attrs.frozen
+class NotRecommended:
+    intervention: str
+    title: str
+    rule: str
+    text: str
+    status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "intervention": self.intervention,
+            "title": self.title,
+            "rule": self.rule,
+            "text": self.text,
+            "status": self.status,
+        }
+
+
+@attrs.frozen
+class AlertNote:
+    rule: str
+    severity: str
+    text: str
+    status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
+
+
+@attrs.frozen
+class Decision:
+    """The outcome of evaluating one assessment."""
+
+    ruleset: RuleSetInfo
+    recommendations: tuple[Recommendation, ...]
+    not_recommended: tuple[NotRecommended, ...]
+    alerts: tuple[AlertNote, ...]
+    fired: tuple[str, ...]
+
+    def recommendation(self, intervention: str) -> Recommendation | None:
+        """The recommendation for an intervention, or None if it is not recommended."""
+        for rec in self.recommendations:
+            if rec.intervention == intervention:
+                return rec
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision in the contract's JSON shape."""
+        return {
+            "ruleset": self.ruleset.to_dict(),
+            "recommendations": [r.to_dict() for r in self.recommendations],
+            "not_recommended": [n.to_dict() for n in self.not_recommended],
+            "alerts": [a.to_dict() for a in self.alerts],
+            "trace": {"fired": list(self.fired)},
+        }
+
+    def to_text(self, width: int = 100) -> str:
+        """The decision for a reader: ranked, with reasons, prompts and cautions."""
+        wrap = textwrap.TextWrapper(width=width, subsequent_indent="      ", break_on_hyphens=False)
+        lines = [
+            f"Rule set {self.ruleset.name} {self.ruleset.version} ({self.ruleset.digest[:19]}...)",
+            "Decision support for a qualified professional; not a substitute for clinical judgement.",
+            "",
+        ]
+        if self.alerts:
+            lines.append("ALERTS")
+            for a in self.alerts:
+                lines.append(wrap.fill(f"  [{a.severity.upper()}] {a.text} ({a.rule})"))
+            lines.append("")
+        lines.append("RECOMMENDED (ranked by fit to the assessment; this is not a risk rating)")
+        if not self.recommendations:
+            lines.append("  (none)")
+        for r in self.recommendations:
+            lines.append(f"{r.rank:>2}. {r.title} [{r.intervention}, {r.category}] strength {r.strength:g}")
+            for e in r.explanations:
+                draft = " (draft rule)" if e.status == "draft" else ""
+                lines.append(wrap.fill(f"    why: {e.text} ({e.rule}{draft})"))
+                for ev in e.evidence:
+                    lines.append(wrap.fill(f"      evidence: {ev.source} (grade {ev.grade})"))
+            for note in r.cautions:
+                lines.append(wrap.fill(f"    caution [{note.severity}]: {note.text} ({note.rule})"))
+            for prompt in r.collaboration:
+                lines.append(wrap.fill(f"    involve {prompt.role.replace('_', ' ')}: {prompt.prompt}"))
+        if self.not_recommended:
+            lines.append("")
+            lines.append("NOT RECOMMENDED")
+            for n in self.not_recommended:
+                lines.append(wrap.fill(f"  - {n.title} [{n.intervention}]: {n.text} ({n.rule})"))
+        lines.append("")
+        lines.append(f"Rules fired: {', '.join(self.fired) if self.fired else 'none'}")
+        return "\n".join(lines)

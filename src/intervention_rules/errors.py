@@ -1,0 +1,87 @@
+"""The exceptions the library raises.
+
+One root, :class:`InterventionRulesError`, with a load-time branch (:class:`RuleSetError`, for rule
+files) and a run-time branch (:class:`AssessmentError`, for assessments). Both carry every problem
+found as data (:class:`Problem`), so callers never parse messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+__all__ = [
+    "AssessmentError",
+    "AssessmentProblem",
+    "InterventionRulesError",
+    "Problem",
+    "RuleSetError",
+]
+
+
+@attrs.frozen
+class Problem:
+    """One problem in a rule file, with where it is and what was probably meant."""
+
+    message: str
+    file: str = ""
+    line: int = 0
+    column: int = 0
+    path: str = ""
+    rule: str | None = None
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.file else "<rule set>"
+        text = self.message
+        if self.suggestion is not None:
+            text += f"; did you mean '{self.suggestion}'?"
+        if self.path:
+            text += f" (at {self.path})"
+        return f"{where}: {text}"
+
+
+@attrs.frozen
+class AssessmentProblem:
+    """One problem in an assessment, naming the field it concerns."""
+
+    field: str
+    message: str
+    value: object = None
+    suggestion: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.field}: {self.message}" if self.field else self.message
+        if self.suggestion is not None:
+            text += f"; did you mean '{self.suggestion}'?"
+        return text
+
+
+class InterventionRulesError(Exception):
+    """The root of every error this library raises on purpose."""
+
+
+class RuleSetError(InterventionRulesError):
+    """A rule set could not be loaded: every problem found, in file order.
+
+    A rule set that raised this is never evaluated.
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(
+            sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))
+        )
+        count = len(self.problems)
+        lines = "\n".join(str(p) for p in self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the rule set:\n{lines}")
+
+
+class AssessmentError(InterventionRulesError):
+    """An assessment is invalid: every problem found, each naming its field."""
+
+    def __init__(self, problems: Iterable[AssessmentProblem]) -> None:
+        self.problems: tuple[AssessmentProblem, ...] = tuple(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the assessment:\n{lines}")

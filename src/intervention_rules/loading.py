@@ -1,0 +1,115 @@
+"""Rule files on disk to a :class:`RuleSet`: read, parse, check, compile.
+
+Every problem in every file is collected before anything is raised. A rule set that fails to
+load raises :class:`RuleSetError` and is never evaluated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from importlib import resources
+from pathlib import Path
+
+from ._compile import compile_plan
+from ._schema import schema_problems
+from ._validate import build_definition
+from ._yaml import Located, load_located
+from .errors import Problem, RuleSetError
+from .ruleset import RuleSet
+
+__all__ = ["bundled_rules_path", "load_ruleset"]
+
+_SUFFIXES = (".yaml", ".yml")
+
+
+def bundled_rules_path() -> Path:
+    """Where the default rule set lives: inside the installed package, or the source tree."""
+    packaged = Path(str(resources.files("intervention_rules"))) / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def _files(root: Path) -> list[tuple[Path, str]]:
+    """The rule files under a path, with the name each is reported by, in sorted order."""
+    if root.is_file():
+        return [(root, str(root))]
+    found = sorted(
+        p for p in root.rglob("*") if p.suffix in _SUFFIXES and p.is_file() and not p.name.startswith(".")
+    )
+    return [(p, str(p)) for p in found]
+
+
+def digest_files(files: list[tuple[Path, bytes]], root: Path) -> str:
+    """``sha256:<hex>`` over each file's path relative to the rule set and its bytes."""
+    h = hashlib.sha256()
+    for path, content in files:
+        rel = path.name if root.is_file() else path.relative_to(root).as_posix()
+        encoded = rel.encode("utf-8")
+        h.update(len(encoded).to_bytes(8, "big") + encoded)
+        h.update(len(content).to_bytes(8, "big") + content)
+    return f"sha256:{h.hexdigest()}"
+
+
+def load_ruleset(
+    path: str | os.PathLike[str] | None = None, *, expected_digest: str | None = None
+) -> RuleSet:
+    """Load, validate and compile a rule set: a directory of YAML files, or one file.
+
+    With no path, the bundled default rule set. With ``expected_digest``, a rule set whose
+    content differs from the approved one is refused.
+    """
+    root = bundled_rules_path() if path is None else Path(path)
+    if not root.exists():
+        raise RuleSetError([Problem(f"no rule set at {root}", file=str(root))])
+    files = _files(root)
+    if not files:
+        raise RuleSetError([Problem(f"no .yaml or .yml files under {root}", file=str(root))])
+
+    problems: list[Problem] = []
+    docs: list[Located] = []
+    contents: list[tuple[Path, bytes]] = []
+    for file, name in files:
+        try:
+            content = file.read_bytes()
+        except OSError as error:
+            problems.append(Problem(f"cannot read the file: {error.strerror}", file=name))
+            continue
+        contents.append((file, content))
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError as error:
+            problems.append(
+                Problem(f"the file is not UTF-8 text: {error.reason}", file=name, line=1, column=1)
+            )
+            continue
+        doc, found = load_located(name, text)
+        problems.extend(found)
+        if doc is None:
+            continue
+        structural = schema_problems(doc)
+        problems.extend(structural)
+        if not structural and not found:
+            docs.append(doc)
+    if problems:
+        raise RuleSetError(problems)
+
+    digest = digest_files(contents, root)
+    if expected_digest is not None and digest != expected_digest:
+        raise RuleSetError(
+            [
+                Problem(
+                    f"the rule set's digest is {digest}, not the approved {expected_digest}; "
+                    "it differs from the approved version and will not be used",
+                    file=str(root),
+                )
+            ]
+        )
+    definition, problems = build_definition(docs)
+    if definition is None:
+        raise RuleSetError(problems)
+    plan, problems = compile_plan(definition.rules, definition.features)
+    if plan is None:
+        raise RuleSetError(problems)
+    return RuleSet(definition, plan, digest, tuple(name for _, name in files))
