@@ -62,9 +62,13 @@ def _kind(value: object) -> str:
 
 
 def _leaf_errors(error: ValidationError) -> Iterator[ValidationError]:
-    """Descend through anyOf/oneOf to the most relevant concrete error."""
+    """Descend through anyOf/oneOf to the most relevant concrete error: that of the branch made
+    for the kind of value written (a mapping's errors, not "expected a string")."""
     while error.context:
-        error = best_match(error.context)
+        same_place = tuple(error.absolute_path)
+        # An error deeper inside the value beats "the value as a whole is of another kind".
+        relevant = [e for e in error.context if tuple(e.absolute_path) != same_place]
+        error = best_match(relevant or error.context)
     yield error
 
 

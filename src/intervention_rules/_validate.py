@@ -77,7 +77,7 @@ class _Context:
 
     def location(self, doc: Located, path: Path) -> Location:
         line, column = doc.where(path)
-        return Location(doc.file, line, column, format_path(path))
+        return Location(doc.name, line, column, format_path(path))
 
 
 def _sections(docs: Iterable[Located], name: str) -> Iterable[tuple[Located, Any]]:
@@ -294,7 +294,7 @@ class _RuleChecker:
             allowed = ", ".join(o.name for o in OPERATORS.values() if feature.type in o.types)
             self.fail(opath, f"'{op}' does not apply to '{name}' ({feature.type}); use one of: {allowed}")
             return None
-        before = self.ok
+        start = len(self.ctx.problems)
         kind = OPERATORS[op].operand
         if kind == "scalar":
             self._operand(opath, feature, op, operand)
@@ -313,7 +313,7 @@ class _RuleChecker:
                 self._operand((*opath, i), feature, op, value)
             if len(set(map(repr, operand))) != len(operand):
                 self.fail(opath, "a value is listed twice")
-        if not self.ok and before:
+        if len(self.ctx.problems) > start:
             return None
         if isinstance(operand, list):
             operand = tuple(operand)
@@ -326,13 +326,12 @@ class _RuleChecker:
         location = self.ctx.location(self.doc, path)
         if key in ("all", "any"):
             items = [self.condition((*path, key, i), item) for i, item in enumerate(value)]
-            if any(item is None for item in items):
-                return None
             done = tuple(i for i in items if i is not None)
             if key == "all":
                 self._contradictions((*path, key), done)
-                return AllOf(done, location)
-            return AnyOf(done, location)
+            if len(done) != len(items):
+                return None
+            return AllOf(done, location) if key == "all" else AnyOf(done, location)
         if key == "not":
             item = self.condition((*path, "not"), value)
             return None if item is None else Not(item, location)
@@ -365,7 +364,7 @@ class _RuleChecker:
                 self.fail(apath, f"unknown fact '{body}'", suggestion=suggest(body, self.facts))
                 return None
             return Conclude(body, location)
-        before = self.ok
+        start = len(self.ctx.problems)
         if "intervention" in body and body["intervention"] not in interventions:
             self.fail(
                 (*apath, "intervention"),
@@ -379,7 +378,7 @@ class _RuleChecker:
         for key in ("text", "prompt"):
             if key in body:
                 check_template(self.ctx, self.doc, (*apath, key), body[key], self.features, self.objects)
-        if not self.ok and before:
+        if len(self.ctx.problems) > start:
             return None
         if kind == "recommend":
             return Recommend(body["intervention"], float(body["strength"]), body["text"], location)
@@ -496,7 +495,7 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
         )
 
     rules: list[Rule] = []
-    rule_ids: dict[str, Location] = {}
+    rule_ids: dict[str, str] = {}
     for doc, items in _sections(docs, "rules"):
         for index, raw in enumerate(items):
             path: Path = ("rules", index)
@@ -505,7 +504,8 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
             if rule_id in rule_ids:
                 checker.fail((*path, "id"), f"duplicate rule id '{rule_id}' (first at {rule_ids[rule_id]})")
             else:
-                rule_ids[rule_id] = ctx.location(doc, (*path, "id"))
+                line, column = doc.where((*path, "id"))
+                rule_ids[rule_id] = f"{doc.file}:{line}:{column}"
             if raw["review_due"] < raw["last_reviewed"]:
                 checker.fail((*path, "review_due"), "review_due is before last_reviewed")
             if raw["status"] == "active":
@@ -600,6 +600,7 @@ def _check_cycles(ctx: _Context, docs: list[Located], rules: list[Rule]) -> None
     """Derived facts may not depend on themselves, through any chain of rules."""
     from .conditions import referenced_facts
 
+    display = {doc.name: doc.file for doc in docs}
     depends: dict[str, set[str]] = {}
     where: dict[str, Rule] = {}
     for rule in rules:
@@ -626,7 +627,7 @@ def _check_cycles(ctx: _Context, docs: list[Located], rules: list[Rule]) -> None
                     ctx.problems.append(
                         Problem(
                             "derived facts form a cycle: " + " -> ".join(reversed(cycle)),
-                            file=rule.location.file,
+                            file=display.get(rule.location.file, rule.location.file),
                             line=rule.location.line,
                             column=rule.location.column,
                             path=rule.location.path,

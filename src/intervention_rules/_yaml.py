@@ -21,6 +21,9 @@ Path = tuple[str | int, ...]
 
 #: A document that expands to more nodes than this (through aliases) is refused.
 MAX_NODES = 200_000
+#: libyaml's parser when pyyaml was built with it (it keeps line and column marks), else pure Python.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"})
 
 
 def format_path(path: Path) -> str:
@@ -38,9 +41,10 @@ def format_path(path: Path) -> str:
 class Located:
     """A YAML document with the position of each of its nodes."""
 
-    file: str
+    file: str  # as the user named it, for problems
     data: Any
     marks: dict[Path, tuple[int, int]]
+    name: str = ""  # relative to the rule set, for locations inside decisions
 
     def where(self, path: Path) -> tuple[int, int]:
         """The (line, column) of the node at ``path``, or of its nearest located ancestor."""
@@ -81,6 +85,9 @@ class _Builder:
         if id(node) in active:
             self.problem(node, path, "an alias refers to itself; recursive structures are not allowed")
             return None
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            self.problem(node, path, f"the tag {node.tag} is not allowed; rule files hold plain data")
+            return None
         if isinstance(node, yaml.MappingNode):
             inner = active | {id(node)}
             self.loader.flatten_mapping(node)
@@ -119,9 +126,9 @@ def _documents(loader: yaml.SafeLoader) -> Iterator[yaml.Node]:
             yield node
 
 
-def load_located(file: str, text: str) -> tuple[Located | None, list[Problem]]:
+def load_located(file: str, text: str, name: str | None = None) -> tuple[Located | None, list[Problem]]:
     """Parse one YAML file. Returns the located document (None if unreadable) and its problems."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         try:
             nodes = list(_documents(loader))
@@ -154,6 +161,6 @@ def load_located(file: str, text: str) -> tuple[Located | None, list[Problem]]:
             return None, [Problem(f"YAML error: {error}", file=file, line=line, column=column)]
         except (ValueError, OverflowError) as error:  # e.g. an impossible timestamp
             return None, [Problem(f"YAML value error: {error}", file=file, line=1, column=1)]
-        return Located(file, data, builder.marks), builder.problems
+        return Located(file, data, builder.marks, name if name is not None else file), builder.problems
     finally:
         loader.dispose()

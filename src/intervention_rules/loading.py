@@ -11,6 +11,8 @@ import os
 from importlib import resources
 from pathlib import Path
 
+import attrs
+
 from ._compile import compile_plan
 from ._schema import schema_problems
 from ._validate import build_definition
@@ -32,20 +34,19 @@ def bundled_rules_path() -> Path:
 
 
 def _files(root: Path) -> list[tuple[Path, str]]:
-    """The rule files under a path, with the name each is reported by, in sorted order."""
+    """The rule files under a path, with their names relative to the rule set, in sorted order."""
     if root.is_file():
-        return [(root, str(root))]
+        return [(root, root.name)]
     found = sorted(
         p for p in root.rglob("*") if p.suffix in _SUFFIXES and p.is_file() and not p.name.startswith(".")
     )
-    return [(p, str(p)) for p in found]
+    return [(p, p.relative_to(root).as_posix()) for p in found]
 
 
-def digest_files(files: list[tuple[Path, bytes]], root: Path) -> str:
+def digest_files(files: list[tuple[str, bytes]]) -> str:
     """``sha256:<hex>`` over each file's path relative to the rule set and its bytes."""
     h = hashlib.sha256()
-    for path, content in files:
-        rel = path.name if root.is_file() else path.relative_to(root).as_posix()
+    for rel, content in files:
         encoded = rel.encode("utf-8")
         h.update(len(encoded).to_bytes(8, "big") + encoded)
         h.update(len(content).to_bytes(8, "big") + content)
@@ -69,14 +70,15 @@ def load_ruleset(
 
     problems: list[Problem] = []
     docs: list[Located] = []
-    contents: list[tuple[Path, bytes]] = []
-    for file, name in files:
+    contents: list[tuple[str, bytes]] = []
+    for file, relative in files:
+        name = str(file)
         try:
             content = file.read_bytes()
         except OSError as error:
             problems.append(Problem(f"cannot read the file: {error.strerror}", file=name))
             continue
-        contents.append((file, content))
+        contents.append((relative, content))
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -84,7 +86,7 @@ def load_ruleset(
                 Problem(f"the file is not UTF-8 text: {error.reason}", file=name, line=1, column=1)
             )
             continue
-        doc, found = load_located(name, text)
+        doc, found = load_located(name, text, relative)
         problems.extend(found)
         if doc is None:
             continue
@@ -95,7 +97,7 @@ def load_ruleset(
     if problems:
         raise RuleSetError(problems)
 
-    digest = digest_files(contents, root)
+    digest = digest_files(contents)
     if expected_digest is not None and digest != expected_digest:
         raise RuleSetError(
             [
@@ -111,5 +113,6 @@ def load_ruleset(
         raise RuleSetError(problems)
     plan, problems = compile_plan(definition.rules, definition.features)
     if plan is None:
-        raise RuleSetError(problems)
-    return RuleSet(definition, plan, digest, tuple(name for _, name in files))
+        display = {relative: str(file) for file, relative in files}
+        raise RuleSetError(attrs.evolve(p, file=display.get(p.file, p.file)) for p in problems)
+    return RuleSet(definition, plan, digest, tuple(relative for _, relative in files))

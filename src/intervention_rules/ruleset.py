@@ -113,7 +113,7 @@ class InterventionExplanation:
 class RuleSet:
     """A validated and compiled rule set. Build one with :func:`intervention_rules.load_ruleset`."""
 
-    __slots__ = ("_definition", "_digest", "_engine", "_live", "_plan", "_rules_by_id", "_sources")
+    __slots__ = ("_definition", "_digest", "_engine", "_live", "_plan", "_refs", "_rules_by_id", "_sources")
 
     def __init__(self, definition: Definition, plan: Plan, digest: str, sources: tuple[str, ...]) -> None:
         self._definition = definition
@@ -123,6 +123,9 @@ class RuleSet:
         self._engine = Engine([chunk.definition for chunk in plan.chunks])
         self._rules_by_id = MappingProxyType({r.id: r for r in definition.rules})
         self._live = tuple(r for r in definition.rules if r.status != "retired")
+        self._refs = MappingProxyType(
+            {r.id: (tuple(referenced_features(r.when)), tuple(referenced_facts(r.when))) for r in self._live}
+        )
 
     def __repr__(self) -> str:
         return (
@@ -257,19 +260,19 @@ class RuleSet:
             for fact in self._plan.concludes[rule.id]:
                 concluders.setdefault(fact, []).append(rule)
 
-        def inputs(rule: Rule, seen: set[str]) -> tuple[list[str], list[str]]:
-            features = referenced_features(rule.when)
-            facts = referenced_facts(rule.when)
-            for fact in facts:
-                for producer in concluders.get(fact, []):
-                    if producer.id not in seen:
-                        seen.add(producer.id)
-                        more, _ = inputs(producer, seen)
-                        features += [f for f in more if f not in features]
-            return features, facts
+        memo: dict[str, list[str]] = {}
+
+        def inputs(rule: Rule) -> list[str]:
+            """The features a fired rule rests on, through the rules that concluded its facts."""
+            if rule.id not in memo:
+                memo[rule.id] = features = list(self._refs[rule.id][0])
+                for fact in self._refs[rule.id][1]:
+                    for producer in concluders.get(fact, []):
+                        features += [f for f in inputs(producer) if f not in features]
+            return memo[rule.id]
 
         def explain(rule: Rule, kind: str, text: str, contribution: float | None) -> Explanation:
-            features, facts = inputs(rule, {rule.id})
+            features, facts = inputs(rule), self._refs[rule.id][1]
             return Explanation(
                 rule=rule.id,
                 kind=kind,
@@ -277,7 +280,7 @@ class RuleSet:
                 contribution=contribution,
                 matched={f: _json_value(values[f]) for f in features if f in values},
                 not_recorded=tuple(f for f in features if f not in values),
-                facts=tuple(f for f in facts if any(f in self._plan.concludes[r.id] for r in fired)),
+                facts=tuple(f for f in facts if f in concluders),
                 evidence=rule.evidence,
                 status=rule.status,
                 source=rule.location,

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Project tasks that set themselves up: ``python3 dev.py example`` and ``python3 dev.py test``.
+
+Each creates a virtual environment in ``.venv`` (with the interpreter running this script, which
+must be Python 3.11 or 3.12) and installs the project with its development extras the first
+time, or again when ``pyproject.toml`` changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+STAMP = VENV / ".installed"
+
+
+def ensure_environment() -> None:
+    if sys.version_info[:2] not in ((3, 11), (3, 12)):
+        sys.exit(
+            f"Python 3.11 or 3.12 is needed (durable-rules does not import on later versions); "
+            f"this is {sys.version.split()[0]}. Run this script with python3.11 or python3.12."
+        )
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
+        return
+    if not PYTHON.exists():
+        print(f"Creating a virtual environment in {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    print("Installing intervention-rules and its development tools ...", flush=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--editable", f"{ROOT}[dev]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def run(*command: str) -> None:
+    print("$", " ".join(command), flush=True)
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def example() -> None:
+    ensure_environment()
+    run(str(BIN / "intervention-rules"), "evaluate", "--format", "text", "examples/adolescent.json")
+
+
+def test() -> None:
+    ensure_environment()
+    run(str(BIN / "ruff"), "check", "src", "tests", "dev.py")
+    run(str(BIN / "ruff"), "format", "--check", "src", "tests", "dev.py")
+    run(str(BIN / "mypy"))
+    run(str(PYTHON), "-m", "pytest", *sys.argv[2:])
+
+
+TASKS = {"example": example, "test": test}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
+        sys.exit(f"usage: python3 {Path(__file__).name} {{{'|'.join(TASKS)}}} [pytest arguments]")
+    TASKS[sys.argv[1]]()

@@ -1,0 +1,45 @@
+"""Small rule sets written inline by tests, over the contract's vocabulary."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import intervention_rules as ir
+from strategies import BASE
+
+
+def rule(rule_id: str, when: dict[str, Any], *then: dict[str, Any], status: str = "active") -> dict[str, Any]:
+    return {
+        "id": rule_id,
+        "title": f"Rule {rule_id}",
+        "version": 1,
+        "status": status,
+        "author": "tests",
+        "reviewer": "tests",
+        "last_reviewed": "2026-01-01",
+        "review_due": "2027-01-01",
+        "evidence": [{"source": f"Source of {rule_id}", "grade": "moderate", "confidence": "high"}],
+        "when": when,
+        "then": list(then),
+    }
+
+
+def recommend(intervention: str, strength: float, text: str = "Because.") -> dict[str, Any]:
+    return {"recommend": {"intervention": intervention, "strength": strength, "text": text}}
+
+
+def make_ruleset(
+    tmp_path: Path, *rules: dict[str, Any], aggregate: str = "sum", constraints: bool = True
+) -> ir.RuleSet:
+    document = copy.deepcopy(BASE)
+    document["ruleset"]["ranking"]["aggregate"] = aggregate
+    if not constraints:
+        document["ruleset"]["ranking"]["constraints"] = []
+    document["rules"] = list(rules)
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return ir.load_ruleset(path)

@@ -1,0 +1,116 @@
+"""The command line, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "adolescent.json"
+INVALID_RULES = ROOT / "tests" / "fixtures" / "invalid"
+
+
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "intervention_rules", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_evaluate_prints_the_decision_as_json() -> None:
+    result = cli("evaluate", str(EXAMPLE))
+    assert result.returncode == 0, result.stderr
+    decision = json.loads(result.stdout)
+    assert decision["recommendations"][0]["rank"] == 1
+    assert decision["ruleset"]["digest"].startswith("sha256:")
+    assert result.stderr == ""
+
+
+def test_evaluate_reads_standard_input_and_prints_text() -> None:
+    result = cli("evaluate", "--format", "text", "-", stdin=EXAMPLE.read_text())
+    assert result.returncode == 0, result.stderr
+    assert "RECOMMENDED" in result.stdout
+    assert " 1. " in result.stdout
+    assert "not a substitute for clinical judgement" in result.stdout
+
+
+def test_evaluate_with_an_explicit_rule_set_equals_the_default() -> None:
+    assert cli("evaluate", "--rules", "rules", str(EXAMPLE)).stdout == cli("evaluate", str(EXAMPLE)).stdout
+
+
+@pytest.mark.parametrize(
+    ("assessment", "fields"),
+    [
+        ('{"age": "15"}', ["age: expected an integer, got a string"]),
+        ('{"age": true}', ["age: expected an integer, got a boolean"]),
+        ('{"age": 200}', ["age: 200 is out of range (0 to 120)"]),
+        ("{}", ["age: required but not recorded"]),
+        ('{"age": 15, "reason": []}', ["reason: unknown feature; did you mean 'reasons'?"]),
+        ('{"age": 15, "pattern": "often"}', ["pattern: unknown value 'often'"]),
+        ("{not json", ["not valid JSON"]),
+    ],
+)
+def test_invalid_assessments_exit_1_with_nothing_on_stdout(assessment: str, fields: list[str]) -> None:
+    result = cli("evaluate", "-", stdin=assessment)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    for text in fields:
+        assert text in result.stderr
+
+
+def test_validate_reports_each_problem_as_file_line_column(tmp_path: Path) -> None:
+    result = cli("validate", "--rules", str(INVALID_RULES))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"{INVALID_RULES}/rules.yaml:15:19: unknown feature 'reason'")
+    assert lines[-1] == "13 problem(s); the rule set was not loaded"
+
+
+def test_evaluate_refuses_a_broken_rule_set() -> None:
+    result = cli("evaluate", "--rules", str(INVALID_RULES), str(EXAMPLE))
+    assert (result.returncode, result.stdout) == (1, "")
+
+
+def test_validate_accepts_the_bundled_rule_set() -> None:
+    result = cli("validate")
+    assert result.returncode == 0, result.stderr
+    assert ": valid; " in result.stdout
+
+
+def test_explain_says_why_and_why_not() -> None:
+    result = cli("explain", str(EXAMPLE), "safety_plan")
+    assert result.returncode == 0, result.stderr
+    assert "recommended, rank" in result.stdout
+    result = cli("explain", "--format", "json", str(EXAMPLE), "safety_plan")
+    assert json.loads(result.stdout)["outcome"] == "recommended"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("frobnicate",),
+        ("evaluate", "--format", "xml", str(EXAMPLE)),
+        ("evaluate", "no-such-file.json"),
+        ("explain", str(EXAMPLE), "family_therapi"),
+    ],
+)
+def test_wrong_usage_exits_2(args: tuple[str, ...]) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr
+
+
+def test_version_and_help() -> None:
+    assert cli("--version").stdout.startswith("intervention-rules ")
+    assert cli("--help").returncode == 0

@@ -1,0 +1,119 @@
+"""The examples in the documentation run, and say what the code does."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import intervention_rules as ir
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def blocks(page: Path, language: str) -> list[str]:
+    return [body for lang, body in FENCE.findall(page.read_text(encoding="utf-8")) if lang == language]
+
+
+PYTHON = [(page, i, code) for page in PAGES for i, code in enumerate(blocks(page, "python"))]
+
+
+@pytest.mark.parametrize(("page", "index", "code"), PYTHON, ids=[f"{p.name}-{i}" for p, i, _ in PYTHON])
+def test_python_examples_run(page: Path, index: int, code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, f"{page.name}[{index}]", "exec"), {"__name__": "__doc_example__"})
+
+
+def test_the_rule_language_examples_form_a_valid_rule_set(tmp_path: Path) -> None:
+    examples = blocks(ROOT / "docs" / "rule-language.md", "yaml")
+    assert len(examples) >= 6
+    for i, text in enumerate(examples):
+        (tmp_path / f"{i:02}.yaml").write_text(text, encoding="utf-8")
+    ruleset = ir.load_ruleset(tmp_path)
+    assert [r.id for r in ruleset.rules] == ["DBT-EMOTION-REGULATION"]
+    decision = ruleset.evaluate({"age": 30, "reasons": ["emotional_regulation"]})
+    assert decision.recommendations[0].intervention == "dbt"
+
+
+def test_every_operator_is_documented() -> None:
+    from intervention_rules.conditions import OPERATORS
+
+    text = (ROOT / "docs" / "rule-language.md").read_text(encoding="utf-8")
+    for name in OPERATORS:
+        assert f"`{name}`" in text, name
+
+
+def shape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return None
+
+
+def test_the_documented_decision_shape_is_the_real_one(tmp_path: Path) -> None:
+    """Every key of the integration guide's JSON example exists, at the same place, in a real decision."""
+    (documented,) = [json.loads(b) for b in blocks(ROOT / "docs" / "integration.md", "json")]
+    from helpers import make_ruleset, recommend, rule
+
+    documented_rule = rule(
+        "R",
+        {"reasons": {"contains_any": ["coping"]}},
+        recommend("dbt", 3),
+        {"not_recommend": {"intervention": "snri", "text": "x"}},
+        {"alert": {"severity": "critical", "text": "y"}},
+        {"caution": {"intervention": "dbt", "severity": "warning", "text": "z"}},
+        {"collaborate": {"intervention": "dbt", "role": "psychiatrist", "prompt": "p"}},
+    )
+    documented_rule["evidence"][0]["note"] = "A note."
+    real = make_ruleset(tmp_path, documented_rule).evaluate({"age": 20, "reasons": ["coping"]}).to_dict()
+
+    def check(doc: Any, actual: Any, where: str) -> None:
+        if isinstance(doc, dict):
+            assert isinstance(actual, dict), where
+            assert list(doc) == list(actual), where
+            for key in doc:
+                check(doc[key], actual[key], f"{where}.{key}")
+        elif isinstance(doc, list) and doc:
+            assert actual, where
+            check(doc[0], actual[0], f"{where}[0]")
+
+    check(shape(documented), shape(real), "decision")
+
+
+def test_readme_commands_run() -> None:
+    """The README's command-line examples succeed (the dev.py set-up lines are tested by CI itself)."""
+    commands = [
+        line.split("#")[0].strip()
+        for block in blocks(ROOT / "README.md", "sh")
+        for line in block.splitlines()
+        if line.startswith("intervention-rules ")
+    ]
+    assert len(commands) >= 4
+    for command in commands:
+        argv = shlex.split(command)
+        result = subprocess.run(
+            [sys.executable, "-m", "intervention_rules", *argv[1:]], cwd=ROOT, capture_output=True, text=True
+        )
+        assert result.returncode == 0, (command, result.stderr)
+        assert result.stdout
+
+
+def test_docs_link_to_pages_that_exist() -> None:
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            assert (page.parent / target).exists(), (page.name, target)
+
+
+def test_yaml_examples_in_getting_started_parse() -> None:
+    for code in blocks(ROOT / "docs" / "getting-started.md", "yaml"):
+        yaml.safe_load(code)

@@ -1,0 +1,184 @@
+"""The compiled engine stays inside durable_rules' limits and agrees with the reference evaluator,
+for large, adversarial and concurrent workloads."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import durable_rules_engine as dre
+import pytest
+
+import intervention_rules as ir
+from helpers import make_ruleset, recommend, rule
+from intervention_rules import _engine
+from intervention_rules._compile import MAX_KEYS_PER_RULESET, MAX_RULES_PER_RULESET
+from strategies import RandomSource, assessment, ruleset_document, write_ruleset
+
+
+def agree(ruleset: ir.RuleSet, cases: list[dict[str, Any]]) -> int:
+    """Check engine and reference evaluator on every case; return how many rules fired in all."""
+    total = 0
+    for case in cases:
+        values = ruleset.normalise(case)
+        engine, _ = ruleset._fire_engine(values)
+        reference, _ = ruleset._fire_reference(values)
+        assert [r.id for r in engine] == [r.id for r in reference], case
+        total += len(engine)
+    return total
+
+
+def check_shape(ruleset: ir.RuleSet) -> None:
+    for chunk in ruleset._plan.chunks:
+        definition = json.loads(chunk.definition)
+        assert len(definition) <= MAX_RULES_PER_RULESET + 1  # plus the sentinel
+        assert len(chunk.keys) <= MAX_KEYS_PER_RULESET
+        bodies = [json.dumps(v, sort_keys=True) for v in definition.values()]
+        assert len(bodies) == len(set(bodies)), "two identical engine rules"
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> ir.RuleSet:
+    """2,000 generated rules over the contract's vocabulary, with derived facts."""
+    directory = tmp_path_factory.mktemp("large")
+    return ir.load_ruleset(write_ruleset(directory, ruleset_document(RandomSource(2000), 2000, depth=3)))
+
+
+def test_two_thousand_rules_load_and_evaluate_like_the_reference(large: ir.RuleSet) -> None:
+    assert len(large.rules) == 2000
+    assert len(large._plan.chunks) > 10  # really split across many engine rulesets
+    check_shape(large)
+    src = RandomSource(1)
+    fired = agree(large, [assessment(src) for _ in range(60)])
+    assert fired > 1000  # the cases really exercise the rules
+
+
+def test_many_rules_matching_one_fact_at_once(tmp_path: Path) -> None:
+    """300 rules that all match the same assessment: more than the 64 alpha nodes the engine
+    can hold at once, if they shared one ruleset."""
+    rules = [
+        rule(
+            f"R-{i}",
+            {"all": [{"age": {"gte": i % 100}}, {"reasons": {"contains_any": ["coping"]}}]},
+            recommend("cbt", 1),
+        )
+        for i in range(300)
+    ]
+    rs = make_ruleset(tmp_path, *rules)
+    check_shape(rs)
+    decision = rs.evaluate({"age": 120, "reasons": ["coping"]})
+    assert len(decision.fired) == 300
+    assert decision.recommendations[0].strength == 300.0
+
+
+def test_identical_rules_each_fire_once(tmp_path: Path) -> None:
+    """Over 256 identical conditions (error 108 in the engine) compile to one engine rule."""
+    rules = [rule(f"SAME-{i}", {"pattern": "frequent"}, recommend("dbt", 1)) for i in range(300)]
+    rs = make_ruleset(tmp_path, *rules)
+    assert sum(len(json.loads(c.definition)) - 1 for c in rs._plan.chunks) == 1
+    assert len(rs.evaluate({"age": 20, "pattern": "frequent"}).fired) == 300
+
+
+def test_more_distinct_values_than_keys_a_fact_can_hold(tmp_path: Path) -> None:
+    """400 medicines named in rules: more than the 254 keys of one engine fact."""
+    names = [f"medicine {i}" for i in range(400)]
+    rules = [
+        rule(f"M-{i}", {"medications": {"contains_any": [name]}}, recommend("cbt", 1))
+        for i, name in enumerate(names)
+    ]
+    rs = make_ruleset(tmp_path, *rules)
+    check_shape(rs)
+    decision = rs.evaluate({"age": 40, "medications": ["medicine 7", "medicine 399"]})
+    assert decision.fired == ("M-7", "M-399")
+
+
+def test_deep_nesting_compiles_flat(tmp_path: Path) -> None:
+    """Twenty nested groups (the engine fails at fifteen) become flat conjunctions."""
+    condition: dict[str, Any] = {"age": {"gte": 18}}
+    for depth in range(20):
+        condition = {"all" if depth % 2 else "any": [condition, {"not": {"pattern": "frequent"}}]}
+    rs = make_ruleset(tmp_path, rule("DEEP", condition, recommend("cbt", 1)))
+    src = RandomSource(3)
+    agree(rs, [assessment(src) for _ in range(50)])
+
+
+def test_a_condition_that_expands_too_far_is_a_load_error(tmp_path: Path) -> None:
+    condition = {
+        "all": [
+            {"any": [{"age": {"gte": i}}, {"pattern": "frequent"}, {"score": {"lt": 0}}]} for i in range(8)
+        ]
+    }
+    with pytest.raises(ir.RuleSetError, match="expands to more than 256 alternatives"):
+        make_ruleset(tmp_path, rule("HUGE", condition, recommend("cbt", 1)))
+
+
+def test_numbers_the_engine_parser_would_reject_are_written_plainly(tmp_path: Path) -> None:
+    """durable_rules rejects exponent notation such as 1e-05: it must never reach it."""
+    rs = make_ruleset(tmp_path, rule("TINY", {"score": {"gt": 0.00001}}, recommend("cbt", 1)))
+    assert rs.evaluate({"age": 30, "score": 0.000011}).fired == ("TINY",)
+    assert rs.evaluate({"age": 30, "score": 0.00001}).fired == ()
+    assert rs.evaluate({"age": 30, "score": 1e-7}).fired == ()
+
+
+def test_rule_that_tests_only_absence_terminates(tmp_path: Path) -> None:
+    """A rule made only of 'not recorded' loops forever in the raw engine; here it is guarded."""
+    rs = make_ruleset(tmp_path, rule("ABSENT", {"pattern": {"recorded": False}}, recommend("cbt", 1)))
+    assert rs.evaluate({"age": 30}).fired == ("ABSENT",)
+    assert rs.evaluate({"age": 30, "pattern": "frequent"}).fired == ()
+
+
+def test_nothing_matching_is_safe_and_leaves_no_state(tmp_path: Path) -> None:
+    """Asserting a fact that matches no rule, then deleting its state, crashed the process
+    without the sentinel rule."""
+    rs = make_ruleset(tmp_path, rule("NEVER", {"age": {"gt": 119}}, recommend("cbt", 1)))
+    for _ in range(200):
+        assert rs.evaluate({"age": 30}).fired == ()
+
+
+def test_eight_threads_on_one_ruleset_equal_sequential_and_leave_no_state(large: ir.RuleSet) -> None:
+    src = RandomSource(8)
+    cases = [assessment(src) for _ in range(30)]
+    expected = [json.dumps(large.evaluate(c).to_dict()) for c in cases]
+    first_sid = next(_engine._sids)
+    results: dict[int, list[str]] = {}
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            results[worker] = [json.dumps(large.evaluate(c).to_dict()) for c in cases]
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(results[i] == expected for i in range(8))
+    last_sid = next(_engine._sids)
+    handles = large._engine._handles
+    for sid, handle in itertools.product(range(first_sid, last_sid, 37), handles):
+        with pytest.raises(dre.error, match="309"):
+            dre.get_state(handle, str(sid))
+
+
+def test_engine_refusals_become_engine_errors() -> None:
+    with pytest.raises(_engine.EngineError, match="refused a compiled ruleset"):
+        _engine.Engine(['{"r": {"all": [{"m": {"$lt": {"k": 1e-05}}}]}}'])
+
+
+def test_compile_problems_name_the_file_as_given(tmp_path: Path) -> None:
+    condition = {
+        "all": [
+            {"any": [{"age": {"gte": i}}, {"pattern": "frequent"}, {"score": {"lt": 0}}]} for i in range(8)
+        ]
+    }
+    with pytest.raises(ir.RuleSetError) as caught:
+        make_ruleset(tmp_path, rule("HUGE", condition, recommend("cbt", 1)))
+    (problem,) = caught.value.problems
+    assert problem.file == str(tmp_path / "ruleset.yaml")
+    assert problem.rule == "HUGE"

@@ -1,0 +1,221 @@
+"""Loading rule files: every problem found, each pointing at a real line."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+import intervention_rules as ir
+from strategies import BASE, DrawSource, ruleset_document
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset(path)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_every_semantic_problem_is_reported_with_location_and_suggestion() -> None:
+    """The golden broken rule set: thirteen problems, each exact."""
+    f = "tests/fixtures/invalid/rules.yaml"
+    assert problems_of(Path("tests/fixtures/invalid")) == [
+        f"{f}:15:19: unknown feature 'reason'; did you mean 'reasons'? (at rules[0].when.all[0].reason)",
+        f"{f}:16:36: unknown value 'emotional_regulaton' for 'reasons'; did you mean "
+        "'emotional_regulation'? (at rules[0].when.all[1].reasons.contains_any[0])",
+        f"{f}:17:16: 'age' is a number; '18' is not (at rules[0].when.all[2].age)",
+        f"{f}:18:27: unknown feature 'family.involvd'; did you mean 'family.involved'? "
+        "(at rules[0].when.all[3].family.involvd)",
+        f"{f}:20:35: unknown intervention 'family_therapi'; did you mean 'family_therapy'? "
+        "(at rules[0].then[0].recommend.intervention)",
+        f"{f}:20:70: unknown feature 'ages' in text template; did you mean 'age'? "
+        "(at rules[0].then[0].recommend.text)",
+        f"{f}:21:48: unknown role 'psychiatrst'; did you mean 'psychiatrist'? "
+        "(at rules[0].then[1].collaborate.role)",
+        f"{f}:22:9: duplicate rule id 'UNKNOWN-NAMES' (first at {f}:5:9) (at rules[1].id)",
+        f"{f}:29:17: review_due is before last_reviewed (at rules[1].review_due)",
+        f"{f}:30:55: an active rule rests on evidence of confidence 'med'; keep it draft until a "
+        "clinician confirms it against the primary text (at rules[1].evidence[0].confidence)",
+        f"{f}:33:9: this 'all' can never be true: no value of 'age' satisfies all of its bounds "
+        "(at rules[1].when.all)",
+        f"{f}:35:35: 'contains_any' does not apply to 'pattern' (string); use one of: eq, ne, in, "
+        "not_in, recorded (at rules[1].when.all[2].pattern.contains_any)",
+        f"{f}:48:5: derived facts form a cycle: a -> b -> a (at rules[3])",
+    ]
+
+
+def test_problems_carry_data_not_just_text() -> None:
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset(FIXTURES / "invalid")
+    first = caught.value.problems[0]
+    assert (first.line, first.column, first.path, first.suggestion) == (
+        15,
+        19,
+        "rules[0].when.all[0].reason",
+        "reasons",
+    )
+    assert isinstance(caught.value, ir.InterventionRulesError)
+
+
+def write(tmp_path: Path, text: str, name: str = "rules.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("rules: [\n", "rules.yaml:2:1: YAML syntax error"),
+        ("a: 1\na: 2\n", "rules.yaml:2:1: duplicate key 'a'"),
+        ("", "rules.yaml:1:1: the file is empty"),
+        ("a: 1\n---\nb: 2\n", "rules.yaml:1:1: expected one YAML document, found 2"),
+        ("a: &x [*x]\n", "rules.yaml:1:4: an alias refers to itself"),
+        (
+            "a: !!python/object:os.system {}\n",
+            "rules.yaml:1:4: the tag tag:yaml.org,2002:python/object:os.system is not allowed",
+        ),
+        ("rules: 5\n", "rules.yaml:1:8: expected array, found an integer (at rules)"),
+        ("rulez: []\n", "rules.yaml:1:8: unknown field 'rulez'; did you mean 'rules'?"),
+    ],
+)
+def test_unreadable_files_are_reported_at_the_right_place(tmp_path: Path, text: str, expected: str) -> None:
+    problems = problems_of(write(tmp_path, text))
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_file_that_is_not_utf8_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_bytes(b"ruleset: \xff\n")
+    assert "not UTF-8" in problems_of(tmp_path)[0]
+
+
+def test_no_ruleset_section_and_missing_paths_are_errors(tmp_path: Path) -> None:
+    assert "no file declares the 'ruleset' section" in problems_of(write(tmp_path, "rules: []\n"))[0]
+    assert "no rule set at" in problems_of(tmp_path / "missing")[0]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no .yaml or .yml files" in problems_of(empty)[0]
+
+
+def test_a_rule_set_that_differs_from_the_approved_digest_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, yaml.safe_dump(dict(BASE, rules=[])))
+    digest = ir.load_ruleset(path).digest
+    assert digest.startswith("sha256:")
+    assert len(digest) == 71
+    assert ir.load_ruleset(path, expected_digest=digest).digest == digest
+    path.write_text(path.read_text() + "# a comment changes the content\n")
+    with pytest.raises(ir.RuleSetError, match="differs from the approved version"):
+        ir.load_ruleset(path, expected_digest=digest)
+
+
+def valid_text(data: st.DataObject) -> str:
+    src = DrawSource(data.draw)
+    return yaml.safe_dump(ruleset_document(src, src.integer(1, 4)), sort_keys=False)
+
+
+def check_only_ruleset_errors(text: str) -> None:
+    lines = text.count("\n") + 2
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "rules.yaml"
+        path.write_text(text, encoding="utf-8")
+        problems: tuple[ir.Problem, ...] = ()
+        try:
+            ir.load_ruleset(path)
+        except ir.RuleSetError as error:  # any other exception fails the test
+            problems = error.problems
+            assert problems, "a RuleSetError without problems"
+        for problem in problems:
+            assert problem.file == str(path)
+            assert 1 <= problem.line <= lines, problem
+            assert problem.column >= 1, problem
+
+
+@given(st.data())
+def test_broken_yaml_raises_only_ruleset_errors_pointing_at_real_lines(data: st.DataObject) -> None:
+    """Cut, insert and replace characters in a valid rule file: loading either succeeds or
+    raises RuleSetError whose every location is a real line of the file."""
+    text = valid_text(data)
+    for _ in range(data.draw(st.integers(1, 4))):
+        start = data.draw(st.integers(0, len(text)))
+        end = data.draw(st.integers(start, min(len(text), start + 40)))
+        insert = data.draw(
+            st.sampled_from(["", ":", "- ", "  ", "\n", "{", "]", "x", "'", "&a", "*a", "1e-9", "!!"])
+        )
+        text = text[:start] + insert + text[end:]
+    check_only_ruleset_errors(text)
+
+
+KEYS = [
+    "ruleset",
+    "rules",
+    "features",
+    "interventions",
+    "roles",
+    "facts",
+    "when",
+    "then",
+    "all",
+    "any",
+    "not",
+    "fact",
+    "age",
+    "reasons",
+    "id",
+    "status",
+    "recommend",
+    "intervention",
+    "strength",
+    "text",
+    "type",
+    "values",
+    "fields",
+    "eq",
+    "lt",
+    "between",
+    "contains_any",
+    "conclude",
+    "evidence",
+]
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 200) | st.floats(allow_nan=False) | st.sampled_from(KEYS),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(KEYS), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@given(st.dictionaries(st.sampled_from(KEYS), JUNK, max_size=6))
+def test_random_documents_raise_only_ruleset_errors(document: dict[str, Any]) -> None:
+    check_only_ruleset_errors(yaml.safe_dump(document))
+
+
+@given(st.data())
+def test_random_edits_of_a_valid_document_raise_only_ruleset_errors(data: st.DataObject) -> None:
+    """Replace one node anywhere in a valid document with junk."""
+    src = DrawSource(data.draw)
+    document: Any = ruleset_document(src, src.integer(1, 3))
+    node = document
+    for _ in range(data.draw(st.integers(1, 8))):
+        if isinstance(node, dict) and node:
+            key = data.draw(st.sampled_from(sorted(node)))
+            if not isinstance(node[key], dict | list) or data.draw(st.booleans()):
+                node[key] = data.draw(JUNK)
+                break
+            node = node[key]
+        elif isinstance(node, list) and node:
+            index = data.draw(st.integers(0, len(node) - 1))
+            if not isinstance(node[index], dict | list) or data.draw(st.booleans()):
+                node[index] = data.draw(JUNK)
+                break
+            node = node[index]
+        else:
+            break
+    check_only_ruleset_errors(yaml.safe_dump(document, sort_keys=False))

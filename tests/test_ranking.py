@@ -1,0 +1,197 @@
+"""Aggregation, not-recommend, tie-break and ranking constraints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import intervention_rules as ir
+from helpers import make_ruleset, recommend, rule
+
+ADULT = {"age": {"gte": 18}}
+
+
+def ranked(decision: ir.Decision) -> list[tuple[str, float]]:
+    return [(r.intervention, r.strength) for r in decision.recommendations]
+
+
+def test_strengths_sum_and_ties_follow_catalogue_order(tmp_path: Path) -> None:
+    rs = make_ruleset(
+        tmp_path,
+        rule("A", ADULT, recommend("dbt", 2), recommend("cbt", 1)),
+        rule("B", ADULT, recommend("cbt", 1), recommend("safety_plan", 2)),
+    )
+    # cbt 1+1=2 ties with dbt 2 and safety_plan 2: catalogue order is safety_plan, cbt, dbt
+    assert ranked(rs.evaluate({"age": 30})) == [("safety_plan", 2.0), ("cbt", 2.0), ("dbt", 2.0)]
+
+
+def test_max_aggregation_takes_the_largest(tmp_path: Path) -> None:
+    rs = make_ruleset(
+        tmp_path,
+        rule("A", ADULT, recommend("cbt", 1)),
+        rule("B", ADULT, recommend("cbt", 3)),
+        aggregate="max",
+    )
+    assert ranked(rs.evaluate({"age": 30})) == [("cbt", 3.0)]
+
+
+def test_not_recommend_wins_and_drops_cautions(tmp_path: Path) -> None:
+    rs = make_ruleset(
+        tmp_path,
+        rule(
+            "REC",
+            ADULT,
+            recommend("snri", 3),
+            {"caution": {"intervention": "snri", "severity": "warning", "text": "c"}},
+        ),
+        rule(
+            "NO",
+            {"age": {"lt": 25}},
+            {"not_recommend": {"intervention": "snri", "text": "Not under 25 (age {age})."}},
+        ),
+    )
+    decision = rs.evaluate({"age": 19})
+    assert decision.recommendations == ()
+    assert [n.to_dict() for n in decision.not_recommended] == [
+        {
+            "intervention": "snri",
+            "title": "SNRI",
+            "rule": "NO",
+            "text": "Not under 25 (age 19).",
+            "status": "active",
+        }
+    ]
+    assert ranked(rs.evaluate({"age": 30})) == [("snri", 3.0)]
+
+
+def test_adjustments_change_strength_but_never_recommend(tmp_path: Path) -> None:
+    rs = make_ruleset(
+        tmp_path,
+        rule("REC", {"age": {"lt": 18}}, recommend("family_therapy", 3)),
+        rule("LOWER", ADULT, {"adjust": {"intervention": "family_therapy", "by": -1, "text": "Lowered."}}),
+        rule(
+            "LOWER-MORE",
+            {"age": {"lt": 18}},
+            {"adjust": {"intervention": "family_therapy", "by": -5, "text": "x"}},
+        ),
+    )
+    assert ranked(rs.evaluate({"age": 30})) == []
+    rec = rs.evaluate({"age": 15}).recommendations[0]
+    assert rec.strength == 0.0  # never below zero
+    assert [(e.rule, e.kind, e.contribution) for e in rec.explanations] == [
+        ("REC", "recommend", 3.0),
+        ("LOWER-MORE", "adjust", -5.0),
+    ]
+
+
+def test_medicine_is_capped_below_the_best_psychological_intervention(tmp_path: Path) -> None:
+    rs = make_ruleset(
+        tmp_path,
+        rule("MED", ADULT, recommend("ssri", 5), recommend("cbt", 2)),
+        rule("PLAN", ADULT, recommend("safety_plan", 9)),
+    )
+    decision = rs.evaluate({"age": 30})
+    assert ranked(decision) == [("safety_plan", 9.0), ("cbt", 2.0), ("ssri", 2.0)]
+    ssri = decision.recommendation("ssri")
+    assert ssri is not None
+    note = ssri.explanations[-1]
+    assert (note.rule, note.kind) == ("MEDICINE-BELOW-PSYCHOLOGICAL", "constraint")
+    assert "Placed below CBT; strength capped from 5 to 2." in note.text
+
+
+def test_constraint_without_a_psychological_option_has_no_effect(tmp_path: Path) -> None:
+    rs = make_ruleset(tmp_path, rule("MED", ADULT, recommend("ssri", 5)))
+    assert ranked(rs.evaluate({"age": 30})) == [("ssri", 5.0)]
+
+
+def test_equal_strength_medicine_yields_to_psychological(tmp_path: Path) -> None:
+    rs = make_ruleset(tmp_path, rule("MED", ADULT, recommend("ssri", 2), recommend("group_therapy", 2)))
+    assert ranked(rs.evaluate({"age": 30})) == [("group_therapy", 2.0), ("ssri", 2.0)]
+
+
+def test_without_constraints_medicine_can_rank_first(tmp_path: Path) -> None:
+    rs = make_ruleset(
+        tmp_path, rule("MED", ADULT, recommend("ssri", 5), recommend("cbt", 2)), constraints=False
+    )
+    assert ranked(rs.evaluate({"age": 30})) == [("ssri", 5.0), ("cbt", 2.0)]
+
+
+def test_collaboration_defaults_first_then_rules_without_duplicates(tmp_path: Path) -> None:
+    prompt = {
+        "collaborate": {"intervention": "ssri", "role": "pharmacist", "prompt": "Review {medications}."}
+    }
+    rs = make_ruleset(
+        tmp_path,
+        rule("MED", ADULT, recommend("ssri", 1), recommend("cbt", 2), prompt),
+        rule("MED-AGAIN", ADULT, prompt),
+    )
+    ssri = rs.evaluate({"age": 30, "medications": ["lithium"]}).recommendation("ssri")
+    assert ssri is not None
+    assert [c.to_dict() for c in ssri.collaboration] == [
+        {"role": "psychiatrist", "prompt": "Prescriber-led.", "rule": None},
+        {"role": "pharmacist", "prompt": "Review lithium.", "rule": "MED"},
+    ]
+
+
+def test_alerts_and_cautions_are_ordered_by_severity(tmp_path: Path) -> None:
+    rs = make_ruleset(
+        tmp_path,
+        rule(
+            "I",
+            ADULT,
+            {"alert": {"severity": "info", "text": "i"}},
+            recommend("cbt", 1),
+            {"caution": {"intervention": "cbt", "severity": "info", "text": "ci"}},
+        ),
+        rule(
+            "C",
+            ADULT,
+            {"alert": {"severity": "critical", "text": "c"}},
+            {"caution": {"intervention": "cbt", "severity": "critical", "text": "cc"}},
+        ),
+    )
+    decision = rs.evaluate({"age": 30})
+    assert [a.severity for a in decision.alerts] == ["critical", "info"]
+    assert [c.text for c in decision.recommendations[0].cautions] == ["cc", "ci"]
+
+
+def test_retired_rules_never_fire_and_drafts_are_marked(tmp_path: Path) -> None:
+    rs = make_ruleset(
+        tmp_path,
+        rule("OLD", ADULT, recommend("cbt", 1), status="retired"),
+        rule("NEW", ADULT, recommend("dbt", 1), status="draft"),
+    )
+    decision = rs.evaluate({"age": 30})
+    assert decision.fired == ("NEW",)
+    assert decision.recommendations[0].explanations[0].status == "draft"
+
+
+def test_decision_json_shape(tmp_path: Path) -> None:
+    rs = make_ruleset(
+        tmp_path,
+        rule(
+            "DBT",
+            {"reasons": {"contains_any": ["emotional_regulation"]}},
+            recommend("dbt", 3, "Used to regulate emotions ({reasons}), at {age}; pattern {pattern}."),
+        ),
+    )
+    out = rs.evaluate({"age": 15, "reasons": ["emotional_regulation"]}).to_dict()
+    assert list(out) == ["ruleset", "recommendations", "not_recommended", "alerts", "trace"]
+    assert out["ruleset"] == {"name": "generated", "version": "1", "digest": rs.digest}
+    rec = out["recommendations"][0]
+    assert {k: rec[k] for k in ("intervention", "title", "category", "rank", "strength")} == {
+        "intervention": "dbt",
+        "title": "DBT",
+        "category": "therapeutic",
+        "rank": 1,
+        "strength": 3.0,
+    }
+    explanation = rec["explanations"][0]
+    assert explanation["rule"] == "DBT"
+    assert (
+        explanation["text"]
+        == "Used to regulate emotions (emotional regulation), at 15; pattern not recorded."
+    )
+    assert explanation["matched"] == {"reasons": ["emotional_regulation"]}
+    assert explanation["evidence"] == [{"source": "Source of DBT", "grade": "moderate", "confidence": "high"}]
+    assert explanation["source"]["path"] == "rules[0]"
+    assert out["trace"] == {"fired": ["DBT"]}
