@@ -350,6 +350,14 @@ class TestMedication:
         assert v.above("cbt", "mood_stabilizer")
         assert "psychiatrist" in v.roles("mood_stabilizer")
 
+    def test_bipolar_disorder_with_depression(self, ruleset: ir.RuleSet) -> None:
+        """Depression within bipolar disorder: antidepressants carry a mania caution (draft rule)."""
+        v = decide(ruleset, age=36, conditions=["bipolar_disorder", "depression"], medications=[])
+        assert {"ssri", "snri", "mood_stabilizer"} <= set(v.recs)
+        assert v.cautions("ssri")["MEDS-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER"] == "warning"
+        assert "mania" in v.caution_text("snri", "MEDS-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER")
+        assert v.above("cbt", "mood_stabilizer")
+
     def test_bipolar_disorder_over_55_pregnancy_not_recorded(self, ruleset: ir.RuleSet) -> None:
         v = decide(ruleset, age=61, conditions=["bipolar_disorder"])
         cautions = v.cautions("mood_stabilizer")
