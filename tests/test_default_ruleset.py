@@ -754,6 +754,8 @@ def test_invariants_hold_for_any_assessment(assessment: dict[str, Any]) -> None:
             if e["rule"] in rule_ids:
                 assert e["text"]
                 assert e["evidence"]
+                # It names the input values (or their absence) that made the rule fire.
+                assert e["matched"] or e["not_recorded"], e
 
     # No risk score anywhere; no template left unfilled.
     assert NO_RISK_RULE in v.alerts
