@@ -97,7 +97,7 @@ def _order(e: Expectation, d: Decision) -> Verdict:
     missing = [n for n in e.value if d.recommendation(n) is None]
     if missing:
         return "; ".join(_status(d, n) for n in missing), tuple(missing)
-    ranks = [(d.recommendations.index(rec) + 1, n) for n in e.value if (rec := d.recommendation(n))]
+    ranks = [(rec.rank, n) for n in e.value if (rec := d.recommendation(n))]
     for (r1, n1), (r2, n2) in itertools.pairwise(ranks):
         if r1 > r2:
             actual = ", ".join(f"{n} ({r})" for r, n in sorted(ranks))
@@ -274,8 +274,8 @@ def _invalid(scenario: Scenario, expectation: Expectation, error: AssessmentErro
     written = _written("invalid", expectation.value)
     if error is None:
         return Failure(written, "the assessment was accepted", expectation.location)
-    fields = {p.field for p in error.problems}
-    missing = [f for f in wanted if f not in fields]
+    fields = [p.field for p in error.problems]
+    missing = [w for w in wanted if not any(f == w or f.startswith((f"{w}.", f"{w}[")) for f in fields)]
     if not missing:
         return None
     found = "\n".join(f"  {p}" for p in error.problems)

@@ -20,7 +20,7 @@ from .decision import Decision
 from .model import AllOf, AnyOf, Condition, FactTest, Not, Rule, Test
 from .ruleset import RuleSet
 
-__all__ = ["ConditionCoverage", "CoverageCollector", "CoverageReport", "RuleCoverage"]
+__all__ = ["ConditionCoverage", "CoverageCollector", "CoverageReport", "RuleCoverage", "condition_tests"]
 
 
 @attrs.frozen
@@ -146,14 +146,15 @@ class CoverageReport:
         return "\n".join(lines)
 
 
-def _leaves(condition: Condition) -> Iterator[Test | FactTest]:
+def condition_tests(condition: Condition) -> Iterator[Test | FactTest]:
+    """The tests (leaves) of a condition tree, in order."""
     if isinstance(condition, Test | FactTest):
         yield condition
     elif isinstance(condition, AllOf | AnyOf):
         for item in condition.items:
-            yield from _leaves(item)
+            yield from condition_tests(item)
     elif isinstance(condition, Not):
-        yield from _leaves(condition.item)
+        yield from condition_tests(condition.item)
 
 
 class CoverageCollector:
@@ -163,7 +164,7 @@ class CoverageCollector:
         self._ruleset = ruleset
         self._rules: tuple[Rule, ...] = tuple(r for r in ruleset.rules if r.status != "retired")
         self._fired = dict.fromkeys((r.id for r in self._rules), 0)
-        self._tests = [(rule, test) for rule in self._rules for test in _leaves(rule.when)]
+        self._tests = [(rule, test) for rule in self._rules for test in condition_tests(rule.when)]
         self._true = [0] * len(self._tests)
         self._false = [0] * len(self._tests)
         self._scenarios = 0

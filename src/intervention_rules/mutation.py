@@ -25,7 +25,8 @@ import attrs
 
 from ._compile import compile_plan
 from ._expectations import check_scenario
-from .model import AllOf, AnyOf, Condition, FactTest, Location, Not, Rule, Test
+from .coverage import condition_tests
+from .model import AllOf, AnyOf, Condition, Location, Not, Rule, Test
 from .ruleset import RuleSet
 from .scenarios import AcceptedMutant, Invariant, Scenario, ScenarioFile
 
@@ -136,16 +137,6 @@ def _replace(condition: Condition, target: Condition, new: Condition) -> Conditi
     return condition
 
 
-def _leaves(condition: Condition) -> Iterator[Test | FactTest]:
-    if isinstance(condition, Test | FactTest):
-        yield condition
-    elif isinstance(condition, AllOf | AnyOf):
-        for item in condition.items:
-            yield from _leaves(item)
-    elif isinstance(condition, Not):
-        yield from _leaves(condition.item)
-
-
 def _relative(rule: Rule, location: Location) -> str:
     prefix = rule.location.path + "."
     return location.path[len(prefix) :] if location.path.startswith(prefix) else location.path
@@ -208,7 +199,7 @@ def generate_mutants(ruleset: RuleSet) -> list[Mutant]:
             when.location,
             attrs.evolve(rule, when=Not(when, when.location)),
         )
-        for leaf in _leaves(when):
+        for leaf in condition_tests(when):
             where = _relative(rule, leaf.location)
             if leaf is not when:
                 add(
