@@ -285,8 +285,16 @@ def _parse(doc: Located, ruleset: RuleSet) -> tuple[ScenarioFile | None, list[Pr
     invariants = [check.invariant(("invariants", i), raw) for i, raw in enumerate(data.get("invariants", []))]
     accepted = []
     for i, raw in enumerate(data.get("accepted_mutants", [])):
-        rule_id = raw["mutant"].split(":")[1]
-        check.rule(("accepted_mutants", i, "mutant"), rule_id)
+        kind, _, rest = raw["mutant"].partition(":")
+        if kind not in ("remove", "negate", "shift", "drop") or not rest:
+            check.ctx.add(
+                doc,
+                ("accepted_mutants", i, "mutant"),
+                f"'{raw['mutant']}' is not a mutant id (remove:RULE, negate:RULE:WHERE, shift:RULE:WHERE:STEP "
+                "or drop:RULE:then[N], as the mutation report prints them)",
+            )
+        else:
+            check.rule(("accepted_mutants", i, "mutant"), rest.split(":")[0])
         accepted.append(AcceptedMutant(raw["mutant"], raw["reason"], check.location(("accepted_mutants", i))))
     if check.problems:
         return None, check.problems
