@@ -122,7 +122,9 @@ class ScenarioFile(pytest.File):
         from .scenarios import load_scenarios
 
         ruleset = _ruleset(self.config)
-        (loaded,) = load_scenarios(self.path, ruleset)
+        here = self.config.invocation_params.dir
+        shown = self.path.relative_to(here) if self.path.is_relative_to(here) else self.path
+        (loaded,) = load_scenarios(shown, ruleset)
         return [
             ScenarioItem.from_parent(
                 self, name=scenario.name, scenario=scenario, invariants=loaded.invariants, ruleset=ruleset
