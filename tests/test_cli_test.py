@@ -89,7 +89,8 @@ def test_mutation_testing_passes_fails_or_is_refused(tmp_path: Path) -> None:
         in result.stdout
     )
     assert "    remove:GROUP-ADULT\n      remove rule GROUP-ADULT" in result.stdout
-    assert "FAILED: " in result.stdout and "mutant(s) survived" in result.stdout
+    assert "FAILED: " in result.stdout
+    assert "mutant(s) survived" in result.stdout
     failing = write_scenarios(tmp_path, ONE_FAILURE, "failing.scenario.yaml")
     result = run("--mutate", failing)
     assert result.returncode == 1
@@ -118,7 +119,8 @@ def test_an_invalid_scenario_file_exits_1_with_problems_on_stderr(tmp_path: Path
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == (
-        f"{path}:5:22: unknown intervention 'sssri'; did you mean 'ssri'? (at scenarios[0].expect.ranks.sssri)\n"
+        f"{path}:5:22: unknown intervention 'sssri'; did you mean 'ssri'? (at "
+        "scenarios[0].expect.ranks.sssri)\n"
         "1 problem(s) in the scenario files; nothing was run\n"
     )
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import toolkit_ruleset, write_scenarios
 
+from helpers import toolkit_ruleset, write_scenarios
 from intervention_rules._expectations import CHECKS, Outcome, check_scenario
 from intervention_rules.scenarios import load_scenarios
 
@@ -47,7 +47,8 @@ PASSING = [
     (ADOLESCENT, "{collaboration: [{intervention: family_therapy, role: family_or_carers}]}"),
     (
         ADULT,
-        "{collaboration: [{intervention: ssri, role: psychiatrist, rule: SSRI-DEPRESSION, text: prescriber}]}",
+        "{collaboration: [{intervention: ssri, role: psychiatrist, rule: SSRI-DEPRESSION, text: "
+        "prescriber}]}",
     ),
     (ADOLESCENT, "{fired: [FACT-UNDER-18, FAMILY-YOUNG], not_fired: [SSRI-DEPRESSION]}"),
     ({"age": 121}, "{invalid: [age]}"),
@@ -82,7 +83,8 @@ FAILING = [
     (
         ADOLESCENT,
         "{exact_order: [safety_plan, dbt]}",
-        "the ranked list differs:\n--- expected\n+++ actual\n@@ -1,2 +1,3 @@\n safety_plan\n+family_therapy\n dbt",
+        "the ranked list differs:\n--- expected\n+++ actual\n@@ -1,2 +1,3 @@\n "
+        "safety_plan\n+family_therapy\n dbt",
         ("dbt", "family_therapy"),
     ),
     (ADOLESCENT, "{ranks: {dbt: {top: 2}}}", "dbt is at rank 3, not in the top 2", ("dbt",)),
@@ -185,7 +187,8 @@ def test_declared_invariants_hold_or_fail_on_each_scenario(tmp_path: Path) -> No
         "group_therapy is recommended, but it is never allowed when pattern is repeated"
     ]
     assert failures[0].expectation == (
-        "invariant 'no group therapy for repeated self-harm': group_therapy recommended never when pattern is repeated"
+        "invariant 'no group therapy for repeated self-harm': group_therapy recommended never "
+        "when pattern is repeated"
     )
     assert failures[0].location.line == 12
 
@@ -203,7 +206,8 @@ def test_only_when_and_always_when_invariants_show_what_was_seen(tmp_path: Path)
         tmp_path, {"age": 30, "conditions": ["depression", "anxiety"]}, "{fired: [SAFETY-PLAN]}", invariants
     ).failures
     assert [f.message for f in failures] == [
-        "ssri is recommended, but it is only allowed when pattern is recorded\n  needs pattern is recorded; saw not recorded",
+        "ssri is recommended, but it is only allowed when pattern is recorded\n  needs pattern "
+        "is recorded; saw not recorded",
         "dbt is not recommended (no rule recommending it fired), but it is required whenever conditions "
         "includes any of anxiety",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+
 from helpers import TOOLKIT_RULES, TOOLKIT_SCENARIOS
 
 SCENARIOS = (TOOLKIT_SCENARIOS / "basics.scenario.yaml").read_text(encoding="utf-8")
@@ -52,8 +53,10 @@ def test_a_failing_scenario_reports_expectation_decision_and_explanation(project
                 "    fired: SAFETY-PLAN, SSRI-DEPRESSION",
                 "  explain cbt:",
                 "    CBT [cbt]: not recommended: no rule that recommends it fired",
-                "    - CBT-COPING (recommend) did not fire: CBT for coping or communication [rules.yaml:41:5]",
-                "        needs reasons includes any of coping, communication; saw not recorded [rules.yaml:51:28]",
+                "    - CBT-COPING (recommend) did not fire: CBT for coping or communication "
+                "[rules.yaml:41:5]",
+                "        needs reasons includes any of coping, communication; saw not recorded "
+                "[rules.yaml:51:28]",
                 "        needs conditions includes any of anxiety; saw depression [rules.yaml:51:83]",
             ]
         )
@@ -116,7 +119,8 @@ def test_the_command_line_rule_set_wins_and_the_default_is_the_bundled_one(proje
     project.makeini("[pytest]\n")
     (project.path / "tests" / "basics.scenario.yaml").write_text(
         "scenarios:\n  - {name: out of range, assessment: {age: 500}, expect: {invalid: [age]}}\n"
-        "  - {name: rule set specific, assessment: {age: 20, distress: 3}, expect: {recommended: [safety_plan]}}\n",
+        "  - {name: rule set specific, assessment: {age: 20, distress: 3}, expect: "
+        "{recommended: [safety_plan]}}\n",
         encoding="utf-8",
     )
     result = project.runpytest_subprocess()

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from helpers import TOOLKIT_SCENARIOS, toolkit_ruleset, write_scenarios
-
 from intervention_rules.runner import format_decision, format_outcome, run_scenarios
 from intervention_rules.scenarios import load_scenarios
 
@@ -58,7 +57,8 @@ def test_a_failure_shows_expectation_decision_and_explanation(tmp_path: Path) ->
             "    DBT [dbt]: recommended, rank 3, strength 3",
             "    - DBT-EMOTION (recommend) fired: DBT when self-harm regulates emotions [rules.yaml:28:5]",
             "        Self-harm regulates emotions (emotional regulation).",
-            "    - HIGH-DISTRESS (adjust) did not fire: High distress raises DBT and alerts [rules.yaml:109:5]",
+            "    - HIGH-DISTRESS (adjust) did not fire: High distress raises DBT and alerts "
+            "[rules.yaml:109:5]",
             "        needs distress >= 8; saw not recorded [rules.yaml:119:22]",
             "  explain family_therapy:",
             "    Family therapy [family_therapy]: recommended, rank 2, strength 4",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import TOOLKIT_SCENARIOS, toolkit_ruleset, write_scenarios
 
+from helpers import TOOLKIT_SCENARIOS, toolkit_ruleset, write_scenarios
 from intervention_rules.scenarios import (
     ScenarioError,
     find_scenario_files,
@@ -55,7 +55,8 @@ def test_structural_problems_point_at_lines(tmp_path: Path) -> None:
         "F:5:19: unknown field 'recomended'; did you mean 'recommended'? (at scenarios[0].expect.recomended)",
         "F:7:17: expected object, found a list (at scenarios[1].assessment)",
         "F:8:33: 0 is less than the minimum of 1 (at scenarios[1].expect.ranks.dbt.top)",
-        "F:8:60: 'severe' is not one of: info, warning, critical (at scenarios[1].expect.cautions[0].severity)",
+        "F:8:60: 'severe' is not one of: info, warning, critical (at "
+        "scenarios[1].expect.cautions[0].severity)",
         "F:9:5: missing required field 'name' (at scenarios[2])",
         "F:10:13: expected exactly one key here, found 0: none (at scenarios[2].expect)",
     ]
@@ -129,7 +130,8 @@ def test_invariants_use_the_rule_language_and_are_checked_like_rules(tmp_path: P
         """,
     )
     assert problems(path) == [
-        "F:5:28: unknown feature 'condition'; did you mean 'conditions'? (at invariants[0].only_when.condition)",
+        "F:5:28: unknown feature 'condition'; did you mean 'conditions'? (at "
+        "invariants[0].only_when.condition)",
         "F:6:5: an invariant needs exactly one of only_when, always_when, never_when; found only_when, "
         "never_when (at invariants[1])",
         "F:10:5: an invariant needs exactly one of only_when, always_when, never_when; found none "

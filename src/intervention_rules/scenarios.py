@@ -290,7 +290,8 @@ def _parse(doc: Located, ruleset: RuleSet) -> tuple[ScenarioFile | None, list[Pr
             check.ctx.add(
                 doc,
                 ("accepted_mutants", i, "mutant"),
-                f"'{raw['mutant']}' is not a mutant id (remove:RULE, negate:RULE:WHERE, shift:RULE:WHERE:STEP "
+                f"'{raw['mutant']}' is not a mutant id (remove:RULE, negate:RULE:WHERE, "
+                "shift:RULE:WHERE:STEP "
                 "or drop:RULE:then[N], as the mutation report prints them)",
             )
         else:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -265,7 +266,7 @@ def check_invariants(
     broken = [f for i in invariants if (f := invariant_failure(i, values, facts, decision)) is not None]
     if broken:
         lines = [
-            f"{f.expectation} [{f.location.file}:{f.location.line}]\n  {f.message}".replace("\n", "\n  ")
+            f"{f.expectation} [{f.location.file}:{f.location.line}]\n" + textwrap.indent(f.message, "  ")
             for f in broken
         ]
         raise AssertionError("\n".join(lines) + f"\nassessment: {json.dumps(assessment, sort_keys=True)}")
