@@ -19,6 +19,7 @@ in test sessions that have none.
 from __future__ import annotations
 
 import fnmatch
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,7 +174,8 @@ class ScenarioItem(pytest.Item):
         if isinstance(excinfo.value, ScenarioFailed):
             from .runner import format_outcome
 
-            return format_outcome(self.ruleset, excinfo.value.outcome)
+            # pytest's header already names the scenario; the report starts with what was expected.
+            return textwrap.dedent(format_outcome(self.ruleset, excinfo.value.outcome).split("\n", 1)[1])
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
