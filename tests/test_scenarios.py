@@ -190,6 +190,8 @@ def test_directories_yield_only_scenario_files(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     write_scenarios(tmp_path / "sub", "scenarios: []\n", "a.scenario.yml")
     write_scenarios(tmp_path, "rules: []\n", "rules.yaml")
+    (tmp_path / ".venv").mkdir()
+    write_scenarios(tmp_path / ".venv", "scenarios: []\n", "hidden.scenario.yaml")
     found = find_scenario_files([tmp_path, tmp_path / "rules.yaml", tmp_path / "b.scenario.yaml"])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == [
         "b.scenario.yaml",

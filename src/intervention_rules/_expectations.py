@@ -315,8 +315,3 @@ def check_scenario(ruleset: RuleSet, scenario: Scenario, invariants: Iterable[In
         if failure is not None:
             failures.append(failure)
     return Outcome(scenario, decision, values, tuple(failures))
-
-
-def passes(ruleset: RuleSet, scenario: Scenario, invariants: Iterable[Invariant] = ()) -> bool:
-    """Whether a scenario passes (used by mutation testing; any error counts as a failure)."""
-    return check_scenario(ruleset, scenario, invariants).passed

@@ -16,7 +16,7 @@ from ._expectations import Failure, Outcome, check_scenario
 from .coverage import CoverageCollector, CoverageReport
 from .decision import Decision
 from .ruleset import RuleSet
-from .scenarios import Scenario, ScenarioFile
+from .scenarios import ScenarioFile
 
 __all__ = ["SuiteResult", "format_decision", "format_outcome", "run_scenarios"]
 
@@ -142,8 +142,3 @@ def _format_failure(failure: Failure) -> str:
     lines = [f"  expected {failure.expectation}   [{where}]", f"    but {first}"]
     lines += [f"    {line}" for line in rest]
     return "\n".join(lines)
-
-
-def check_one(ruleset: RuleSet, file: ScenarioFile, scenario: Scenario) -> Outcome:
-    """One scenario of a file, with the file's invariants (used by the pytest plugin)."""
-    return check_scenario(ruleset, scenario, file.invariants)

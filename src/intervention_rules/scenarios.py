@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +25,7 @@ import referencing
 from ._schema import rule_file_schema, schema_problems, suggest
 from ._validate import _Context, _RuleChecker
 from ._yaml import Located, load_located
+from .conditions import describe
 from .errors import InterventionRulesError, Problem
 from .model import Condition, Location
 from .ruleset import RuleSet
@@ -95,8 +96,6 @@ class Invariant:
     location: Location
 
     def describe(self) -> str:
-        from .conditions import describe
-
         wording = {"only_when": "only when", "always_when": "always when", "never_when": "never when"}
         return f"{self.intervention} recommended {wording[self.kind]} {describe(self.condition)}"
 
@@ -138,7 +137,8 @@ def _validator() -> jsonschema.protocols.Validator:
 
 
 def find_scenario_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files named directly, and the scenario files (``*.scenario.yaml``) under directories.
+    """Files named directly, and the scenario files (``*.scenario.yaml``) under directories
+    (hidden directories such as ``.venv`` or ``.git`` are not searched).
 
     Raises FileNotFoundError for a path that does not exist.
     """
@@ -147,7 +147,12 @@ def find_scenario_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         path = Path(item)
         if path.is_dir():
             found.extend(
-                sorted(p for pattern in SCENARIO_PATTERNS for p in path.rglob(pattern) if p.is_file())
+                sorted(
+                    p
+                    for pattern in SCENARIO_PATTERNS
+                    for p in path.rglob(pattern)
+                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
             )
         elif path.is_file():
             found.append(path)
@@ -350,14 +355,3 @@ def load_scenarios(
     if problems:
         raise ScenarioError(problems)
     return files
-
-
-def iter_scenarios(files: Iterable[ScenarioFile]) -> Iterator[tuple[ScenarioFile, Scenario]]:
-    for file in files:
-        for scenario in file.scenarios:
-            yield file, scenario
-
-
-def where(location: Location) -> str:
-    """``file:line`` of a location."""
-    return f"{location.file}:{location.line}"
