@@ -128,3 +128,20 @@ def test_projects_without_scenario_files_are_unaffected(pytester: pytest.Pyteste
     pytester.makepyfile("def test_plain():\n    assert True\n")
     (pytester.path / "data.yaml").write_text("scenarios: not really\n", encoding="utf-8")
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_mutation_testing_runs_after_the_scenarios_pass(project: pytest.Pytester) -> None:
+    result = project.runpytest_subprocess("--ir-mutate")
+    result.assert_outcomes(passed=12)
+    result.stdout.fnmatch_lines(
+        ["*intervention-rules mutation testing*", "Mutation testing: 51 mutants, 51 killed, 0 survived*"]
+    )
+    assert result.ret == 0
+    (project.path / "tests" / "basics.scenario.yaml").write_text(
+        FAILING.replace("recommended: [cbt]", "recommended: [ssri]"), encoding="utf-8"
+    )
+    project.makeini("[pytest]\nir_rules = rules\nir_mutate = true\n")
+    result = project.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*SURVIVED*", "    remove:FACT-UNDER-18", "FAILED: * mutant(s) survived"])
+    assert result.ret == 1

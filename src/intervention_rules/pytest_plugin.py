@@ -11,6 +11,8 @@ Options (command line, or ini keys in ``pyproject.toml`` / ``pytest.ini``):
 - ``--ir-coverage`` / ``ir_coverage``: print rule and condition coverage at the end.
 - ``--ir-min-coverage PCT`` / ``ir_min_coverage``, ``--ir-min-condition-coverage PCT`` /
   ``ir_min_condition_coverage``: fail the session below these coverages.
+- ``--ir-mutate`` / ``ir_mutate``: after the tests pass, mutation-test the rule set against every
+  scenario of the collected files, and fail the session if a mutant survives.
 
 A rule set is loaded only when a scenario file is collected, so the plugin costs next to nothing
 in test sessions that have none.
@@ -31,11 +33,15 @@ if TYPE_CHECKING:
 
 # Cheap to import (attrs and the model); the heavy parts are imported when a scenario file is found.
 from .coverage import CoverageCollector
+from .mutation import MutationReport
 from .ruleset import RuleSet
+from .scenarios import ScenarioFile as ScenarioFileData
 
 _PATTERNS = ["*.scenario.yaml", "*.scenario.yml"]
 _RULESET = pytest.StashKey[RuleSet | BaseException]()
 _COVERAGE = pytest.StashKey[CoverageCollector]()
+_FILES = pytest.StashKey[list[ScenarioFileData]]()
+_MUTATION = pytest.StashKey[MutationReport]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +54,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--ir-min-condition-coverage", metavar="PCT", type=float, help="fail below this condition coverage"
     )
+    group.addoption(
+        "--ir-mutate",
+        action="store_true",
+        default=None,
+        help="mutation-test the rule set after the tests pass",
+    )
     parser.addini("ir_rules", "rule set for scenario files, relative to the ini file", default="")
     parser.addini(
         "ir_scenario_patterns", "file name patterns of scenario files", type="linelist", default=_PATTERNS
@@ -55,6 +67,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("ir_coverage", "report rule set coverage", type="bool", default=False)
     parser.addini("ir_min_coverage", "fail below this rule coverage (percent)", default="")
     parser.addini("ir_min_condition_coverage", "fail below this condition coverage (percent)", default="")
+    parser.addini("ir_mutate", "mutation-test the rule set after the tests pass", type="bool", default=False)
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -126,6 +139,7 @@ class ScenarioFile(pytest.File):
         here = self.config.invocation_params.dir
         shown = self.path.relative_to(here) if self.path.is_relative_to(here) else self.path
         (loaded,) = load_scenarios(shown, ruleset)
+        self.config.stash.setdefault(_FILES, []).append(loaded)
         return [
             ScenarioItem.from_parent(
                 self, name=scenario.name, scenario=scenario, invariants=loaded.invariants, ruleset=ruleset
@@ -196,14 +210,28 @@ def _shortfalls(config: pytest.Config) -> list[str]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _shortfalls(session.config) and exitstatus == pytest.ExitCode.OK:
+    config = session.config
+    failed = bool(_shortfalls(config))
+    if bool(_option(config, "mutate")) and exitstatus == pytest.ExitCode.OK and config.stash.get(_FILES, []):
+        from .mutation import mutate
+
+        files: list[ScenarioFileData] = config.stash[_FILES]
+        report = mutate(_ruleset(config), files)
+        config.stash[_MUTATION] = report
+        failed = failed or not report.passed
+    if failed and exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if _COVERAGE not in config.stash:
-        return
-    terminalreporter.section("intervention-rules coverage")
-    terminalreporter.write_line(config.stash[_COVERAGE].report().to_text())
-    for shortfall in _shortfalls(config):
-        terminalreporter.write_line(f"FAILED: {shortfall}", red=True)
+    if _COVERAGE in config.stash:
+        terminalreporter.section("intervention-rules coverage")
+        terminalreporter.write_line(config.stash[_COVERAGE].report().to_text())
+        for shortfall in _shortfalls(config):
+            terminalreporter.write_line(f"FAILED: {shortfall}", red=True)
+    if _MUTATION in config.stash:
+        report = config.stash[_MUTATION]
+        terminalreporter.section("intervention-rules mutation testing")
+        terminalreporter.write_line(report.to_text())
+        if not report.passed:
+            terminalreporter.write_line(f"FAILED: {len(report.survivors)} mutant(s) survived", red=True)
