@@ -27,7 +27,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from hypothesis import strategies as st
+
+try:
+    from hypothesis import strategies as st
+except ImportError as error:  # the "testing" extra is not installed
+    raise ImportError(
+        "intervention_rules.testing needs hypothesis: pip install 'intervention-rules[testing]'"
+    ) from error
 
 from ._expectations import derived_facts, invariant_failure
 from .coverage import condition_tests
