@@ -122,10 +122,10 @@ def _convert(doc: Located, error: ValidationError) -> Iterator[Problem]:
     yield doc.problem(path, error.message)
 
 
-def schema_problems(doc: Located) -> list[Problem]:
-    """Every structural problem of one rule file."""
+def schema_problems(doc: Located, validator: jsonschema.protocols.Validator | None = None) -> list[Problem]:
+    """Every structural problem of one rule file (or, given its validator, of another document)."""
     problems: dict[tuple[str, str], Problem] = {}  # jsonschema reports each missing field once per field
-    for error in _validator().iter_errors(doc.data):
+    for error in (validator or _validator()).iter_errors(doc.data):
         for leaf in _leaf_errors(error):
             for problem in _convert(doc, leaf):
                 problems.setdefault((problem.path, problem.message), problem)

@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("intervention", help="intervention id, e.g. family_therapy")
     ex.add_argument("--format", choices=("json", "text"), default="text", help="output format")
+
+    te = commands.add_parser("test", help="run scenario files against the rule set (see docs/testing.md)")
+    rules_option(te)
+    from . import _cli_test
+
+    _cli_test.add_arguments(te)
     return parser
 
 
@@ -141,6 +147,10 @@ def main(
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
     try:
+        if args.command == "test":
+            from . import _cli_test
+
+            return _cli_test.run(args, stdout, stderr)
         if args.command == "validate":
             ruleset = _load(args.rules)
             live = [r for r in ruleset.rules if r.status != "retired"]
