@@ -118,16 +118,20 @@ def _run_test_command(rules: Path, *options: str) -> subprocess.CompletedProcess
 
 
 def test_scenarios_cover_every_rule_and_notice_every_change(ruleset: ir.RuleSet) -> None:
-    """The CI gate of issue 4: every scenario passes, every rule fires in one, and every mutant of
-    the rule set is noticed by some scenario, except the equivalent ones the scenario files accept
-    with a reason. In particular every ``remove:`` mutant is killed: deleting any rule is noticed."""
-    result = _run_test_command(RULES, "--min-coverage", "100", "--mutate", "--format", "json")
+    """The CI gate of issue 4: every scenario passes, every rule fires in one (and every test in a
+    condition is seen both true and false), and every mutant of the rule set is noticed by some
+    scenario, except the equivalent ones the scenario files accept with a reason. In particular
+    every ``remove:`` mutant is killed: deleting any rule is noticed."""
+    result = _run_test_command(
+        RULES, "--min-coverage", "100", "--min-condition-coverage", "100", "--mutate", "--format", "json"
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
     report = json.loads(result.stdout)
     assert report["ok"]
     assert report["failed"] == 0
     assert report["shortfalls"] == []
     assert report["coverage"]["rules"]["percent"] == 100
+    assert report["coverage"]["conditions"]["percent"] == 100
     mutation = report["mutation"]
     assert mutation["survived"] == 0
     assert mutation["invalid"] == 0
