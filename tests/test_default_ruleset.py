@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -507,6 +508,105 @@ class TestCurrentMedicines:
         v = decide(ruleset, age=20, medications=["olanzapine"], conditions=["psychotic_symptoms"])
         assert "MEDS-OLANZAPINE-CURRENT" in v.alerts
         assert "olanzapine" in v.caution_text("antipsychotic", "MEDS-INTERACTIONS-CURRENT")
+
+
+# --------------------------------------------------------------------------------------------
+# Review findings: medicine names in common forms (C1)
+# --------------------------------------------------------------------------------------------
+
+# A generic salt or modified-release form, or a UK or US brand name, and the alert it must raise
+# for someone aged 30 who can become pregnant.
+RECOGNISED_FORMS = [
+    ("lithium carbonate mr", "MEDS-LITHIUM-CURRENT"),
+    ("priadel", "MEDS-LITHIUM-CURRENT"),
+    ("camcolit", "MEDS-LITHIUM-CURRENT"),
+    ("valproate sodium", "MEDS-VALPROATE-CURRENT-PREGNANCY"),
+    ("sodium valproate mr", "MEDS-VALPROATE-CURRENT-PREGNANCY"),
+    ("depakote", "MEDS-VALPROATE-CURRENT-PREGNANCY"),
+    ("epilim", "MEDS-VALPROATE-CURRENT-PREGNANCY"),
+    ("epilim chrono", "MEDS-VALPROATE-CURRENT-PREGNANCY"),
+    ("venlafaxine xl", "MEDS-VENLAFAXINE-CURRENT"),
+    ("effexor", "MEDS-VENLAFAXINE-CURRENT"),
+    ("efexor xl", "MEDS-VENLAFAXINE-CURRENT"),
+    ("zyprexa", "MEDS-OLANZAPINE-CURRENT"),
+    ("prozac", "AGE-U25-CURRENT-ANTIDEPRESSANT"),
+    ("lustral", "AGE-U25-CURRENT-ANTIDEPRESSANT"),
+    ("cipralex", "AGE-U25-CURRENT-ANTIDEPRESSANT"),
+    ("prothiaden", "MEDS-TRICYCLIC-CURRENT"),
+    ("amitriptyline hydrochloride", "MEDS-TRICYCLIC-CURRENT"),
+]
+
+
+class TestMedicineNames:
+    @pytest.mark.parametrize(("name", "rule"), RECOGNISED_FORMS)
+    def test_common_forms_and_brand_names_raise_the_medicine_alerts(
+        self, ruleset: ir.RuleSet, name: str, rule: str
+    ) -> None:
+        """A medicine recorded as a salt, a modified-release form or a brand name gets the same safety
+        alert as its generic name (the valproate Pregnancy Prevention Programme alert included)."""
+        age = 20 if rule == "AGE-U25-CURRENT-ANTIDEPRESSANT" else 30
+        v = decide(ruleset, age=age, can_become_pregnant=True, medications=[name])
+        assert rule in v.alerts, (name, sorted(v.alerts))
+        assert "MEDS-UNRECOGNISED-MEDICINES" not in v.alerts
+
+    def test_brand_name_antidepressant_gets_the_combination_caution(self, ruleset: ir.RuleSet) -> None:
+        v = decide(ruleset, age=40, conditions=["depression"], medications=["effexor"])
+        assert v.cautions("ssri")["MEDS-SEROTONERGIC-COMBINATION"] == "warning"
+        v = decide(ruleset, age=40, conditions=["depression"], medications=["nardil"])
+        assert v.cautions("ssri")["MEDS-MAOI-COMBINATION"] == "critical"
+
+    @pytest.mark.parametrize("names", [["lithum"], ["paracetamol"], ["aripiprazole", "sertraline"]])
+    def test_unrecognised_medicine_names_raise_a_warning(self, ruleset: ir.RuleSet, names: list[str]) -> None:
+        """A name the rule set does not recognise (a typo, or a medicine outside its lists) is never
+        silently ignored: a warning names the recorded medicines and asks for a medicines review."""
+        v = decide(ruleset, age=30, can_become_pregnant=True, medications=names)
+        alert = v.alerts["MEDS-UNRECOGNISED-MEDICINES"]
+        assert alert["severity"] == "warning"
+        assert all(n in alert["text"] for n in names)
+        assert "pharmacist" in alert["text"]
+
+    @pytest.mark.parametrize("names", [[], ["lithium", "sertraline"], ["depakote", "venlafaxine xl"]])
+    def test_recognised_or_no_medicines_raise_no_unrecognised_warning(
+        self, ruleset: ir.RuleSet, names: list[str]
+    ) -> None:
+        v = decide(ruleset, age=30, medications=names)
+        assert "MEDS-UNRECOGNISED-MEDICINES" not in v.alerts
+
+    def test_the_recognised_list_is_exactly_the_names_the_rules_check(self) -> None:
+        """One source of truth: the unrecognised-medicine rule recognises exactly the names that the
+        derived-fact rules match, so a name added to one list and not the other fails here."""
+        checked, recognised = _medicine_name_lists()
+        assert checked
+        assert recognised == checked
+
+
+def _medication_tests(node: Any) -> list[tuple[str, list[str]]]:
+    """Every (operator, names) test on ``medications`` inside a rule's ``when``."""
+    found: list[tuple[str, list[str]]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "medications" and isinstance(value, dict):
+                found.extend((op, list(names)) for op, names in value.items() if isinstance(names, list))
+            else:
+                found.extend(_medication_tests(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_medication_tests(item))
+    return found
+
+
+def _medicine_name_lists() -> tuple[set[str], set[str]]:
+    """The names the derived-fact rules match, and the names the unrecognised-medicine rule accepts."""
+    checked: set[str] = set()
+    recognised: set[str] = set()
+    for path in sorted(RULES.glob("*.yaml")):
+        for rule in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules", []):
+            for op, names in _medication_tests(rule["when"]):
+                if op == "contains_any":
+                    checked.update(names)
+                elif op == "contains_other_than":
+                    recognised.update(names)
+    return checked, recognised
 
 
 # --------------------------------------------------------------------------------------------
