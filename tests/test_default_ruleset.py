@@ -595,7 +595,8 @@ def _medication_tests(node: Any) -> list[tuple[str, list[str]]]:
     return found
 
 
-def _medicine_name_lists() -> tuple[set[str], set[str]]:
+@functools.cache
+def _medicine_name_lists() -> tuple[frozenset[str], frozenset[str]]:
     """The names the derived-fact rules match, and the names the unrecognised-medicine rule accepts."""
     checked: set[str] = set()
     recognised: set[str] = set()
@@ -606,7 +607,7 @@ def _medicine_name_lists() -> tuple[set[str], set[str]]:
                     checked.update(names)
                 elif op == "contains_other_than":
                     recognised.update(names)
-    return checked, recognised
+    return frozenset(checked), frozenset(recognised)
 
 
 # --------------------------------------------------------------------------------------------
@@ -753,6 +754,11 @@ MEDICATION_POOL = [
     "paracetamol",
     "ibuprofen",
     "aripiprazole",
+    "priadel",
+    "depakote",
+    "venlafaxine xl",
+    "zyprexa",
+    "lithum",
 ]
 
 
@@ -856,6 +862,11 @@ def test_invariants_hold_for_any_assessment(assessment: dict[str, Any]) -> None:
                 assert e["evidence"]
                 # It names the input values (or their absence) that made the rule fire.
                 assert e["matched"] or e["not_recorded"], e
+
+    # A recorded medicine the rule set does not recognise is never silently passed over.
+    recorded_medicines = set(assessment.get("medications", []))
+    unrecognised = recorded_medicines - _medicine_name_lists()[0]
+    assert ("MEDS-UNRECOGNISED-MEDICINES" in v.alerts) == bool(unrecognised), assessment
 
     # No risk score anywhere; no template left unfilled.
     assert NO_RISK_RULE in v.alerts
