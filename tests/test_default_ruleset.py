@@ -644,8 +644,8 @@ class TestAlwaysAndCollaborativeCare:
 
 class TestSafeguarding:
     def test_safeguarding_concern_adolescent_with_family_involved(self, ruleset: ir.RuleSet) -> None:
-        """Safeguarding procedures first; family therapy held back; social worker and safeguarding lead;
-        family information only as decided with the safeguarding lead."""
+        """Safeguarding procedures first; family therapy not recommended; social worker and safeguarding
+        lead; family information only as decided with the safeguarding lead."""
         v = decide(
             ruleset,
             age=14,
@@ -656,9 +656,7 @@ class TestSafeguarding:
         )
         assert v.alerts["SAFEGUARD-PROCEDURES"]["severity"] == "critical"
         assert v.alerts["SAFEGUARD-UNDER-18"]["severity"] == "critical"
-        assert v.cautions("family_therapy")["SAFEGUARD-FAMILY-THERAPY"] == "critical"
-        assert "SAFEGUARD-FAMILY-THERAPY" in v.explained_by("family_therapy")
-        assert v.above("cbt", "family_therapy")
+        assert v.not_recommended["family_therapy"]["rule"] == "SAFEGUARD-FAMILY-THERAPY"
         assert "social_worker" in v.roles("collaborative_care")
         assert {"social_worker", "safeguarding_lead"} <= v.roles("safety_plan")
         assert "ALWAYS-INFORMATION-FOR-FAMILY-WITH-AGREEMENT" not in v.fired
@@ -671,17 +669,111 @@ class TestSafeguarding:
         v = decide(ruleset, age=30, family={"involved": True, "safeguarding_concern": True})
         assert "SAFEGUARD-PROCEDURES" in v.alerts
         assert "SAFEGUARD-UNDER-18" not in v.alerts
-        # The article's single family link is cancelled, not hidden: listed last, with its caution.
-        assert v.strength("family_therapy") == 0
-        assert v.order[-1] == "family_therapy"
+        # The article's family link is overruled, not hidden: listed as not recommended, with the reason.
+        assert "family_therapy" not in v.recs
+        assert "safeguarding comes first" in v.not_recommended["family_therapy"]["text"]
         assert "SAFEGUARD-SOCIAL-WORKER" in v.explained_by("collaborative_care")
 
     def test_safeguarding_not_recorded(self, ruleset: ir.RuleSet) -> None:
         v = decide(ruleset, age=15, family={"involved": True})
         assert "SAFEGUARD-NOT-RECORDED" in v.alerts
         assert "SAFEGUARD-PROCEDURES" not in v.alerts
-        # Not recorded is not treated as a concern, but is asked about.
+        # Not recorded is neither a concern nor "no concern": it is asked about before family are told.
+        assert "ALWAYS-INFORMATION-FOR-FAMILY-WITH-AGREEMENT" not in v.fired
+        assert "ALWAYS-INFORMATION-FOR-FAMILY-SAFEGUARDING-NOT-RECORDED" in v.fired
+
+    def test_family_therapy_is_not_recommended_under_a_safeguarding_concern(self, ruleset: ir.RuleSet) -> None:
+        """Review finding M2: with a safeguarding concern family therapy is not recommended, whatever
+        recommended it (here an adult whose self-harm communicates distress, family involved, conflict),
+        and the reason says safeguarding comes first."""
+        v = decide(
+            ruleset,
+            age=30,
+            reasons=["communication"],
+            family={"involved": True, "conflict": True, "safeguarding_concern": True},
+        )
+        assert "family_therapy" not in v.recs
+        assert v.not_recommended["family_therapy"]["rule"] == "SAFEGUARD-FAMILY-THERAPY"
+        assert "safeguarding" in v.not_recommended["family_therapy"]["text"].lower()
+        v = decide(ruleset, age=13, family={"involved": True, "safeguarding_concern": True})
+        assert "family_therapy" not in v.recs
+        assert v.not_recommended["family_therapy"]["rule"] == "SAFEGUARD-FAMILY-THERAPY"
+
+    def test_no_family_involving_prompt_or_caution_under_a_safeguarding_concern(
+        self, ruleset: ir.RuleSet
+    ) -> None:
+        """Review finding C2: DBT-A's family skills training and the under-25 antidepressant warning do
+        not tell the clinician to involve family when a safeguarding concern is recorded; each has a
+        safeguarding-aware alternative instead."""
+        v = decide(
+            ruleset,
+            age=15,
+            reasons=["emotional_regulation"],
+            pattern="frequent",
+            conditions=["depression"],
+            family={"involved": True, "conflict": True, "safeguarding_concern": True},
+        )
+        assert _family_involving_texts(v.d) == []
+        assert "family_or_carers" not in v.roles("dbt")
+        assert "safeguarding" in " ".join(v.prompts("dbt", "safeguarding_lead")).lower()
+        assert "family" not in v.caution_text("ssri", "AGE-U25-ANTIDEPRESSANT-WARNING")
+        assert "safeguarding_lead" in v.roles("ssri")
+        assert any("source of harm" in p for p in v.prompts("relapse_prevention", "therapist"))
+
+    def test_family_prompts_when_safeguarding_is_recorded_as_no_concern(self, ruleset: ir.RuleSet) -> None:
+        v = decide(
+            ruleset,
+            age=15,
+            reasons=["emotional_regulation"],
+            pattern="frequent",
+            conditions=["depression"],
+            family={"involved": True, "safeguarding_concern": False},
+        )
+        assert any("DBT-A" in p for p in v.prompts("dbt", "family_or_carers"))
+        assert any("what to watch for" in p for p in v.prompts("ssri", "family_or_carers"))
+        assert "MED-SUPPORT-SYSTEM" in v.fired
         assert "ALWAYS-INFORMATION-FOR-FAMILY-WITH-AGREEMENT" in v.fired
+        assert "COLLAB-RELAPSE-SUPPORT-NETWORK" in v.fired
+
+    def test_safeguarding_not_recorded_is_not_treated_as_no_concern(self, ruleset: ir.RuleSet) -> None:
+        """Minor finding: a family prompt needs safeguarding recorded as no concern; when it is not
+        recorded the prompts ask about safety at home first instead."""
+        v = decide(
+            ruleset,
+            age=15,
+            reasons=["emotional_regulation"],
+            pattern="frequent",
+            conditions=["depression"],
+            family={"involved": True},
+        )
+        for rule in (
+            "ALWAYS-INFORMATION-FOR-FAMILY-WITH-AGREEMENT",
+            "MED-SUPPORT-SYSTEM",
+            "COLLAB-RELAPSE-SUPPORT-NETWORK",
+            "AGE-U18-DBT-A-FAMILY",
+            "AGE-U25-ANTIDEPRESSANT-FAMILY",
+        ):
+            assert rule not in v.fired, rule
+        for prompt in v.prompts("safety_plan", "family_or_carers") + v.prompts("dbt", "family_or_carers"):
+            assert "safety at home" in prompt
+        assert v.alerts["SAFEGUARD-NOT-RECORDED"]["severity"] == "warning"
+        assert v.cautions("family_therapy")["SAFEGUARD-NOT-RECORDED"] == "warning"
+
+
+FAMILY_WORDING = re.compile(r"\b(family|families|carers?|parents?)\b", re.IGNORECASE)
+
+
+def _family_involving_texts(decision: dict[str, Any]) -> list[str]:
+    """Prompts and cautions that mention family or carers and do not come from a safeguarding rule
+    (a safeguarding-aware alternative names the safeguarding concern itself)."""
+    found = []
+    for rec in decision["recommendations"]:
+        items = [(c.get("rule"), c["prompt"]) for c in rec["collaboration"]]
+        items += [(c.get("rule"), c["text"]) for c in rec["cautions"]]
+        for rule, text in items:
+            if FAMILY_WORDING.search(text) and "safeguarding" not in text.lower():
+                found.append(f"{rec['intervention']} ({rule}): {text}")
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -862,6 +954,18 @@ def test_invariants_hold_for_any_assessment(assessment: dict[str, Any]) -> None:
                 assert e["evidence"]
                 # It names the input values (or their absence) that made the rule fire.
                 assert e["matched"] or e["not_recorded"], e
+
+    # Safeguarding first: with a concern, no family therapy and no prompt or caution that involves
+    # family without naming the concern; not recorded, every family prompt asks about safety first.
+    concern = assessment.get("family", {}).get("safeguarding_concern")
+    if concern is True:
+        assert "family_therapy" not in v.recs
+        assert _family_involving_texts(d) == [], assessment
+    if concern is None:
+        for rec in d["recommendations"]:
+            for c in rec["collaboration"]:
+                if c["role"] == "family_or_carers":
+                    assert "safety at home" in c["prompt"] or "safeguarding" in c["prompt"], c
 
     # A recorded medicine the rule set does not recognise is never silently passed over.
     recorded_medicines = set(assessment.get("medications", []))
