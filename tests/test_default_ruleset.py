@@ -352,12 +352,30 @@ class TestMedication:
         assert "psychiatrist" in v.roles("mood_stabilizer")
 
     def test_bipolar_disorder_with_depression(self, ruleset: ir.RuleSet) -> None:
-        """Depression within bipolar disorder: antidepressants carry a mania caution (draft rule)."""
-        v = decide(ruleset, age=36, conditions=["bipolar_disorder", "depression"], medications=[])
+        """Review finding M3: with bipolar disorder the mood stabiliser comes first among medicines;
+        antidepressants rank below it, lowered by a draft rule that says why, with a critical mania
+        caution."""
+        v = decide(ruleset, age=30, conditions=["bipolar_disorder", "depression"], medications=[])
         assert {"ssri", "snri", "mood_stabilizer"} <= set(v.recs)
-        assert v.cautions("ssri")["MEDS-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER"] == "warning"
-        assert "mania" in v.caution_text("snri", "MEDS-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER")
+        assert v.above("mood_stabilizer", "ssri")
+        assert v.above("mood_stabilizer", "snri")
+        assert v.strength("mood_stabilizer") > v.strength("ssri") >= v.strength("snri")
+        for medicine in ("ssri", "snri"):
+            assert v.cautions(medicine)["MEDS-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER"] == "critical"
+            assert "mania" in v.caution_text(medicine, "MEDS-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER")
+            assert "MEDS-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER" in v.explained_by(medicine)
         assert v.above("cbt", "mood_stabilizer")
+
+    @pytest.mark.parametrize("medicine", ["fluoxetine", "prozac", "venlafaxine xl", "amitriptyline"])
+    def test_bipolar_disorder_already_taking_an_antidepressant(self, ruleset: ir.RuleSet, medicine: str) -> None:
+        """Review finding M3: the mania caution also covers an antidepressant already taken, even when
+        no antidepressant is being considered."""
+        v = decide(ruleset, age=30, conditions=["bipolar_disorder"], medications=[medicine])
+        alert = v.alerts["MEDS-CURRENT-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER"]
+        assert alert["severity"] == "warning"
+        assert "mania" in alert["text"] and medicine in alert["text"]
+        v = decide(ruleset, age=30, conditions=["depression"], medications=[medicine])
+        assert "MEDS-CURRENT-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER" not in v.alerts
 
     def test_bipolar_disorder_over_55_pregnancy_not_recorded(self, ruleset: ir.RuleSet) -> None:
         v = decide(ruleset, age=61, conditions=["bipolar_disorder"])
@@ -966,6 +984,15 @@ def test_invariants_hold_for_any_assessment(assessment: dict[str, Any]) -> None:
             for c in rec["collaboration"]:
                 if c["role"] == "family_or_carers":
                     assert "safety at home" in c["prompt"] or "safeguarding" in c["prompt"], c
+
+    # Bipolar disorder: the mood stabiliser comes first among medicines, and antidepressants carry
+    # the mania caution.
+    if "bipolar_disorder" in conditions:
+        for antidepressant in ("ssri", "snri"):
+            if antidepressant in v.recs:
+                assert "MEDS-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER" in v.cautions(antidepressant)
+                if "mood_stabilizer" in v.recs:
+                    assert v.above("mood_stabilizer", antidepressant), assessment
 
     # A recorded medicine the rule set does not recognise is never silently passed over.
     recorded_medicines = set(assessment.get("medications", []))
