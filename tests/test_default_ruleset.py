@@ -197,9 +197,11 @@ class TestEarlyIntervention:
         assert "EARLY-FIRST-EPISODE" in v.explained_by("cbt")
         assert "EARLY-FIRST-EPISODE" in v.explained_by("relapse_prevention")
         assert any("prompt follow-up" in p for p in v.prompts("aftercare_plan", "care_coordinator"))
-        # CBT reaches the safety plan's strength; the catalogue order keeps the safety plan first.
-        assert v.strength("cbt") == v.strength("safety_plan") == 4
-        assert v.order[:2] == ["safety_plan", "cbt"]
+        # For an adult the CBT-informed option, weighted for a first episode, leads; the safety plan
+        # (for everyone) follows.
+        assert v.strength("cbt") == 5
+        assert v.strength("safety_plan") == 4
+        assert v.order[:2] == ["cbt", "safety_plan"]
         assert "EARLY-ESTABLISHED-PATTERN" not in v.fired
         assert "dbt" not in v.recs
 
@@ -246,15 +248,33 @@ class TestTherapeutic:
         v = decide(ruleset, age=45)
         assert v.order == ["safety_plan", "cbt", "aftercare_plan", "relapse_prevention", "collaborative_care"]
         assert "AGE-ADULT-CBT-INFORMED-FIRST" in v.explained_by("cbt")
-        assert v.strength("cbt") == 3
+        # CBT reaches the safety plan's strength; the catalogue order keeps the safety plan first.
+        assert v.strength("cbt") == v.strength("safety_plan") == 4
         assert set(v.not_recommended) == set(MEDICINES)
         assert "THER-INDIVIDUALISED-JUDGEMENT" in v.alerts
 
     def test_adult_emotional_regulation_dbt_below_cbt(self, ruleset: ir.RuleSet) -> None:
         v = decide(ruleset, age=29, reasons=["emotional_regulation"], pattern="repeated")
-        assert v.strength("dbt") == 1.5
+        assert v.strength("dbt") == 0.5
         assert v.above("cbt", "dbt")
         assert "uncertain" in v.explanation("dbt", "AGE-ADULT-DBT-EVIDENCE")["text"]
+        assert "CBT-informed" in v.explanation("dbt", "AGE-ADULT-CBT-INFORMED-FIRST")["text"]
+
+    def test_adult_with_every_dbt_link_still_has_cbt_first(self, ruleset: ir.RuleSet) -> None:
+        """Review finding M4: the article's DBT links (emotional regulation, communication, sense of
+        control, frequent self-harm) add up, yet for an adult the CBT-informed option stays first."""
+        v = decide(
+            ruleset,
+            age=30,
+            reasons=["emotional_regulation", "communication", "sense_of_control"],
+            pattern="frequent",
+        )
+        assert v.above("cbt", "dbt")
+        assert v.strength("cbt") > v.strength("dbt")
+        assert {"AGE-ADULT-CBT-INFORMED-FIRST", "AGE-ADULT-DBT-EVIDENCE"} <= v.explained_by("dbt")
+        # Under 18 the high-certainty DBT-A evidence keeps DBT first.
+        v = decide(ruleset, age=16, reasons=["emotional_regulation"], pattern="frequent")
+        assert v.above("dbt", "cbt")
 
     def test_adult_depression_mindfulness_relapse(self, ruleset: ir.RuleSet) -> None:
         """MBCT gains weight for an adult with depression, for relapse of depression, not self-harm."""
@@ -430,7 +450,7 @@ class TestMedication:
             assert any("one week" in p for p in v.prompts(medicine, "primary_care_physician"))
         assert "AGE-18-TO-25-REVIEW-ONE-WEEK" in v.fired
         assert "child_and_adolescent_psychiatrist" not in v.roles("ssri")
-        assert v.order[:2] == ["safety_plan", "cbt"]
+        assert set(v.order[:2]) == {"safety_plan", "cbt"}
         assert v.above("cbt", "ssri")
 
     def test_twenty_six_year_old_has_no_under_25_warning(self, ruleset: ir.RuleSet) -> None:
@@ -848,6 +868,7 @@ class TestNoRiskScore:
 # Invariants over generated assessments
 # --------------------------------------------------------------------------------------------
 
+REASONS = ["emotional_regulation", "coping", "communication", "self_punishment", "sense_of_control"]
 MEDICATION_POOL = [
     "lithium",
     "lithium carbonate",
@@ -882,9 +903,7 @@ def assessments(draw: st.DrawFn) -> dict[str, Any]:
     a: dict[str, Any] = {"age": draw(st.integers(min_value=0, max_value=120))}
     optional = {
         "reasons": st.lists(
-            st.sampled_from(
-                ["emotional_regulation", "coping", "communication", "self_punishment", "sense_of_control"]
-            ),
+            st.sampled_from(REASONS),
             unique=True,
         ),
         "conditions": st.lists(
@@ -1006,6 +1025,31 @@ def test_invariants_hold_for_any_assessment(assessment: dict[str, Any]) -> None:
         if isinstance(value, str):
             assert "{" not in value, value
             assert "}" not in value, value
+
+
+@st.composite
+def adult_assessments(draw: st.DrawFn) -> dict[str, Any]:
+    """Valid assessments of adults (18 and over) with reasons and pattern recorded (they carry the
+    article's therapy links), everything else as in ``assessments``."""
+    assessment = draw(assessments())
+    assessment["age"] = draw(st.integers(min_value=18, max_value=120))
+    assessment["reasons"] = draw(st.lists(st.sampled_from(REASONS), unique=True))
+    assessment["pattern"] = draw(st.sampled_from(["first_episode", "repeated", "frequent"]))
+    return assessment
+
+
+@settings(max_examples=200, deadline=None)
+@given(adult_assessments())
+def test_adults_cbt_informed_option_ranks_first_among_psychological_therapies(
+    assessment: dict[str, Any],
+) -> None:
+    """Review finding M4: for adults the CBT-informed intervention (NICE NG225, draft) ranks above
+    every other psychological or supportive therapy, however the article's links add up."""
+    v = View(_ruleset().evaluate(assessment).to_dict())
+    for other in PSYCHOLOGICAL:
+        if other != "cbt" and other in v.recs:
+            assert v.strength("cbt") > v.strength(other), (other, assessment)
+            assert v.above("cbt", other)
 
 
 @settings(max_examples=50, deadline=None)
