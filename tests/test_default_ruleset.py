@@ -387,13 +387,16 @@ class TestMedication:
         assert v.above("cbt", "mood_stabilizer")
 
     @pytest.mark.parametrize("medicine", ["fluoxetine", "prozac", "venlafaxine xl", "amitriptyline"])
-    def test_bipolar_disorder_already_taking_an_antidepressant(self, ruleset: ir.RuleSet, medicine: str) -> None:
+    def test_bipolar_disorder_already_taking_an_antidepressant(
+        self, ruleset: ir.RuleSet, medicine: str
+    ) -> None:
         """Review finding M3: the mania caution also covers an antidepressant already taken, even when
         no antidepressant is being considered."""
         v = decide(ruleset, age=30, conditions=["bipolar_disorder"], medications=[medicine])
         alert = v.alerts["MEDS-CURRENT-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER"]
         assert alert["severity"] == "warning"
-        assert "mania" in alert["text"] and medicine in alert["text"]
+        assert "mania" in alert["text"]
+        assert medicine in alert["text"]
         v = decide(ruleset, age=30, conditions=["depression"], medications=[medicine])
         assert "MEDS-CURRENT-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER" not in v.alerts
 
@@ -720,7 +723,9 @@ class TestSafeguarding:
         assert "ALWAYS-INFORMATION-FOR-FAMILY-WITH-AGREEMENT" not in v.fired
         assert "ALWAYS-INFORMATION-FOR-FAMILY-SAFEGUARDING-NOT-RECORDED" in v.fired
 
-    def test_family_therapy_is_not_recommended_under_a_safeguarding_concern(self, ruleset: ir.RuleSet) -> None:
+    def test_family_therapy_is_not_recommended_under_a_safeguarding_concern(
+        self, ruleset: ir.RuleSet
+    ) -> None:
         """Review finding M2: with a safeguarding concern family therapy is not recommended, whatever
         recommended it (here an adult whose self-harm communicates distress, family involved, conflict),
         and the reason says safeguarding comes first."""
