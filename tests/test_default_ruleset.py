@@ -799,7 +799,7 @@ class TestSafeguarding:
             assert rule not in v.fired, rule
         for prompt in v.prompts("safety_plan", "family_or_carers") + v.prompts("dbt", "family_or_carers"):
             assert "safety at home" in prompt
-        assert v.alerts["SAFEGUARD-NOT-RECORDED"]["severity"] == "warning"
+        assert "SAFEGUARD-NOT-RECORDED" in v.alerts
         assert v.cautions("family_therapy")["SAFEGUARD-NOT-RECORDED"] == "warning"
 
 
