@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("intervention", help="intervention id, e.g. family_therapy")
     ex.add_argument("--format", choices=("json", "text"), default="text", help="output format")
+
+    from .governance._cli import add_commands
+
+    add_commands(commands, rules_option)
     return parser
 
 
@@ -121,6 +125,11 @@ def main(
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
     try:
+        from .governance._cli import run as run_governance
+
+        status = run_governance(args, stdout, stderr)
+        if status is not None:
+            return status
         if args.command == "validate":
             ruleset = _load(args.rules)
             live = [r for r in ruleset.rules if r.status != "retired"]

@@ -25,7 +25,7 @@ from ..errors import AssessmentError
 from ..model import AllOf, AnyOf, Conclude, Condition, FactTest, Feature, Location, Not, Rule
 from ..ruleset import RuleSet
 
-__all__ = ["NEVER", "UNDECIDED", "Logic"]
+__all__ = ["NEVER", "UNDECIDED", "Logic", "required_objects"]
 
 NEVER: Final = "never"
 UNDECIDED: Final = "undecided"
@@ -160,15 +160,22 @@ class Logic:
         objects = {name.split(".", 1)[0] for name in present}
         for name, feature in self._features.items():
             parent = name.split(".", 1)[0] if "." in name else None
-            needed = feature.required and (parent is None or parent in objects or self._object_required(parent))
+            needed = feature.required and (
+                parent is None or parent in objects or self._object_required(parent)
+            )
             if needed:
                 if recorded.get(name) is False:
                     raise _Unsat
                 recorded[name] = True
 
     def _object_required(self, name: str) -> bool:
-        # RuleSet exposes no "required object" accessor; the definition is the source of truth.
-        return name in self._ruleset._definition.object_required
+        return name in required_objects(self._ruleset)
+
+
+def required_objects(ruleset: RuleSet) -> frozenset[str]:
+    """The object features an assessment must carry."""
+    # RuleSet exposes no accessor for this; its definition is the source of truth.
+    return ruleset._definition.object_required
 
 
 class _Marker:
@@ -212,8 +219,9 @@ def _pick(feature: Feature, held: set[Any], not_held: set[Any], numbers: list[tu
 
 def _number(feature: Feature, tests: list[tuple[str, Any]]) -> Any:
     """A number satisfying every comparison and the feature's range, or _Unsat."""
-    low, low_strict = (feature.minimum, False) if feature.minimum is not None else (-math.inf, False)
-    high, high_strict = (feature.maximum, False) if feature.maximum is not None else (math.inf, False)
+    low: float = feature.minimum if feature.minimum is not None else -math.inf
+    high: float = feature.maximum if feature.maximum is not None else math.inf
+    low_strict = high_strict = False
     equal: set[float] = set()
     excluded: set[float] = set()
     for op, value in tests:
@@ -258,8 +266,7 @@ def _number(feature: Feature, tests: list[tuple[str, Any]]) -> Any:
         candidates += [finite[0] - k for k in range(1, len(excluded) + 2)]
     else:
         candidates += [0.0, *(float(k) for k in range(1, len(excluded) + 2))]
-    for x in candidates:
-        if fits(x):
-            return x
+    for candidate in candidates:
+        if fits(candidate):
+            return candidate
     raise _Unsat
-

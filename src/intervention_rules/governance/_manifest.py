@@ -114,17 +114,27 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     except OSError as error:
         raise ManifestError([Problem(f"cannot read the manifest: {error.strerror}", file=file)]) from error
     except UnicodeDecodeError as error:
-        raise ManifestError([Problem("the manifest is not UTF-8 text", file=file, line=1, column=1)]) from error
+        raise ManifestError(
+            [Problem("the manifest is not UTF-8 text", file=file, line=1, column=1)]
+        ) from error
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ManifestError(
-            [Problem(f"the manifest is not valid JSON: {error.msg}", file=file, line=error.lineno, column=error.colno)]
+            [
+                Problem(
+                    f"the manifest is not valid JSON: {error.msg}",
+                    file=file,
+                    line=error.lineno,
+                    column=error.colno,
+                )
+            ]
         ) from error
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ManifestError(
-            Problem(f"invalid manifest: {e.message}", file=file, path=_path_text(e.absolute_path)) for e in errors
+            Problem(f"invalid manifest: {e.message}", file=file, path=_path_text(e.absolute_path))
+            for e in errors
         )
     approval = data["approval"]
     return Manifest(
@@ -137,7 +147,9 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
 
 def write_manifest(path: str | os.PathLike[str], manifest: Manifest) -> None:
     """Write a manifest as indented JSON."""
-    Path(path).write_text(json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    Path(path).write_text(
+        json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def manifest_problems(ruleset: RuleSet, manifest: Manifest, file: str = "") -> list[Problem]:
@@ -154,7 +166,9 @@ def manifest_problems(ruleset: RuleSet, manifest: Manifest, file: str = "") -> l
         )
     if manifest.name != ruleset.name:
         problems.append(
-            Problem(f"the manifest names rule set '{manifest.name}', the rule files '{ruleset.name}'", file=file)
+            Problem(
+                f"the manifest names rule set '{manifest.name}', the rule files '{ruleset.name}'", file=file
+            )
         )
     if manifest.version != ruleset.version:
         problems.append(

@@ -133,7 +133,8 @@ def lint(
         ruleset = load_ruleset(root)
     except RuleSetError as error:
         found = [
-            Finding("error", "invalid-rules", p.message, p.file, p.line, p.column, p.rule) for p in error.problems
+            Finding("error", "invalid-rules", p.message, p.file, p.line, p.column, p.rule)
+            for p in error.problems
         ]
         return LintResult(tuple(found), None, None)
     record: Manifest | None = None
@@ -142,7 +143,10 @@ def lint(
         try:
             record = read_manifest(where)
         except ManifestError as error:
-            findings += [Finding("error", "invalid-manifest", p.message, p.file, p.line, p.column) for p in error.problems]
+            findings += [
+                Finding("error", "invalid-manifest", p.message, p.file, p.line, p.column)
+                for p in error.problems
+            ]
     elif manifest is not None:
         findings.append(Finding("error", "invalid-manifest", "no manifest at this path", str(where)))
     result = lint_ruleset(ruleset, root, today=today, manifest=record, manifest_file=str(where))
@@ -268,16 +272,28 @@ class _Checker:
                     rule.id,
                 )
             else:
-                self.add("info", "draft-rule", "draft rule: it evaluates, marked draft in decisions", place, rule.id)
+                self.add(
+                    "info",
+                    "draft-rule",
+                    "draft rule: it evaluates, marked draft in decisions",
+                    place,
+                    rule.id,
+                )
             return
         reviewer = (rule.reviewer or "").strip()
         if not reviewer:
             self.add("error", "no-reviewer", "an active rule without a reviewer", place, rule.id)
         elif reviewer.casefold() == rule.author.strip().casefold():
-            self.add("warning", "self-reviewed", f"reviewed by its own author ({rule.author})", place, rule.id)
+            self.add(
+                "warning", "self-reviewed", f"reviewed by its own author ({rule.author})", place, rule.id
+            )
         elif any(word in reviewer.casefold() for word in PLACEHOLDER_WORDS):
             self.add(
-                "warning", "reviewer-placeholder", f"the reviewer is a placeholder: '{reviewer}'", place, rule.id
+                "warning",
+                "reviewer-placeholder",
+                f"the reviewer is a placeholder: '{reviewer}'",
+                place,
+                rule.id,
             )
         if not rule.evidence:
             self.add("error", "no-evidence", "an active rule without evidence", place, rule.id)
@@ -297,24 +313,36 @@ class _Checker:
                 if "." in name:
                     parent, field = name.split(".", 1)
                     parts = ("features", parent, "fields", field)
-                self.add("info", "unused-feature", f"no rule tests feature '{name}'", self.place_in_section(*parts))
+                self.add(
+                    "info", "unused-feature", f"no rule tests feature '{name}'", self.place_in_section(*parts)
+                )
         concluded = {a.fact for r in self.live for a in r.then if isinstance(a, Conclude)}
         facts_tested = {f for r in self.live for f in referenced_facts(r.when)}
         for fact in rs.facts:
             place = self.place_in_section("facts", fact)
             if fact not in concluded and fact in facts_tested:
                 self.add(
-                    "warning", "fact-never-concluded", f"rules test fact '{fact}' but no rule concludes it", place
+                    "warning",
+                    "fact-never-concluded",
+                    f"rules test fact '{fact}' but no rule concludes it",
+                    place,
                 )
             elif fact not in concluded:
                 self.add("info", "unused-fact", f"no rule concludes or tests fact '{fact}'", place)
             elif fact not in facts_tested:
-                self.add("info", "fact-never-tested", f"fact '{fact}' is concluded but no rule tests it", place)
+                self.add(
+                    "info", "fact-never-tested", f"fact '{fact}' is concluded but no rule tests it", place
+                )
         prompted = {p.role for i in rs.interventions.values() for p in i.collaboration}
         prompted |= {a.role for r in self.live for a in r.then if isinstance(a, Collaborate)}
         for role in rs.roles:
             if role not in prompted:
-                self.add("info", "unused-role", f"no prompt involves role '{role}'", self.place_in_section("roles", role))
+                self.add(
+                    "info",
+                    "unused-role",
+                    f"no prompt involves role '{role}'",
+                    self.place_in_section("roles", role),
+                )
         recommended = {a.intervention for r in self.live for a in r.then if isinstance(a, Recommend)}
         mentioned = {action_intervention(a) for r in self.live for a in r.then}
         collaborated = {a.intervention for r in self.live for a in r.then if isinstance(a, Collaborate)}
