@@ -21,11 +21,10 @@ from pypdf import PdfReader
 import intervention_rules as ir
 from copies import ROOT, copy_rules, edit_rule, recommending_rule
 from helpers import make_ruleset, recommend, rule
-from intervention_rules.governance import Manifest, lint, manifest_path, write_manifest
+from intervention_rules.governance import Manifest, manifest_path, rule_book, write_manifest
 from intervention_rules.governance._graph import graph
 from intervention_rules.governance._plain import condition_text
 from intervention_rules.governance._scenarios import load_scenarios
-from intervention_rules.governance.report import render, rulebook
 
 CHROMIUM = Path("/usr/bin/chromium")
 DAY = datetime.date(2026, 11, 27)
@@ -35,24 +34,7 @@ HOSTILE = (
 
 
 def book(root: Path, fmt: str, scenarios: list[Path] | None = None) -> str:
-    ruleset = ir.load_ruleset(root)
-    where = manifest_path(root)
-    record = None
-    if where.exists():
-        from intervention_rules.governance import read_manifest
-
-        record = read_manifest(where)
-    result = lint(root, today=DAY)
-    context = rulebook(
-        ruleset,
-        root,
-        result,
-        today=DAY,
-        manifest=record,
-        manifest_file=str(where),
-        scenarios=load_scenarios(scenarios) if scenarios else None,
-    )
-    return render(f"rulebook.{fmt}.j2", context)
+    return rule_book(root, format=fmt, scenarios=load_scenarios(scenarios) if scenarios else None, today=DAY)
 
 
 def hostile_ruleset(tmp_path: Path) -> Path:

@@ -183,26 +183,13 @@ def _lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from ._scenarios import load_scenarios
-    from .report import render, rulebook
+    from .report import rule_book
 
-    root = _rules_root(args.rules)
-    ruleset = load_ruleset(root)
-    record = _optional_manifest(args)
-    today = args.today or datetime.date.today()
     scenarios = load_scenarios(args.scenarios) if args.scenarios else None
-    result = lint_ruleset(
-        ruleset, root, today=today, manifest=record, manifest_file=str(_manifest_file(args))
+    text = rule_book(
+        args.rules, format=args.format, scenarios=scenarios, today=args.today, manifest=args.manifest
     )
-    context = rulebook(
-        ruleset,
-        root,
-        result,
-        today=today,
-        manifest=record,
-        manifest_file=str(_manifest_file(args)),
-        scenarios=scenarios,
-    )
-    _write(render(f"rulebook.{args.format}.j2", context), args, stdout)
+    _write(text, args, stdout)
     return 0
 
 

@@ -26,7 +26,7 @@ from ._plain import action_text, condition_text
 from ._scenarios import Scenario
 from .lint import REVIEW_SOON_DAYS, Finding, LintResult
 
-__all__ = ["Coverage", "ReportError", "ScenarioOutcome", "coverage", "render", "rulebook"]
+__all__ = ["Coverage", "ReportError", "ScenarioOutcome", "coverage", "render", "rule_book", "rulebook"]
 
 
 class ReportError(InterventionRulesError):
@@ -249,3 +249,40 @@ def render(template: str, context: dict[str, Any]) -> str:
     env.filters["relative"] = relative
     text: str = env.get_template(template).render(**context)
     return text
+
+
+def rule_book(
+    rules: str | os.PathLike[str] | None = None,
+    *,
+    format: str = "html",
+    scenarios: Sequence[Scenario] | None = None,
+    today: datetime.date | None = None,
+    manifest: str | os.PathLike[str] | None = None,
+) -> str:
+    """The rule book of a rule set (the bundled one by default) as ``html`` or ``md`` text.
+
+    The manifest is read from its usual place (``manifest.json`` beside the rules) unless given;
+    a stale one is shown as such. Raises RuleSetError (and ManifestError) like the loader.
+    """
+    from ..loading import bundled_rules_path, load_ruleset
+    from ._manifest import ManifestError, manifest_path, read_manifest
+    from .lint import lint_ruleset
+
+    if format not in ("html", "md"):
+        raise ValueError(f"format is 'html' or 'md', not {format!r}")
+    root = bundled_rules_path() if rules is None else Path(rules)
+    ruleset = load_ruleset(root)
+    where = Path(manifest) if manifest is not None else manifest_path(root)
+    record = None
+    if where.exists():
+        record = read_manifest(where)
+    elif manifest is not None:
+        from ..errors import Problem
+
+        raise ManifestError([Problem("no manifest at this path", file=str(where))])
+    day = today or datetime.date.today()
+    result = lint_ruleset(ruleset, root, today=day, manifest=record, manifest_file=str(where))
+    context = rulebook(
+        ruleset, root, result, today=day, manifest=record, manifest_file=str(where), scenarios=scenarios
+    )
+    return render(f"rulebook.{format}.j2", context)
