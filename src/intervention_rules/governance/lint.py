@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +41,7 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 #: The command's exit status for the worst finding (``None``: no finding at all).
 EXIT_STATUS: dict[Severity | None, int] = {"error": 1, "warning": 3, "info": 0, None: 0}
 REVIEW_SOON_DAYS = 30
+_MODELINE = re.compile(r"^#\s*yaml-language-server:\s*\$schema=(\S+)")
 PLACEHOLDER_WORDS = ("pending", "tbd", "tbc", "todo", "to be confirmed", "unassigned", "unknown")
 
 
@@ -243,14 +245,21 @@ class _Checker:
         self.conflicts(logic)
 
     def schema_pointers(self) -> None:
+        """Editors find the schema from a ``$schema`` key or a yaml-language-server modeline."""
         for doc in self.docs:
-            pointer = doc.data.get("$schema") if isinstance(doc.data, dict) else None
-            if not isinstance(pointer, str) or not pointer.endswith("rule-file.schema.json"):
+            pointers = [doc.data.get("$schema") if isinstance(doc.data, dict) else None]
+            try:
+                head = Path(doc.file).read_text(encoding="utf-8").splitlines()[:5]
+            except (OSError, UnicodeDecodeError):
+                head = []
+            pointers += [m.group(1) for line in head if (m := _MODELINE.match(line))]
+            if not any(isinstance(p, str) and p.endswith("rule-file.schema.json") for p in pointers):
                 self.add(
                     "info",
                     "no-schema-pointer",
-                    "the file does not point at the rule-file JSON Schema ($schema), so editors "
-                    "cannot check it as it is typed",
+                    "the file does not point at the rule-file JSON Schema (a '$schema' key or a "
+                    "'# yaml-language-server: $schema=...' first line), so editors cannot check it "
+                    "as it is typed",
                     (doc.file, 1, 1),
                 )
 
