@@ -160,3 +160,21 @@ def test_the_commands_run_as_a_real_process(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ir.load_ruleset(ROOT / "rules").digest + "\n"
+
+
+def test_validate_report_and_diff_refuse_a_broken_copy(tmp_path: Path) -> None:
+    """A copy with an unknown feature in one rule: every command reports it, located, and prints nothing."""
+    good, broken = copy_rules(tmp_path, "good"), copy_rules(tmp_path, "broken")
+    rule_id, _ = recommending_rule(ir.load_ruleset(broken))
+    edit_rule(broken, rule_id, lambda r: r.update(when={"reason": {"contains_any": ["coping"]}}))
+    for argv in (
+        ("validate", "--rules", str(broken)),
+        ("report", "--format", "md", "--rules", str(broken)),
+        ("diff", str(good), str(broken)),
+        ("digest", "--rules", str(broken)),
+    ):
+        status, out, err = run(*argv)
+        assert (status, out) == (1, ""), argv
+        assert "unknown feature 'reason'; did you mean 'reasons'?" in err, argv
+        assert f"{broken}/" in err.splitlines()[0], argv
+    assert run("validate", "--rules", str(good))[0] == 0

@@ -20,6 +20,7 @@ __all__ = ["Edge", "Graph", "graph", "svg"]
 
 KINDS = ("recommend", "not_recommend", "other")
 _COLOURS = {"recommend": "#1b7837", "not_recommend": "#b2182b", "other": "#6b6b6b", "fact": "#2c5a9e"}
+_WEIGHT = {"recommend": 1.6, "not_recommend": 1.6, "other": 0.8, "fact": 1.4}
 _SHIFT = {"recommend": 0, "not_recommend": -5, "other": 5, "fact": 0}
 _DASH = {"recommend": "", "not_recommend": "6 4", "other": "2 3", "fact": ""}
 
@@ -129,7 +130,7 @@ def svg(g: Graph) -> Markup:
         tip = f"{g.labels[edge.source]} → {g.labels[edge.target]} ({how}): {', '.join(edge.rules)}"
         parts.append(
             f'<path d="{path}" class="edge edge-{edge.kind}" fill="none" stroke="{_COLOURS[edge.kind]}" '
-            f'stroke-width="1.4"{dash}><title>{escape(tip)}</title></path>'
+            f'stroke-width="{_WEIGHT[edge.kind]}"{dash}><title>{escape(tip)}</title></path>'
         )
     for key, (x, y) in pos.items():
         kind = key.split(":", 1)[0]
