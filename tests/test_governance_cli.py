@@ -178,3 +178,18 @@ def test_validate_report_and_diff_refuse_a_broken_copy(tmp_path: Path) -> None:
         assert "unknown feature 'reason'; did you mean 'reasons'?" in err, argv
         assert f"{broken}/" in err.splitlines()[0], argv
     assert run("validate", "--rules", str(good))[0] == 0
+
+
+def test_bad_scenarios_stale_manifests_and_unwritable_output_are_clear_errors(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("[]")
+    status, out, err = run("report", "--format", "md", "--scenarios", str(tmp_path / "bad.json"))
+    assert (status, out) == (1, "")
+    assert err.splitlines()[-1] == "1 problem(s) in the scenario files"
+    root = copy_rules(tmp_path)
+    (root / "manifest.json").write_text("{}")
+    status, out, err = run("digest", "--rules", str(root))
+    assert (status, out) == (1, "")
+    assert err.splitlines()[-1] == "4 problem(s) in the manifest"
+    status, out, err = run("report", "--output", str(tmp_path / "no" / "such" / "dir.html"))
+    assert (status, out) == (2, "")
+    assert "cannot write" in err

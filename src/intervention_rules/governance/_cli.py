@@ -148,6 +148,7 @@ def _optional_manifest(args: argparse.Namespace) -> Manifest | None:
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int | None:
     """Run one governance command; RuleSetError and its kind propagate to the caller."""
+    from ._scenarios import ScenarioError
     from .report import ReportError
 
     if args.command not in COMMANDS:
@@ -157,6 +158,15 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int | None:
     except ReportError as error:
         stderr.write(f"intervention-rules: error: {error}\n")
         return 1
+    except (ScenarioError, ManifestError) as error:
+        for problem in error.problems:
+            stderr.write(f"{problem}\n")
+        what = "the scenario files" if isinstance(error, ScenarioError) else "the manifest"
+        stderr.write(f"{len(error.problems)} problem(s) in {what}\n")
+        return 1
+    except OSError as error:  # an --output path that cannot be written
+        stderr.write(f"intervention-rules: error: cannot write {error.filename}: {error.strerror}\n")
+        return 2
 
 
 def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
