@@ -127,8 +127,8 @@ def test_collaboration_defaults_first_then_rules_without_duplicates(tmp_path: Pa
     ssri = rs.evaluate({"age": 30, "medications": ["lithium"]}).recommendation("ssri")
     assert ssri is not None
     assert [c.to_dict() for c in ssri.collaboration] == [
-        {"role": "psychiatrist", "prompt": "Prescriber-led.", "rule": None},
-        {"role": "pharmacist", "prompt": "Review lithium.", "rule": "MED"},
+        {"role": "psychiatrist", "prompt": "Prescriber-led.", "rule": None, "status": None},
+        {"role": "pharmacist", "prompt": "Review lithium.", "rule": "MED", "status": "active"},
     ]
 
 

@@ -74,7 +74,7 @@ def rank(
                 )
             elif isinstance(action, Collaborate):
                 prompts.setdefault(action.intervention, []).append(
-                    Collaboration(action.role, render(action.prompt), rule.id)
+                    Collaboration(action.role, render(action.prompt), rule.id, rule.status)
                 )
             elif isinstance(action, Alert):
                 alerts.append(AlertNote(rule.id, action.severity, render(action.text), rule.status))
