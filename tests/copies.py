@@ -58,3 +58,18 @@ def add_rules(root: Path, *rules: dict[str, Any], file: str = "zz-added.yaml") -
         yaml.safe_dump({"rules": list(rules)}, sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
     return path
+
+
+def retire_drafts(root: Path) -> list[str]:
+    """Retire every draft rule of a copy (what a group might do to approve the rest); their ids."""
+    retired: list[str] = []
+    for file in sorted(root.rglob("*.yaml")):
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not any(r["status"] == "draft" for r in data.get("rules", [])):
+            continue
+        for rule in data["rules"]:
+            if rule["status"] == "draft":
+                rule["status"] = "retired"
+                retired.append(rule["id"])
+        file.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return retired

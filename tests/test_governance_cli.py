@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import intervention_rules as ir
-from copies import ROOT, add_rules, copy_rules, edit_rule, recommending_rule
+from copies import ROOT, add_rules, copy_rules, edit_rule, recommending_rule, retire_drafts
 from helpers import rule
 from intervention_rules.cli import main
 from intervention_rules.governance import EXIT_STATUS, read_manifest
@@ -105,7 +105,14 @@ def test_diff_in_every_format_and_its_usage(tmp_path: Path) -> None:
 
 
 def test_approve_then_digest_then_a_change_makes_the_manifest_stale(tmp_path: Path) -> None:
+    """Approval is refused while draft rules would evaluate; retiring them, it is recorded."""
     root = copy_rules(tmp_path)
+    if any(r.status == "draft" for r in ir.load_ruleset(root).rules):
+        status, out, err = run("approve", "--rules", str(root), "--by", "Dr A", "--on", "2026-11-27")
+        assert (status, out) == (1, "")
+        assert "error [draft-in-approved-set]" in err
+        assert not (root / "manifest.json").exists()
+    retire_drafts(root)
     digest = ir.load_ruleset(root).digest
     status, out, _ = run("digest", "--rules", str(root))
     assert (status, out) == (0, digest + "\n")
