@@ -10,7 +10,7 @@ import pytest
 import intervention_rules as ir
 from copies import ROOT
 from helpers import make_ruleset, recommend, rule
-from intervention_rules.governance._scenarios import ScenarioError, generate, load_scenarios
+from intervention_rules.governance._scenarios import ScenarioError, generate, load_scenarios, rule_examples
 
 
 def test_files_lists_and_directories_of_assessments(tmp_path: Path) -> None:
@@ -66,3 +66,16 @@ def test_generated_assessments_are_valid_for_the_bundled_rule_set() -> None:
 def test_the_bundled_example_is_a_scenario() -> None:
     (scenario,) = load_scenarios([ROOT / "examples"])
     assert scenario.assessment == json.loads((ROOT / "examples" / "adolescent.json").read_text())
+
+
+def test_rule_examples_fire_their_rule(tmp_path: Path) -> None:
+    ruleset = make_ruleset(
+        tmp_path,
+        rule(
+            "NARROW", {"all": [{"age": {"between": [40, 41]}}, {"pattern": "frequent"}]}, recommend("dbt", 1)
+        ),
+        rule("NEVER", {"age": {"recorded": False}}, recommend("cbt", 1)),
+    )
+    (example,) = rule_examples(ruleset)
+    assert example.name == f"fires NARROW ({ruleset.version})"
+    assert "NARROW" in ruleset.evaluate(example.assessment).fired

@@ -26,7 +26,7 @@ from ._manifest import (
     read_manifest,
     write_manifest,
 )
-from ._scenarios import Scenario, ScenarioError, generate, load_scenarios
+from ._scenarios import Scenario, ScenarioError, generate, load_scenarios, rule_examples
 from .lint import EXIT_STATUS, Finding, LintResult, lint, lint_ruleset
 from .report import ReportError, rule_book
 
@@ -58,5 +58,6 @@ __all__ = [
     "read_manifest",
     "render_diff",
     "rule_book",
+    "rule_examples",
     "write_manifest",
 ]

@@ -205,7 +205,7 @@ def _report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from ._diff import diff_rulesets, impact, render_diff
-    from ._scenarios import generate, load_scenarios
+    from ._scenarios import generate, load_scenarios, rule_examples
 
     old, new = load_ruleset(args.old), load_ruleset(args.new)
     changes = diff_rulesets(old, new)
@@ -213,8 +213,12 @@ def _diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         scenarios, source = load_scenarios(args.scenarios), "scenario files"
     else:
         count = args.generate or 500
-        scenarios = generate(new, count, seed=args.seed, also=[old])
-        source = f"{count} generated assessments (seed {args.seed})"
+        examples = rule_examples(old) + rule_examples(new)
+        scenarios = examples + generate(new, count, seed=args.seed, also=[old])
+        source = (
+            f"{len(examples)} assessments that each fire one rule of either version, "
+            f"and {count} generated assessments (seed {args.seed})"
+        )
     effects = impact(old, new, scenarios, source)
     _write(render_diff(changes, effects, args.format), args, stdout)
     return 0

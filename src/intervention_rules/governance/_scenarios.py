@@ -21,9 +21,9 @@ import attrs
 from ..errors import Problem, RuleSetError
 from ..model import AllOf, AnyOf, Condition, Feature, Not, Test
 from ..ruleset import RuleSet
-from ._logic import required_objects
+from ._logic import Logic, required_objects
 
-__all__ = ["Scenario", "ScenarioError", "generate", "load_scenarios"]
+__all__ = ["Scenario", "ScenarioError", "generate", "load_scenarios", "rule_examples"]
 
 
 class ScenarioError(RuleSetError):
@@ -161,4 +161,17 @@ def generate(
             else:
                 assessment[name] = value
         out.append(Scenario(f"generated[{index}]", assessment))
+    return out
+
+
+def rule_examples(ruleset: RuleSet) -> list[Scenario]:
+    """One assessment per live rule on which that rule fires (rules that never fire have none)."""
+    logic = Logic(ruleset)
+    out = []
+    for rule in ruleset.rules:
+        if rule.status == "retired":
+            continue
+        found = logic.example([rule])
+        if isinstance(found, dict):
+            out.append(Scenario(f"fires {rule.id} ({ruleset.version})", found))
     return out
