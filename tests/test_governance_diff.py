@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from playwright.sync_api import BrowserContext
 
 import intervention_rules as ir
+from browser import browser_fixture, open_page  # noqa: F401 (browser_fixture provides "browser")
 from copies import add_rules, copy_rules, edit_rule, recommending_rule
 from helpers import rule
 from intervention_rules.governance._diff import diff_rulesets, impact, render_diff
@@ -126,3 +128,39 @@ def test_the_three_output_formats(tmp_path: Path) -> None:
     html = render_diff(d, effects, "html")
     assert html.startswith("<!DOCTYPE html>")
     assert f'{rule_id} <span class="badge changed">changed</span>' in html
+
+
+def test_the_html_diff_in_a_browser(browser: BrowserContext, tmp_path: Path) -> None:
+    """A reader sees the added rule, the changed field's old and new text, and the impact;
+    rule text is shown, never run, and the page loads nothing else."""
+    old_root, new_root = copy_rules(tmp_path, "old"), copy_rules(tmp_path, "new")
+    old = ir.load_ruleset(old_root)
+    rule_id, _ = recommending_rule(old)
+    edit_rule(new_root, rule_id, strengthen)
+    hostile = "<script>window.__pwned = 1</script>"
+    add_rules(
+        new_root,
+        rule("ALERT-ALL", {"age": {"recorded": True}}, {"alert": {"severity": "info", "text": hostile}}),
+    )
+    new = ir.load_ruleset(new_root)
+    html = render_diff(diff_rulesets(old, new), impact(old, new, generate(new, 30), "30 generated"), "html")
+    page, requests = open_page(browser, html, tmp_path)
+    try:
+        assert len(requests) == 1
+        assert page.evaluate("window.__pwned === undefined")
+        seen = page.inner_text("body")
+        added = page.locator("article.change-added", has_text="ALERT-ALL")
+        assert added.is_visible()
+        assert "added" in added.locator(".badge").inner_text()
+        changed = page.locator("article.change-changed", has_text=rule_id)
+        assert changed.locator("del").first.is_visible()
+        assert changed.locator("ins").first.is_visible()
+        assert "30 of 30 decisions change" in seen
+        assert "new alert\t\t30" in seen
+        assert hostile in seen
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+    finally:
+        page.close()

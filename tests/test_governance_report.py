@@ -1,7 +1,6 @@
 """The reviewer's rule book: its content, its escaping, and what a reader sees in a real browser.
 
-The browser is the distribution's Chromium (``/usr/bin/chromium``, installed by dev.py), driven by
-Playwright; the page may load nothing but itself.
+The browser is the distribution's Chromium (see tests/browser.py); the page may load nothing but itself.
 """
 
 from __future__ import annotations
@@ -10,15 +9,13 @@ import datetime
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext
 from pypdf import PdfReader
 
 import intervention_rules as ir
+from browser import browser_fixture, open_page  # noqa: F401 (browser_fixture provides "browser")
 from copies import ROOT, copy_rules, edit_rule, recommending_rule
 from helpers import make_ruleset, recommend, rule
 from intervention_rules.governance import Manifest, manifest_path, rule_book, write_manifest
@@ -26,7 +23,6 @@ from intervention_rules.governance._graph import graph
 from intervention_rules.governance._plain import condition_text
 from intervention_rules.governance._scenarios import load_scenarios
 
-CHROMIUM = Path("/usr/bin/chromium")
 DAY = datetime.date(2026, 11, 27)
 HOSTILE = (
     '<script>window.__pwned = 1</script><img src="http://example.invalid/x.png" onerror="window.__pwned = 2">'
@@ -99,51 +95,6 @@ def test_a_stale_approval_is_shown_as_such(tmp_path: Path) -> None:
 
 
 # --- in a real browser -------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    assert CHROMIUM.exists(), (
-        "Chromium is missing: python3 dev.py test installs it (apt-get install chromium)"
-    )
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield context
-        context.close()
-
-
-def open_page(
-    browser: BrowserContext, html: str, tmp_path: Path, width: int = 1024
-) -> tuple[Page, list[str]]:
-    """Open the report from a file; every request it makes is recorded and only file:// is served."""
-    path = tmp_path / "rulebook.html"
-    path.write_text(html, encoding="utf-8")
-    page = browser.new_page()
-    page.set_viewport_size({"width": width, "height": 900})
-    requests: list[str] = []
-
-    def route(r: Any) -> None:
-        requests.append(r.request.url)
-        if r.request.url.startswith("file://"):
-            r.continue_()
-        else:
-            r.abort()
-
-    page.route("**/*", route)
-    page.goto(path.as_uri())
-    return page, requests
 
 
 def test_a_reader_sees_every_rule_and_the_picture(browser: BrowserContext, tmp_path: Path) -> None:
