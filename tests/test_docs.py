@@ -117,3 +117,12 @@ def test_docs_link_to_pages_that_exist() -> None:
 def test_yaml_examples_in_getting_started_parse() -> None:
     for code in blocks(ROOT / "docs" / "getting-started.md", "yaml"):
         yaml.safe_load(code)
+
+
+def test_the_schema_knows_every_operator_and_the_compiler_compiles_it() -> None:
+    from intervention_rules._compile import COMPILERS
+    from intervention_rules._schema import rule_file_schema
+    from intervention_rules.conditions import OPERATORS
+
+    operator_schema = rule_file_schema()["$defs"]["test"]["anyOf"][1]["properties"]
+    assert set(operator_schema) == set(OPERATORS) == set(COMPILERS)

@@ -195,3 +195,20 @@ def test_decision_json_shape(tmp_path: Path) -> None:
     assert explanation["evidence"] == [{"source": "Source of DBT", "grade": "moderate", "confidence": "high"}]
     assert explanation["source"]["path"] == "rules[0]"
     assert out["trace"] == {"fired": ["DBT"]}
+
+
+def test_contains_other_than_flags_values_outside_a_list(tmp_path: Path) -> None:
+    """An alert for medicines the rule set does not recognise; unrecorded or empty lists hold none."""
+    rs = make_ruleset(
+        tmp_path,
+        rule(
+            "UNKNOWN-MEDICINE",
+            {"medications": {"contains_other_than": ["lithium", "sertraline"]}},
+            {"alert": {"severity": "warning", "text": "Not checked: {medications}."}},
+        ),
+    )
+    assert rs.evaluate({"age": 30}).fired == ()
+    assert rs.evaluate({"age": 30, "medications": []}).fired == ()
+    assert rs.evaluate({"age": 30, "medications": ["lithium", "sertraline"]}).fired == ()
+    decision = rs.evaluate({"age": 30, "medications": ["lithium", "lithum"]})
+    assert [a.text for a in decision.alerts] == ["Not checked: lithium, lithum."]

@@ -4,6 +4,7 @@ Conditions are rewritten over *atoms*, flat keys of one JSON type each:
 
 - ``value`` atoms: a string, boolean or list feature holds a given value (boolean, always present);
 - ``recorded`` atoms: a feature is recorded (boolean, always present);
+- ``other`` atoms: a list feature holds a value outside a given set (boolean, always present);
 - ``number`` atoms: a numeric feature's value (present only when recorded);
 - ``fact`` atoms: a derived fact was concluded (boolean, always present).
 
@@ -45,7 +46,9 @@ MAX_KEYS_PER_RULESET = 200
 MAX_ALTERNATIVES = 256
 MAX_TESTS_PER_ALTERNATIVE = 100
 
-Atom = tuple[Any, ...]  # ("value", feature, v) | ("recorded", f) | ("number", f) | ("fact", name)
+Atom = tuple[
+    Any, ...
+]  # ("value", f, v) | ("recorded", f) | ("other", f, set) | ("number", f) | ("fact", name)
 
 
 @attrs.frozen(order=True)
@@ -172,6 +175,10 @@ def _value_test(a: _Atoms, t: Test, negated: bool) -> DNF:
     raise AssertionError(op)
 
 
+def _other_test(a: _Atoms, t: Test, negated: bool) -> DNF:
+    return _single(Lit(a.key(("other", t.feature, frozenset(t.operand))), "is", not negated))
+
+
 def _recorded_test(a: _Atoms, t: Test, negated: bool) -> DNF:
     return _single(a.recorded(t.feature, bool(t.operand) != negated))
 
@@ -190,6 +197,7 @@ COMPILERS: Mapping[str, Callable[[_Atoms, Test, bool], DNF]] = {
     "contains_any": _value_test,
     "contains_all": _value_test,
     "contains_none": _value_test,
+    "contains_other_than": _other_test,
     "recorded": _recorded_test,
 }
 
@@ -380,6 +388,9 @@ def fact_values(plan: Plan, values: Mapping[str, Any], facts: Iterable[str]) -> 
                 out[key] = type(value) is type(atom[2]) and value == atom[2]
         elif kind == "recorded":
             out[key] = atom[1] in values
+        elif kind == "other":
+            held = values.get(atom[1], ())
+            out[key] = any(item not in atom[2] for item in held)
         elif kind == "number":
             if atom[1] in values:
                 out[key] = values[atom[1]]

@@ -80,6 +80,10 @@ def _contains_none(value: AnyType, operand: AnyType) -> bool:
     return not any(item in value for item in operand)
 
 
+def _contains_other_than(value: AnyType, operand: AnyType) -> bool:
+    return any(item not in operand for item in value)
+
+
 def _recorded(value: AnyType, operand: AnyType) -> bool:
     # Only called for a recorded feature; the evaluator handles the unrecorded case.
     return bool(operand)
@@ -114,6 +118,13 @@ OPERATORS: Mapping[str, Operator] = {
         Operator("contains_any", frozenset({"list"}), "values", _contains_any, "includes any of"),
         Operator("contains_all", frozenset({"list"}), "values", _contains_all, "includes all of"),
         Operator("contains_none", frozenset({"list"}), "values", _contains_none, "includes none of"),
+        Operator(
+            "contains_other_than",
+            frozenset({"list"}),
+            "values",
+            _contains_other_than,
+            "includes something other than",
+        ),
         Operator(
             "recorded",
             frozenset({"string", "boolean", "integer", "number", "list"}),
