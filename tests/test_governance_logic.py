@@ -122,3 +122,33 @@ def test_never_is_never_contradicted_by_generated_assessments(tmp_path: Path) ->
                 assert not all(r.id in fired for r in group), (seed, [r.id for r in group])
             checked += 1
     assert checked > 1000
+
+
+def test_values_outside_a_set_are_decided(tmp_path: Path) -> None:
+    """contains_other_than: "not recorded" is compatible with its negation, not with itself."""
+    assert isinstance(
+        answer(
+            tmp_path,
+            {"medications": {"recorded": False}},
+            silent={"medications": {"contains_other_than": ["lithium"]}},
+        ),
+        dict,
+    )
+    assert (
+        answer(
+            tmp_path,
+            {"medications": {"recorded": False}},
+            {"medications": {"contains_other_than": ["lithium"]}},
+        )
+        == NEVER
+    )
+    example = answer(
+        tmp_path,
+        {"medications": {"contains_other_than": ["lithium"]}},
+        {"medications": {"contains_any": ["lithium"]}},
+    )
+    assert isinstance(example, dict)
+    assert "lithium" in example["medications"]
+    assert len(example["medications"]) == 2
+    every_reason = ["coping", "communication", "emotional_regulation", "self_punishment", "sense_of_control"]
+    assert answer(tmp_path, {"reasons": {"contains_other_than": every_reason}}) == NEVER

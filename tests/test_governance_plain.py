@@ -73,3 +73,14 @@ def test_every_action_kind_in_words(tmp_path: Path) -> None:
         "caution (warning) on DBT: “Careful.”; "
         "with DBT, involve the social worker: “Ask.”; alert (critical): “Now.”."
     )
+
+
+def test_a_value_outside_a_set_in_words(tmp_path: Path) -> None:
+    ruleset = make_ruleset(
+        tmp_path,
+        rule("R", {"medications": {"contains_other_than": ["lithium", "valproate"]}}, recommend("dbt", 1)),
+    )
+    assert (
+        condition_text(ruleset.rule("R").when, ruleset)
+        == "medications include something other than lithium or valproate"
+    )

@@ -118,20 +118,24 @@ class Logic:
         held: dict[str, set[Any]] = {}
         not_held: dict[str, set[Any]] = {}
         numbers: dict[str, list[tuple[str, Any]]] = {}
+        others: dict[str, list[tuple[frozenset[Any], bool]]] = {}
         for lit in conj:
             atom = atoms[lit.key]
             kind, name = atom[0], atom[1]
-            if kind == "fact":
-                return None  # facts were expanded away; a leftover means a question we cannot answer
             if kind == "recorded":
                 if recorded.get(name, lit.value) != lit.value:
                     raise _Unsat
                 recorded[name] = bool(lit.value)
             elif kind == "value":
                 (held if lit.value else not_held).setdefault(name, set()).add(atom[2])
-            else:
+            elif kind == "other":  # the list holds a value outside atom[2]
+                others.setdefault(name, []).append((frozenset(atom[2]), bool(lit.value)))
+            elif kind == "number":
                 numbers.setdefault(name, []).append((lit.op, lit.value))
-        for name in set(held) | set(numbers):
+            else:
+                return None  # facts were expanded away; anything else is a question we cannot answer
+        outside = {name for name, tests in others.items() if any(truth for _, truth in tests)}
+        for name in set(held) | set(numbers) | outside:
             if recorded.get(name) is False:
                 raise _Unsat
             recorded[name] = True
@@ -141,7 +145,13 @@ class Logic:
         for name, feature in self._features.items():
             if not recorded.get(name, False):
                 continue
-            value = _pick(feature, held.get(name, set()), not_held.get(name, set()), numbers.get(name, []))
+            value = _pick(
+                feature,
+                held.get(name, set()),
+                not_held.get(name, set()),
+                numbers.get(name, []),
+                others.get(name, []),
+            )
             if value is _UNDECIDED:
                 return None
             flat[name] = value
@@ -185,11 +195,15 @@ class _Marker:
 _UNDECIDED = _Marker()
 
 
-def _pick(feature: Feature, held: set[Any], not_held: set[Any], numbers: list[tuple[str, Any]]) -> Any:
+def _pick(
+    feature: Feature,
+    held: set[Any],
+    not_held: set[Any],
+    numbers: list[tuple[str, Any]],
+    others: list[tuple[frozenset[Any], bool]],
+) -> Any:
     if feature.type == "list":
-        if feature.values is not None and not held <= set(feature.values):
-            raise _Unsat
-        return sorted(held)
+        return _list(feature, held, not_held, others)
     if feature.numeric:
         return _number(feature, numbers)
     candidates: list[Any]
@@ -215,6 +229,37 @@ def _pick(feature: Feature, held: set[Any], not_held: set[Any], numbers: list[tu
     if feature.pattern is not None:
         return _UNDECIDED
     raise _Unsat
+
+
+def _list(
+    feature: Feature, held: set[Any], not_held: set[Any], others: list[tuple[frozenset[Any], bool]]
+) -> Any:
+    """Items for a recorded list: every held value, none of the excluded ones, and for each
+    ``contains_other_than`` test an item outside its set (or, negated, no item outside it)."""
+    if feature.values is not None and not held <= set(feature.values):
+        raise _Unsat
+    inside: set[Any] | None = None  # items must stay within every negated test's set
+    for values, truth in others:
+        if not truth:
+            inside = set(values) if inside is None else inside & values
+    if inside is not None and not held <= inside:
+        raise _Unsat
+    if feature.values is not None:
+        pool: list[Any] = list(feature.values)
+    else:
+        seen = sorted({v for values, _ in others for v in values} | held, key=str)
+        pool = [v for v in (*seen, *_TEXT_CANDIDATES) if re.fullmatch(feature.pattern or ".*", str(v))]
+    allowed = [v for v in pool if v not in not_held and (inside is None or v in inside)]
+    items = set(held)
+    for values, truth in others:
+        if truth and not any(item not in values for item in items):
+            choice = next((v for v in allowed if v not in values), None)
+            if choice is None:
+                if feature.values is None:
+                    return _UNDECIDED
+                raise _Unsat
+            items.add(choice)
+    return sorted(items, key=str)
 
 
 def _number(feature: Feature, tests: list[tuple[str, Any]]) -> Any:

@@ -69,6 +69,7 @@ def _test(test: Test) -> str:
         "contains_any": f"{name} include {_values(v)}",
         "contains_all": f"{name} include {_all_values(v)}",
         "contains_none": f"{name} are recorded and include none of {_all_values(v)}",
+        "contains_other_than": f"{name} include something other than {_values(v)}",
     }
     if op == "between":
         low, high = v

@@ -81,6 +81,9 @@ def load_scenarios(paths: Iterable[str | os.PathLike[str]]) -> list[Scenario]:
     return scenarios
 
 
+_OTHER = ("other", "unlisted", "x")
+
+
 def _thresholds(rulesets: Iterable[RuleSet]) -> dict[str, set[Any]]:
     """Every operand a live rule tests, by feature."""
     found: dict[str, set[Any]] = {}
@@ -142,11 +145,14 @@ def generate(
             elif feature.type == "boolean":
                 flat[name] = rng.random() < 0.5
             else:
-                pool = (
-                    list(feature.values)
-                    if feature.values is not None
-                    else sorted(str(v) for v in seen if re.fullmatch(feature.pattern or ".*", str(v)))
-                )
+                if feature.values is not None:
+                    pool = list(feature.values)
+                else:  # the values rules name, and one they do not
+                    fits = [str(v) for v in seen if re.fullmatch(feature.pattern or ".*", str(v))]
+                    unnamed = [
+                        v for v in _OTHER if v not in seen and re.fullmatch(feature.pattern or ".*", v)
+                    ]
+                    pool = sorted(fits) + unnamed[:1]
                 if not pool:
                     continue
                 if feature.type == "string":
