@@ -84,3 +84,11 @@ def test_a_value_outside_a_set_in_words(tmp_path: Path) -> None:
         condition_text(ruleset.rule("R").when, ruleset)
         == "medications include something other than lithium or valproate"
     )
+
+
+def test_every_operator_has_its_own_wording() -> None:
+    """A new operator needs words here; until then the rule book falls back to the explanations' form."""
+    from intervention_rules.conditions import OPERATORS
+    from intervention_rules.governance._plain import WORDED
+
+    assert set(OPERATORS) == WORDED

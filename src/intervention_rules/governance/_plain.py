@@ -7,7 +7,7 @@ need a feature to be recorded say so, so "not recorded" never reads as "no".
 
 from __future__ import annotations
 
-from ..conditions import show_value
+from ..conditions import describe, show_value
 from ..model import (
     Action,
     Adjust,
@@ -27,7 +27,7 @@ from ..model import (
 )
 from ..ruleset import RuleSet
 
-__all__ = ["action_text", "condition_text", "feature_label", "rule_sentence"]
+__all__ = ["WORDED", "action_text", "condition_text", "feature_label", "rule_sentence"]
 
 
 def feature_label(name: str) -> str:
@@ -74,7 +74,28 @@ def _test(test: Test) -> str:
     if op == "between":
         low, high = v
         return f"{name} is between {_number(low)} and {_number(high)}"
-    return words[op]
+    return words.get(op) or describe(test)  # an operator without wording yet reads as in explanations
+
+
+#: The operators with their own plain-language wording (the others fall back to ``describe``).
+WORDED = frozenset(
+    {
+        "recorded",
+        "eq",
+        "ne",
+        "lt",
+        "lte",
+        "gt",
+        "gte",
+        "between",
+        "in",
+        "not_in",
+        "contains_any",
+        "contains_all",
+        "contains_none",
+        "contains_other_than",
+    }
+)
 
 
 def _fact(ruleset: RuleSet | None, fact: str) -> str:
