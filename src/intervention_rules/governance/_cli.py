@@ -71,7 +71,10 @@ def add_commands(commands: Any, rules_option: Callable[[argparse.ArgumentParser]
     sc.add_argument("--manifest", action="store_true", help="print the manifest's schema instead")
 
     li = commands.add_parser(
-        "lint", help="governance findings: review dates, conflicts, unreachable rules, unused names"
+        "lint",
+        help="governance findings: review dates, conflicts, unreachable rules, unused names",
+        epilog="exit status: 0 when no finding is worse than info, 3 when the worst is a warning, "
+        "1 for an error or rules that do not load, 2 for wrong usage",
     )
     rules_option(li)
     today_option(li)
