@@ -14,7 +14,7 @@ from browser import browser_fixture, open_page  # noqa: F401 (browser_fixture pr
 from copies import add_rules, copy_rules, edit_rule, recommending_rule
 from helpers import rule
 from intervention_rules.governance._diff import diff_rulesets, impact, render_diff
-from intervention_rules.governance._scenarios import Scenario, generate
+from intervention_rules.governance._scenarios import NamedAssessment, generate
 
 
 def strengthen(rule_dict: dict[str, Any]) -> None:
@@ -78,7 +78,7 @@ def test_added_and_removed_rules_and_their_impact(tmp_path: Path) -> None:
     added = diff_rulesets(old, new).section("rules")
     assert [(c.kind, c.key) for c in added] == [("added", "VETO-UNDER-30")]
     assert "When age is under 30: do not recommend" in added[0].summary
-    scenarios = [Scenario("young", {"age": 20}), Scenario("older", {"age": 40})]
+    scenarios = [NamedAssessment("young", {"age": 20}), NamedAssessment("older", {"age": 40})]
     effects = impact(old, new, scenarios, "two")
     (young,) = effects.changed
     kinds = {(c["kind"], c["intervention"]) for c in young.changes}
@@ -108,7 +108,7 @@ def test_vocabulary_and_catalogue_changes_field_by_field(tmp_path: Path) -> None
     assert [(c.kind, c.key) for c in d.section("roles")] == [("added", "peer_worker")]
     (iv,) = d.section("interventions")
     assert [f.field for f in iv.fields] == ["title"]
-    effects = impact(old, new, [Scenario("very old", {"age": 115})], "one")
+    effects = impact(old, new, [NamedAssessment("very old", {"age": 115})], "one")
     assert [c["kind"] for c in effects.changed[0].changes] == ["invalid_in_new"]
 
 

@@ -21,7 +21,7 @@ from helpers import make_ruleset, recommend, rule
 from intervention_rules.governance import Manifest, manifest_path, rule_book, write_manifest
 from intervention_rules.governance._graph import graph
 from intervention_rules.governance._plain import condition_text
-from intervention_rules.governance._scenarios import load_scenarios
+from intervention_rules.governance._scenarios import read_assessments
 
 DAY = datetime.date(2026, 11, 27)
 HOSTILE = (
@@ -30,7 +30,9 @@ HOSTILE = (
 
 
 def book(root: Path, fmt: str, scenarios: list[Path] | None = None) -> str:
-    return rule_book(root, format=fmt, scenarios=load_scenarios(scenarios) if scenarios else None, today=DAY)
+    return rule_book(
+        root, format=fmt, scenarios=read_assessments(scenarios) if scenarios else None, today=DAY
+    )
 
 
 def hostile_ruleset(tmp_path: Path) -> Path:

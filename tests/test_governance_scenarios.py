@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 import intervention_rules as ir
 from copies import ROOT
 from helpers import make_ruleset, recommend, rule
-from intervention_rules.governance._scenarios import ScenarioError, generate, load_scenarios, rule_examples
+from intervention_rules.governance._scenarios import generate, read_assessments, rule_examples
+from intervention_rules.scenarios import ScenarioError
 
 
 def test_files_lists_and_directories_of_assessments(tmp_path: Path) -> None:
@@ -18,7 +20,7 @@ def test_files_lists_and_directories_of_assessments(tmp_path: Path) -> None:
     (tmp_path / "dir" / "b.json").write_text('{"age": 20}')
     (tmp_path / "dir" / "a.json").write_text('[{"age": 15}, {"age": 16}]')
     (tmp_path / "one.json").write_text('{"age": 40}')
-    found = load_scenarios([tmp_path / "one.json", tmp_path / "dir"])
+    found = read_assessments([tmp_path / "one.json", tmp_path / "dir"])
     assert [(s.name.split("/")[-1], s.assessment) for s in found] == [
         ("one.json", {"age": 40}),
         ("a.json[0]", {"age": 15}),
@@ -31,10 +33,10 @@ def test_every_bad_scenario_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{oops")
     (tmp_path / "number.json").write_text("3")
     with pytest.raises(ScenarioError) as caught:
-        load_scenarios([tmp_path / "bad.json", tmp_path / "number.json", tmp_path / "missing.json"])
+        read_assessments([tmp_path / "bad.json", tmp_path / "number.json", tmp_path / "missing.json"])
     messages = sorted(p.message for p in caught.value.problems)
     assert messages == [
-        "a scenario file holds an assessment (a JSON object) or a non-empty list of them",
+        "a JSON scenario file holds an assessment (a JSON object) or a non-empty list of them",
         "no scenario file or directory here",
         "not valid JSON: Expecting property name enclosed in double quotes",
     ]
@@ -64,7 +66,7 @@ def test_generated_assessments_are_valid_for_the_bundled_rule_set() -> None:
 
 
 def test_the_bundled_example_is_a_scenario() -> None:
-    (scenario,) = load_scenarios([ROOT / "examples"])
+    (scenario,) = read_assessments([ROOT / "examples"])
     assert scenario.assessment == json.loads((ROOT / "examples" / "adolescent.json").read_text())
 
 
@@ -79,3 +81,22 @@ def test_rule_examples_fire_their_rule(tmp_path: Path) -> None:
     (example,) = rule_examples(ruleset)
     assert example.name == f"fires NARROW ({ruleset.version})"
     assert "NARROW" in ruleset.evaluate(example.assessment).fired
+
+
+def test_the_testing_toolkit_scenario_files_are_read_for_their_assessments(tmp_path: Path) -> None:
+    """*.scenario.yaml files give their scenarios' assessments, named; their structure is checked."""
+    source = ROOT / "tests" / "fixtures" / "toolkit" / "scenarios" / "basics.scenario.yaml"
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    found = read_assessments([source])
+    assert [(s.name, s.assessment) for s in found] == [
+        (f"{source}: {raw['name']}", raw["assessment"]) for raw in data["scenarios"]
+    ]
+    broken = tmp_path / "broken.scenario.yaml"
+    broken.write_text(
+        "scenarios:\n  - name: no assessment\n    expect: {recommended: [dbt]}\n", encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        read_assessments([tmp_path])
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line) == (str(broken), 2)
+    assert "assessment" in problem.message

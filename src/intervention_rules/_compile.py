@@ -21,6 +21,7 @@ strata before it.
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -78,9 +79,10 @@ def _number(value: float | int) -> str:
         raise ValueError("the engine takes finite numbers only")
     text = repr(value)
     if "e" in text or "E" in text:
-        text = format(value, ".20f").rstrip("0")
-        if text.endswith("."):
-            text += "0"
+        # The shortest repr round-trips; written out in full it is the same double.
+        text = format(decimal.Decimal(text), "f")
+        if "." not in text:
+            text += ".0"
     return text
 
 
@@ -261,28 +263,36 @@ class Plan:
 
 
 def strata_of(rules: Iterable[Rule]) -> dict[str, int]:
-    """Each rule's stratum: 0, or one more than the stratum of any fact it tests."""
+    """Each rule's stratum: 0, or one more than the stratum of any rule concluding a fact it tests.
+
+    Iterative, so a long chain of derived facts cannot exhaust the stack; the rules must be free
+    of derived-fact cycles (validation guarantees it).
+    """
     from .conditions import referenced_facts
 
     rules = list(rules)
-    concluders: dict[str, list[Rule]] = {}
+    producers: dict[str, list[Rule]] = {}
     for rule in rules:
         for action in rule.then:
             if isinstance(action, Conclude):
-                concluders.setdefault(action.fact, []).append(rule)
+                producers.setdefault(action.fact, []).append(rule)
+    needs = {
+        rule.id: [p for fact in referenced_facts(rule.when) for p in producers.get(fact, [])]
+        for rule in rules
+    }
     memo: dict[str, int] = {}
-
-    def rule_stratum(rule: Rule) -> int:
-        if rule.id not in memo:
-            memo[rule.id] = 0  # cycles were rejected at validation
-            level = 0
-            for fact in referenced_facts(rule.when):
-                for producer in concluders.get(fact, []):
-                    level = max(level, rule_stratum(producer) + 1)
-            memo[rule.id] = level
-        return memo[rule.id]
-
-    return {rule.id: rule_stratum(rule) for rule in rules}
+    for root in rules:
+        stack: list[tuple[Rule, bool]] = [(root, False)]
+        while stack:
+            rule, ready = stack.pop()
+            if rule.id in memo:
+                continue
+            if ready:
+                memo[rule.id] = max((memo[p.id] + 1 for p in needs[rule.id]), default=0)
+            else:
+                stack.append((rule, True))
+                stack.extend((p, False) for p in needs[rule.id] if p.id not in memo)
+    return memo
 
 
 def _chunk(conjunctions: list[tuple[Conj, list[str]]]) -> Chunk:

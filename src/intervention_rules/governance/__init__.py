@@ -26,7 +26,7 @@ from ._manifest import (
     read_manifest,
     write_manifest,
 )
-from ._scenarios import Scenario, ScenarioError, generate, load_scenarios, rule_examples
+from ._scenarios import NamedAssessment, generate, read_assessments, rule_examples
 from .lint import EXIT_STATUS, Finding, LintResult, lint, lint_ruleset
 from .report import ReportError, rule_book
 
@@ -41,10 +41,9 @@ __all__ = [
     "LintResult",
     "Manifest",
     "ManifestError",
+    "NamedAssessment",
     "ReportError",
     "RuleSetDiff",
-    "Scenario",
-    "ScenarioError",
     "ScenarioImpact",
     "diff_rulesets",
     "generate",
@@ -52,9 +51,9 @@ __all__ = [
     "lint",
     "lint_ruleset",
     "load_approved",
-    "load_scenarios",
     "manifest_path",
     "manifest_problems",
+    "read_assessments",
     "read_manifest",
     "render_diff",
     "rule_book",

@@ -88,7 +88,7 @@ def add_commands(commands: Any, rules_option: Callable[[argparse.ArgumentParser]
         "--scenarios",
         nargs="+",
         metavar="PATH",
-        help="assessment JSON files (an object or a list of them) or directories of them, for coverage",
+        help="scenario files (*.scenario.yaml, or JSON assessments) or directories of them, for coverage",
     )
     today_option(re_)
     manifest_option(re_)
@@ -100,7 +100,12 @@ def add_commands(commands: Any, rules_option: Callable[[argparse.ArgumentParser]
     di.add_argument("old", metavar="OLD", help="the approved (old) rule set: directory or file")
     di.add_argument("new", metavar="NEW", help="the proposed (new) rule set: directory or file")
     source = di.add_mutually_exclusive_group()
-    source.add_argument("--scenarios", nargs="+", metavar="PATH", help="assessment JSON files or directories")
+    source.add_argument(
+        "--scenarios",
+        nargs="+",
+        metavar="PATH",
+        help="scenario files (*.scenario.yaml or JSON) or directories",
+    )
     source.add_argument(
         "--generate", type=_positive, metavar="N", help="evaluate N generated assessments (default: 500)"
     )
@@ -151,7 +156,7 @@ def _optional_manifest(args: argparse.Namespace) -> Manifest | None:
 
 def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int | None:
     """Run one governance command; RuleSetError and its kind propagate to the caller."""
-    from ._scenarios import ScenarioError
+    from ..scenarios import ScenarioError
     from .report import ReportError
 
     if args.command not in COMMANDS:
@@ -195,10 +200,10 @@ def _lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from ._scenarios import load_scenarios
+    from ._scenarios import read_assessments
     from .report import rule_book
 
-    scenarios = load_scenarios(args.scenarios) if args.scenarios else None
+    scenarios = read_assessments(args.scenarios) if args.scenarios else None
     text = rule_book(
         args.rules, format=args.format, scenarios=scenarios, today=args.today, manifest=args.manifest
     )
@@ -208,12 +213,12 @@ def _report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from ._diff import diff_rulesets, impact, render_diff
-    from ._scenarios import generate, load_scenarios, rule_examples
+    from ._scenarios import generate, read_assessments, rule_examples
 
     old, new = load_ruleset(args.old), load_ruleset(args.new)
     changes = diff_rulesets(old, new)
     if args.scenarios:
-        scenarios, source = load_scenarios(args.scenarios), "scenario files"
+        scenarios, source = read_assessments(args.scenarios), "scenario files"
     else:
         count = args.generate or 500
         examples = rule_examples(old) + rule_examples(new)

@@ -20,7 +20,7 @@ from ..errors import AssessmentError
 from ..model import Rule
 from ..ruleset import RuleSet
 from ._plain import action_text, condition_text
-from ._scenarios import Scenario
+from ._scenarios import NamedAssessment
 
 __all__ = ["Change", "Impact", "RuleSetDiff", "ScenarioImpact", "diff_rulesets", "impact", "render_diff"]
 
@@ -301,7 +301,7 @@ def _decision_changes(old: Decision, new: Decision) -> list[dict[str, Any]]:
     return out
 
 
-def impact(old: RuleSet, new: RuleSet, scenarios: Sequence[Scenario], source: str) -> Impact:
+def impact(old: RuleSet, new: RuleSet, scenarios: Sequence[NamedAssessment], source: str) -> Impact:
     """Evaluate every scenario with both versions and collect the decisions that differ."""
     changed: list[ScenarioImpact] = []
     counts: dict[str, dict[str, int]] = {}

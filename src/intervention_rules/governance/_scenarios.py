@@ -1,9 +1,12 @@
 """Assessments to run rule sets over: scenario files, or assessments generated from the vocabulary.
 
-A scenario file is a JSON file holding one assessment (an object) or a list of them; a directory
-stands for every ``.json`` file under it, in sorted order. Generated assessments are deterministic
-for a seed and favour the values that matter: every threshold a rule tests, one either side of it,
-and each feature's range ends, with optional features sometimes not recorded.
+Two kinds of file are read, for their assessments only: the testing toolkit's scenario files
+(``*.scenario.yaml``, see docs/testing.md; their structure is checked, their expectations are
+left to ``intervention-rules test``), and JSON files holding one assessment (an object) or a
+list of them. A directory stands for every such file under it, in sorted order. Generated
+assessments are deterministic for a seed and favour the values that matter: every threshold a
+rule tests, one either side of it, and each feature's range ends, with optional features
+sometimes not recorded.
 """
 
 from __future__ import annotations
@@ -18,67 +21,93 @@ from typing import Any
 
 import attrs
 
-from ..errors import Problem, RuleSetError
+from ..errors import Problem
 from ..model import AllOf, AnyOf, Condition, Feature, Not, Test
 from ..ruleset import RuleSet
+from ..scenarios import SCENARIO_PATTERNS, ScenarioError, _read
 from ._logic import Logic, required_objects
 
-__all__ = ["Scenario", "ScenarioError", "generate", "load_scenarios", "rule_examples"]
-
-
-class ScenarioError(RuleSetError):
-    """A scenario file cannot be read or is not an assessment (or a list of them)."""
+__all__ = ["NamedAssessment", "generate", "read_assessments", "rule_examples"]
 
 
 @attrs.frozen
-class Scenario:
+class NamedAssessment:
+    """An assessment and where it came from (a scenario's name, a file, or how it was made)."""
+
     name: str
     assessment: Any
 
 
-def load_scenarios(paths: Iterable[str | os.PathLike[str]]) -> list[Scenario]:
-    """Read scenario files and directories (raises :class:`ScenarioError` listing every problem)."""
+def _is_scenario_file(path: Path) -> bool:
+    return any(path.match(pattern) for pattern in SCENARIO_PATTERNS)
+
+
+def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        problems.append(Problem(f"cannot read the scenario file: {error.strerror}", file=str(file)))
+        return []
+    except UnicodeDecodeError:
+        problems.append(Problem("the scenario file is not UTF-8 text", file=str(file), line=1, column=1))
+        return []
+    except json.JSONDecodeError as error:
+        problems.append(
+            Problem(f"not valid JSON: {error.msg}", file=str(file), line=error.lineno, column=error.colno)
+        )
+        return []
+    if isinstance(data, dict):
+        return [NamedAssessment(str(file), data)]
+    if isinstance(data, list) and data and all(isinstance(d, dict) for d in data):
+        return [NamedAssessment(f"{file}[{i}]", d) for i, d in enumerate(data)]
+    problems.append(
+        Problem(
+            "a JSON scenario file holds an assessment (a JSON object) or a non-empty list of them",
+            file=str(file),
+        )
+    )
+    return []
+
+
+def _yaml_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
+    doc, found = _read(file)
+    problems.extend(found)
+    if doc is None:
+        return []
+    return [NamedAssessment(f"{file}: {raw['name']}", raw["assessment"]) for raw in doc.data["scenarios"]]
+
+
+def read_assessments(paths: Iterable[str | os.PathLike[str]]) -> list[NamedAssessment]:
+    """The assessments of scenario files and directories (raises ScenarioError listing every problem)."""
+    paths = list(paths)
     files: list[Path] = []
     problems: list[Problem] = []
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*.json") if p.is_file())
+            found = [
+                p for p in path.rglob("*") if p.is_file() and (p.suffix == ".json" or _is_scenario_file(p))
+            ]
+            files += sorted(
+                p for p in found if not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
         elif path.is_file():
             files.append(path)
         else:
             problems.append(Problem("no scenario file or directory here", file=str(path)))
-    scenarios: list[Scenario] = []
+    out: list[NamedAssessment] = []
     for file in files:
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except OSError as error:
-            problems.append(Problem(f"cannot read the scenario file: {error.strerror}", file=str(file)))
-            continue
-        except UnicodeDecodeError:
-            problems.append(Problem("the scenario file is not UTF-8 text", file=str(file), line=1, column=1))
-            continue
-        except json.JSONDecodeError as error:
-            problems.append(
-                Problem(f"not valid JSON: {error.msg}", file=str(file), line=error.lineno, column=error.colno)
-            )
-            continue
-        if isinstance(data, dict):
-            scenarios.append(Scenario(str(file), data))
-        elif isinstance(data, list) and data and all(isinstance(d, dict) for d in data):
-            scenarios += [Scenario(f"{file}[{i}]", d) for i, d in enumerate(data)]
+        if _is_scenario_file(file):
+            out += _yaml_assessments(file, problems)
         else:
-            problems.append(
-                Problem(
-                    "a scenario file holds an assessment (a JSON object) or a non-empty list of them",
-                    file=str(file),
-                )
-            )
+            out += _json_assessments(file, problems)
     if problems:
         raise ScenarioError(problems)
-    if not scenarios:
-        raise ScenarioError([Problem("no scenario files (*.json) found", file=", ".join(map(str, paths)))])
-    return scenarios
+    if not out:
+        raise ScenarioError(
+            [Problem("no scenario files (*.scenario.yaml or *.json) found", file=", ".join(map(str, paths)))]
+        )
+    return out
 
 
 _OTHER = ("other", "unlisted", "x")
@@ -128,12 +157,12 @@ def _numbers(feature: Feature, operands: set[Any]) -> list[Any]:
 
 def generate(
     vocabulary: RuleSet, count: int, *, seed: int = 0, also: Iterable[RuleSet] = ()
-) -> list[Scenario]:
+) -> list[NamedAssessment]:
     """``count`` assessments valid for ``vocabulary``, aimed at the thresholds of its rules and of
     the rule sets in ``also``."""
     rng = random.Random(seed)
     operands = _thresholds([vocabulary, *also])
-    out: list[Scenario] = []
+    out: list[NamedAssessment] = []
     for index in range(count):
         flat: dict[str, Any] = {}
         for name, feature in vocabulary.features.items():
@@ -166,11 +195,11 @@ def generate(
                 assessment.setdefault(parent, {})[field] = value
             else:
                 assessment[name] = value
-        out.append(Scenario(f"generated[{index}]", assessment))
+        out.append(NamedAssessment(f"generated[{index}]", assessment))
     return out
 
 
-def rule_examples(ruleset: RuleSet) -> list[Scenario]:
+def rule_examples(ruleset: RuleSet) -> list[NamedAssessment]:
     """One assessment per live rule on which that rule fires (rules that never fire have none)."""
     logic = Logic(ruleset)
     out = []
@@ -179,5 +208,5 @@ def rule_examples(ruleset: RuleSet) -> list[Scenario]:
             continue
         found = logic.example([rule])
         if isinstance(found, dict):
-            out.append(Scenario(f"fires {rule.id} ({ruleset.version})", found))
+            out.append(NamedAssessment(f"fires {rule.id} ({ruleset.version})", found))
     return out

@@ -23,7 +23,7 @@ from ..ruleset import RuleSet
 from ._graph import graph, svg
 from ._manifest import Manifest
 from ._plain import action_text, condition_text
-from ._scenarios import Scenario
+from ._scenarios import NamedAssessment
 from .lint import REVIEW_SOON_DAYS, Finding, LintResult
 
 __all__ = ["Coverage", "ReportError", "ScenarioOutcome", "coverage", "render", "rule_book", "rulebook"]
@@ -54,7 +54,7 @@ class Coverage:
         return tuple(rule for rule, hits in self.rule_hits.items() if hits == 0)
 
 
-def coverage(ruleset: RuleSet, scenarios: Sequence[Scenario]) -> Coverage:
+def coverage(ruleset: RuleSet, scenarios: Sequence[NamedAssessment]) -> Coverage:
     """Evaluate every scenario; count how often each live rule fires and each intervention is recommended."""
     rule_hits = {r.id: 0 for r in ruleset.rules if r.status != "retired"}
     iv_hits = dict.fromkeys(ruleset.interventions, 0)
@@ -106,7 +106,7 @@ def rulebook(
     today: datetime.date,
     manifest: Manifest | None = None,
     manifest_file: str = "",
-    scenarios: Sequence[Scenario] | None = None,
+    scenarios: Sequence[NamedAssessment] | None = None,
 ) -> dict[str, Any]:
     """Everything the rule book shows, as plain data (the templates' context)."""
     root = Path(root)
@@ -255,7 +255,7 @@ def rule_book(
     rules: str | os.PathLike[str] | None = None,
     *,
     format: str = "html",
-    scenarios: Sequence[Scenario] | None = None,
+    scenarios: Sequence[NamedAssessment] | None = None,
     today: datetime.date | None = None,
     manifest: str | os.PathLike[str] | None = None,
 ) -> str:
