@@ -80,11 +80,23 @@ class View:
     def rank(self, intervention: str) -> int:
         return int(self.recs[intervention]["rank"])
 
+    def strength(self, intervention: str) -> float:
+        return float(self.recs[intervention]["strength"])
+
+    def above(self, upper: str, lower: str) -> bool:
+        return self.rank(upper) < self.rank(lower)
+
     def cautions(self, intervention: str) -> set[str]:
         return {c["rule"] for c in self.recs[intervention]["cautions"]}
 
     def roles(self, intervention: str) -> set[str]:
         return {c["role"] for c in self.recs[intervention]["collaboration"]}
+
+    def prompts(self, intervention: str, role: str) -> list[str]:
+        return [c["prompt"] for c in self.recs[intervention]["collaboration"] if c["role"] == role]
+
+    def caution_text(self, intervention: str, rule: str) -> str:
+        return next(c["text"] for c in self.recs[intervention]["cautions"] if c["rule"] == rule)
 
     def explanation(self, intervention: str, rule: str) -> dict[str, Any]:
         return next(e for e in self.recs[intervention]["explanations"] if e["rule"] == rule)
@@ -211,13 +223,15 @@ def test_weak_evidence_is_said_in_the_explanation_and_graded(ruleset: ir.RuleSet
     assert mindfulness["evidence"][0]["grade"] == "very_low"
     v = decide(ruleset, age=29, reasons=["emotional_regulation"], pattern="repeated")
     assert "uncertain" in v.explanation("dbt", "AGE-ADULT-DBT-EVIDENCE")["text"]
+    assert "CBT-informed" in v.explanation("dbt", "AGE-ADULT-CBT-INFORMED-FIRST")["text"]
     v = decide(ruleset, age=15, reasons=["coping"], pattern="repeated")
     assert "little support" in v.explanation("group_therapy", "SUPP-GROUP-ADOLESCENT-EVIDENCE")["text"]
     v = decide(ruleset, age=44, conditions=["depression"], medications=[])
     assert "not the self-harm itself" in v.explanation("ssri", "MED-SSRI-DEPRESSION-ANXIETY")["text"]
 
 
-def test_a_medicine_ruled_out_says_why(ruleset: ir.RuleSet) -> None:
+def test_what_is_ruled_out_says_why(ruleset: ir.RuleSet) -> None:
+    """A not-recommendation carries its reason: no condition, no SNRI under 18, safeguarding first."""
     v = decide(ruleset, age=33, conditions=[], reasons=["coping"])
     for medicine, rule in (
         ("ssri", "NEVER-SSRI-WITHOUT-CONDITION"),
@@ -231,6 +245,87 @@ def test_a_medicine_ruled_out_says_why(ruleset: ir.RuleSet) -> None:
     v = decide(ruleset, age=16, conditions=["depression"], medications=[])
     assert v.not_recommended["snri"]["rule"] == "AGE-U18-SNRI-NOT"
     assert "venlafaxine" in v.not_recommended["snri"]["text"]
+    v = decide(ruleset, age=30, family={"involved": True, "safeguarding_concern": True})
+    assert "safeguarding comes first" in v.not_recommended["family_therapy"]["text"]
+
+
+# --------------------------------------------------------------------------------------------
+# Safeguarding: no prompt or caution involves family without naming the concern
+# --------------------------------------------------------------------------------------------
+
+FAMILY_WORDING = re.compile(r"\b(family|families|carers?|parents?)\b", re.IGNORECASE)
+
+
+def _family_involving_texts(decision: dict[str, Any]) -> list[str]:
+    """Prompts and cautions that mention family or carers and do not come from a safeguarding rule
+    (a safeguarding-aware alternative names the safeguarding concern itself)."""
+    found = []
+    for rec in decision["recommendations"]:
+        items = [(c.get("rule"), c["prompt"]) for c in rec["collaboration"]]
+        items += [(c.get("rule"), c["text"]) for c in rec["cautions"]]
+        for rule, text in items:
+            if FAMILY_WORDING.search(text) and "safeguarding" not in text.lower():
+                found.append(f"{rec['intervention']} ({rule}): {text}")
+    return found
+
+
+def test_no_family_involving_text_under_a_safeguarding_concern(ruleset: ir.RuleSet) -> None:
+    """Review finding C2: with a safeguarding concern no prompt or caution tells the clinician to
+    involve family without naming the concern (the scenario in 74-safeguarding checks which
+    safeguarding-aware prompts replace them; a scenario cannot say that no text mentions family)."""
+    v = decide(
+        ruleset,
+        age=15,
+        reasons=["emotional_regulation"],
+        pattern="frequent",
+        conditions=["depression"],
+        family={"involved": True, "conflict": True, "safeguarding_concern": True},
+    )
+    assert _family_involving_texts(v.d) == []
+    assert "family" not in v.caution_text("ssri", "AGE-U25-ANTIDEPRESSANT-WARNING")
+
+
+# --------------------------------------------------------------------------------------------
+# Medicine names: one source of truth
+# --------------------------------------------------------------------------------------------
+
+
+def _medication_tests(node: Any) -> list[tuple[str, list[str]]]:
+    """Every (operator, names) test on ``medications`` inside a rule's ``when``."""
+    found: list[tuple[str, list[str]]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "medications" and isinstance(value, dict):
+                found.extend((op, list(names)) for op, names in value.items() if isinstance(names, list))
+            else:
+                found.extend(_medication_tests(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_medication_tests(item))
+    return found
+
+
+@functools.cache
+def _medicine_name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """The names the derived-fact rules match, and the names the unrecognised-medicine rule accepts."""
+    checked: set[str] = set()
+    recognised: set[str] = set()
+    for path in sorted(RULES.glob("*.yaml")):
+        for rule in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules", []):
+            for op, names in _medication_tests(rule["when"]):
+                if op == "contains_any":
+                    checked.update(names)
+                elif op == "contains_other_than":
+                    recognised.update(names)
+    return frozenset(checked), frozenset(recognised)
+
+
+def test_the_recognised_list_is_exactly_the_names_the_rules_check() -> None:
+    """One source of truth: the unrecognised-medicine rule recognises exactly the names that the
+    derived-fact rules match, so a name added to one list and not the other fails here."""
+    checked, recognised = _medicine_name_lists()
+    assert checked
+    assert recognised == checked
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,6 +376,7 @@ def test_no_risk_wording_in_any_rule_text_outside_the_alert(ruleset: ir.RuleSet)
 # Invariants over generated assessments
 # --------------------------------------------------------------------------------------------
 
+REASONS = ["emotional_regulation", "coping", "communication", "self_punishment", "sense_of_control"]
 MEDICATION_POOL = [
     "lithium",
     "lithium carbonate",
@@ -297,6 +393,11 @@ MEDICATION_POOL = [
     "paracetamol",
     "ibuprofen",
     "aripiprazole",
+    "priadel",
+    "depakote",
+    "venlafaxine xl",
+    "zyprexa",
+    "lithum",
 ]
 
 
@@ -311,12 +412,7 @@ def assessments(draw: st.DrawFn) -> dict[str, Any]:
     age = draw(st.one_of(st.sampled_from(AGE_BOUNDARIES), st.integers(min_value=0, max_value=120)))
     a: dict[str, Any] = {"age": age}
     optional = {
-        "reasons": st.lists(
-            st.sampled_from(
-                ["emotional_regulation", "coping", "communication", "self_punishment", "sense_of_control"]
-            ),
-            unique=True,
-        ),
+        "reasons": st.lists(st.sampled_from(REASONS), unique=True),
         "conditions": st.lists(
             st.sampled_from(["depression", "anxiety", "bipolar_disorder", "psychotic_symptoms"]), unique=True
         ),
@@ -389,6 +485,32 @@ def test_invariants_hold_for_any_assessment(assessment: dict[str, Any]) -> None:
                 assert e["evidence"]
                 assert e["matched"] or e["not_recorded"], e
 
+    # Safeguarding first: with a concern, no family therapy and no prompt or caution that involves
+    # family without naming the concern; not recorded, every family prompt asks about safety first.
+    concern = assessment.get("family", {}).get("safeguarding_concern")
+    if concern is True:
+        assert "family_therapy" not in v.recs
+        assert _family_involving_texts(d) == [], assessment
+    if concern is None:
+        for rec in d["recommendations"]:
+            for c in rec["collaboration"]:
+                if c["role"] == "family_or_carers":
+                    assert "safety at home" in c["prompt"] or "safeguarding" in c["prompt"], c
+
+    # Bipolar disorder: the mood stabiliser comes first among medicines, and antidepressants carry
+    # the mania caution.
+    if "bipolar_disorder" in conditions:
+        for antidepressant in ("ssri", "snri"):
+            if antidepressant in v.recs:
+                assert "MEDS-ANTIDEPRESSANT-WITH-BIPOLAR-DISORDER" in v.cautions(antidepressant)
+                if "mood_stabilizer" in v.recs:
+                    assert v.above("mood_stabilizer", antidepressant), assessment
+
+    # A recorded medicine the rule set does not recognise is never silently passed over.
+    recorded_medicines = set(assessment.get("medications", []))
+    unrecognised = recorded_medicines - _medicine_name_lists()[0]
+    assert ("MEDS-UNRECOGNISED-MEDICINES" in v.alerts) == bool(unrecognised), assessment
+
     # No risk score anywhere; no template left unfilled.
     assert NO_RISK_RULE in v.alerts
     assert _risk_wording_outside_the_no_risk_alert(d) == []
@@ -396,6 +518,32 @@ def test_invariants_hold_for_any_assessment(assessment: dict[str, Any]) -> None:
         if isinstance(value, str):
             assert "{" not in value, value
             assert "}" not in value, value
+
+
+@st.composite
+def adult_assessments(draw: st.DrawFn) -> dict[str, Any]:
+    """Valid assessments of adults (18 and over) with reasons and pattern recorded (they carry the
+    article's therapy links), everything else as in ``assessments``."""
+    assessment = draw(assessments())
+    assessment["age"] = draw(st.integers(min_value=18, max_value=120))
+    assessment["reasons"] = draw(st.lists(st.sampled_from(REASONS), unique=True))
+    assessment["pattern"] = draw(st.sampled_from(["first_episode", "repeated", "frequent"]))
+    return assessment
+
+
+@settings(max_examples=200, deadline=None)
+@given(adult_assessments())
+def test_adults_cbt_informed_option_ranks_first_among_psychological_therapies(
+    assessment: dict[str, Any],
+) -> None:
+    """Review finding M4: for adults the CBT-informed intervention (NICE NG225, draft) ranks above
+    every other psychological or supportive therapy, however the article's links add up (a
+    strength comparison over generated assessments, which no scenario can state)."""
+    v = View(_ruleset().evaluate(assessment).to_dict())
+    for other in PSYCHOLOGICAL:
+        if other != "cbt" and other in v.recs:
+            assert v.strength("cbt") > v.strength(other), (other, assessment)
+            assert v.above("cbt", other)
 
 
 # --------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ class RuleSetInfo:
     digest: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "digest": self.digest}
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -81,7 +81,7 @@ class Collaboration:
     status: str | None = None  # the rule's status; None for the intervention's default prompts
 
     def to_dict(self) -> dict[str, Any]:
-        return {"role": self.role, "prompt": self.prompt, "rule": self.rule, "status": self.status}
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -92,7 +92,7 @@ class CautionNote:
     status: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -128,13 +128,7 @@ class NotRecommended:
     status: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "intervention": self.intervention,
-            "title": self.title,
-            "rule": self.rule,
-            "text": self.text,
-            "status": self.status,
-        }
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -145,7 +139,7 @@ class AlertNote:
     status: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
+        return attrs.asdict(self)
 
 
 @attrs.frozen
