@@ -634,3 +634,14 @@ def test_every_rule_is_traced_in_the_clinical_content_guide(ruleset: ir.RuleSet)
     reverse_text = DOC.read_text(encoding="utf-8").split("## From the rules to their sources")[1]
     in_reverse = set(re.findall(r"^\| `([A-Z][A-Z0-9-]*)` \|", reverse_text, re.MULTILINE))
     assert in_reverse == rules
+
+
+def test_every_rule_file_points_editors_at_the_schema() -> None:
+    """Editors validate rule files as they are typed when the file names its JSON Schema."""
+    for path in sorted(RULES.glob("*.yaml")):
+        head = path.read_text(encoding="utf-8").splitlines()[:2]
+        assert head == [
+            "# yaml-language-server: $schema=../docs/schemas/rule-file.schema.json",
+            "$schema: ../docs/schemas/rule-file.schema.json",
+        ], path.name
+    assert (ROOT / "docs" / "schemas" / "rule-file.schema.json").is_file()

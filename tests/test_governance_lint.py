@@ -226,8 +226,12 @@ def test_reviewers_who_are_the_author_or_a_placeholder(tmp_path: Path) -> None:
 
 def test_files_that_point_at_the_schema_are_not_reported(tmp_path: Path) -> None:
     root = copy_rules(tmp_path)
-    before = {Path(f.file).name for f in codes(lint(root, today=DAY), "no-schema-pointer")}
     first, second = sorted(root.glob("*.yaml"))[:2]
+    for path in (first, second):  # the bundled files point at the schema: take the pointers out
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith(("$schema:", "# yaml-language-server:"))]
+        path.write_text("".join(kept), encoding="utf-8")
+    before = {Path(f.file).name for f in codes(lint(root, today=DAY), "no-schema-pointer")}
     first.write_text("$schema: ../docs/schemas/rule-file.schema.json\n" + first.read_text(), encoding="utf-8")
     modeline = "# yaml-language-server: $schema=../docs/schemas/rule-file.schema.json\n"
     second.write_text(modeline + second.read_text(), encoding="utf-8")
