@@ -111,7 +111,8 @@ def decide(ruleset: ir.RuleSet, **assessment: Any) -> View:
 # --------------------------------------------------------------------------------------------
 
 
-# The equivalent mutants accepted in the scenario files (see their reasons there).
+# The surviving mutants accepted in the scenario files (see their reasons there): one changes no
+# decision at all, two change only the matched inputs listed in some explanations.
 ACCEPTED_MUTANTS = {
     "drop:MED-SNRI-DEPRESSION-ANXIETY-ADULT:then[1]",
     "drop:MED-SNRI-DEPRESSION-ANXIETY-ADULT:then[2]",
