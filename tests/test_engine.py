@@ -182,3 +182,11 @@ def test_compile_problems_name_the_file_as_given(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert problem.file == str(tmp_path / "ruleset.yaml")
     assert problem.rule == "HUGE"
+
+
+def test_an_action_is_named_by_its_first_key_however_it_is_spaced() -> None:
+    """The rule name is read off the engine's action without parsing the fact; any other layout
+    is parsed in full rather than guessed at."""
+    assert _engine._action_name('{"c12":{"m":{"sid":"1","id":"f","ir_g":1,"k0":true}}}') == "c12"
+    assert _engine._action_name('{"ir_sentinel":{"m":{"sid":"1"}}}') == "ir_sentinel"
+    assert _engine._action_name('{ "c3" : {"m": {"sid": "1"}}}') == "c3"

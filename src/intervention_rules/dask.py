@@ -21,8 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import dask.bag as db
-from dask.delayed import delayed
+
+try:
+    import dask.bag as db
+    from dask.delayed import delayed
+except ImportError as error:
+    raise ImportError("intervention_rules.dask needs Dask: pip install 'intervention-rules[dask]'") from error
 
 from .batch import result_record
 from .errors import Problem, RuleSetError
