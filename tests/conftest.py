@@ -2,6 +2,10 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# Scenario files under fixtures/ are inputs of the toolkit's tests (some fail on purpose), not tests.
+collect_ignore = ["fixtures"]
+pytest_plugins = ["pytester"]
+
 settings.register_profile(
     "ci",
     max_examples=150,

@@ -43,3 +43,22 @@ def make_ruleset(
     path = tmp_path / "ruleset.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return ir.load_ruleset(path)
+
+
+TOOLKIT = Path(__file__).parent / "fixtures" / "toolkit"
+TOOLKIT_RULES = TOOLKIT / "rules"
+TOOLKIT_SCENARIOS = TOOLKIT / "scenarios"
+
+
+def toolkit_ruleset() -> ir.RuleSet:
+    """The testing toolkit's fixture rule set (every action kind, a derived fact, thresholds)."""
+    return ir.load_ruleset(TOOLKIT_RULES)
+
+
+def write_scenarios(tmp_path: Path, text: str, name: str = "case.scenario.yaml") -> Path:
+    """A scenario file written from YAML text (dedented), returned as a path."""
+    import textwrap
+
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path

@@ -46,7 +46,7 @@ OPERATORS = {
     "number": ["eq", "ne", "lt", "lte", "gt", "gte", "between", "recorded"],
     "string": ["eq", "ne", "in", "not_in", "recorded", "shorthand"],
     "boolean": ["eq", "ne", "recorded", "shorthand"],
-    "list": ["contains_any", "contains_all", "contains_none", "recorded"],
+    "list": ["contains_any", "contains_all", "contains_none", "contains_other_than", "recorded"],
 }
 
 
@@ -100,7 +100,7 @@ def leaf(src: Source, feature: str) -> dict[str, Any]:
     if op == "between":
         low, high = sorted([src.choice(values), src.choice(values)])
         return {feature: {"between": [low, high]}}
-    if op in ("in", "not_in", "contains_any", "contains_all", "contains_none"):
+    if op in ("in", "not_in", "contains_any", "contains_all", "contains_none", "contains_other_than"):
         return {feature: {op: src.sample(values, 1, 3)}}
     return {feature: {op: src.choice(values)}}
 

@@ -101,3 +101,35 @@ def test_empty_list_is_recorded_and_differs_from_absent(tmp_path: Path) -> None:
     )
     assert rs.evaluate({"age": 30}).fired == ("NONE-RECORDED",)
     assert rs.evaluate({"age": 30, "conditions": []}).fired == ("NO-DEPRESSION",)
+
+
+@pytest.mark.parametrize(
+    ("assessment", "expected"),
+    [
+        ({"age": 10**400}, "age: 10000000000000000000...(401 characters) is out of range (0 to 120)"),
+        (
+            {"age": 30, "score": 10**400},
+            "score: 10000000000000000000...(401 characters) is out of range (-5 to 5)",
+        ),
+        ({"age": 30, "medications": ["x"] * 3 + ["y"]}, "medications: listed more than once: x"),
+    ],
+)
+def test_extreme_values_are_refused_cleanly(ruleset: ir.RuleSet, assessment: Any, expected: str) -> None:
+    assert problems(ruleset, assessment) == [expected]
+
+
+def test_a_required_field_is_required_even_when_its_object_is_absent(tmp_path: Path) -> None:
+    import copy
+
+    import yaml
+
+    from strategies import BASE
+
+    document = copy.deepcopy(BASE)
+    document["features"]["family"]["fields"]["safeguarding_concern"]["required"] = True
+    document["rules"] = []
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(document))
+    rs = ir.load_ruleset(tmp_path)
+    for case in ({"age": 30}, {"age": 30, "family": {}}):
+        assert problems(rs, case) == ["family.safeguarding_concern: required but not recorded"]
+    assert rs.evaluate({"age": 30, "family": {"safeguarding_concern": False}}).fired == ()

@@ -86,9 +86,32 @@ def test_bytes_that_are_not_utf8_are_an_error_record(rules: Path) -> None:
         "line": 1,
         "error": {
             "kind": "invalid_json",
-            "problems": [{"field": "", "message": "the line is not UTF-8 text", "suggestion": None}],
+            "problems": [
+                {
+                    "field": "",
+                    "message": "the line is not UTF-8 text (invalid start byte at byte 9)",
+                    "suggestion": None,
+                }
+            ],
         },
     }
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"age": 20, "age": 30}', "the key 'age' appears more than once in one object"),
+        ("[" * 100_000 + "]" * 100_000, "not accepted: the JSON is nested too deeply"),
+        ('{"age": ' + "9" * 5000 + "}", "not accepted: Exceeds the limit"),
+    ],
+)
+def test_json_is_read_as_strictly_as_a_single_assessment(rules: Path, line: str, message: str) -> None:
+    """What ``evaluate`` refuses in a file, a batch refuses in a line, as an error record."""
+    with Batch(rules) as batch:
+        (result,) = batch.evaluate([line])
+    record = json.loads(result.record)
+    assert record["error"]["kind"] == "invalid_json"
+    assert record["error"]["problems"][0]["message"].startswith(message)
 
 
 def test_an_assessment_error_record_names_field_and_suggestion(rules: Path) -> None:

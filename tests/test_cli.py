@@ -114,3 +114,41 @@ def test_wrong_usage_exits_2(args: tuple[str, ...]) -> None:
 def test_version_and_help() -> None:
     assert cli("--version").stdout.startswith("intervention-rules ")
     assert cli("--help").returncode == 0
+
+
+def cli_bytes(*args: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "intervention_rules", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"age": 15, "age": 40}', b"the key 'age' appears more than once in one object"),
+        (b'{"age": 15, "pattern": "\xff"}', b"the input is not UTF-8 text"),
+        (b'{"age": ' + b"1" * 5000 + b"}", b"not accepted"),
+        (b"[" * 100000 + b"]" * 100000, b"not accepted: the JSON is nested too deeply"),
+        (b'{"age": 1' + b"0" * 400 + b"}", b"is out of range (0 to 120)"),
+    ],
+)
+def test_hostile_input_is_an_invalid_assessment(data: bytes, message: bytes) -> None:
+    result = cli_bytes("evaluate", "-", stdin=data)
+    assert (result.returncode, result.stdout) == (1, b"")
+    assert message in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_a_byte_order_mark_is_accepted() -> None:
+    result = cli_bytes("evaluate", "-", stdin=b"\xef\xbb\xbf" + EXAMPLE.read_bytes())
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_missing_rule_set_is_wrong_usage() -> None:
+    result = cli("validate", "--rules", "/no/such/rules")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "no rule set at /no/such/rules" in result.stderr

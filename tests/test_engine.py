@@ -184,6 +184,25 @@ def test_compile_problems_name_the_file_as_given(tmp_path: Path) -> None:
     assert problem.rule == "HUGE"
 
 
+@pytest.mark.parametrize(
+    ("threshold", "value", "fires"),
+    [
+        (0, 1e-25, True),
+        (1e-7, 1.0000000000000001e-07, True),
+        (1e-7, 1e-7, False),
+        (0, 5e-324, True),
+        (-1e-300, 0.0, True),
+    ],
+)
+def test_tiny_numbers_compare_exactly_in_the_engine(
+    tmp_path: Path, threshold: float, value: float, fires: bool
+) -> None:
+    rs = make_ruleset(tmp_path, rule("POS", {"score": {"gt": threshold}}, recommend("cbt", 1)))
+    values = rs.normalise({"age": 30, "score": value})
+    assert [r.id for r in rs._fire_engine(values)[0]] == [r.id for r in rs._fire_reference(values)[0]]
+    assert (rs.evaluate({"age": 30, "score": value}).fired == ("POS",)) is fires
+
+
 def test_an_action_is_named_by_its_first_key_however_it_is_spaced() -> None:
     """The rule name is read off the engine's action without parsing the fact; any other layout
     is parsed in full rather than guessed at."""

@@ -84,6 +84,16 @@ def write(tmp_path: Path, text: str, name: str = "rules.yaml") -> Path:
         ),
         ("rules: 5\n", "rules.yaml:1:8: expected array, found an integer (at rules)"),
         ("rulez: []\n", "rules.yaml:1:8: unknown field 'rulez'; did you mean 'rules'?"),
+        ("a: " + "[" * 500 + "]" * 500 + "\n", "nested more than 64 levels deep"),
+        ("a: " + "[" * 20000 + "]" * 20000 + "\n", "rules.yaml:1:"),
+        ("x: !!bool ''\n", "rules.yaml:1:4: '' is not a valid YAML bool"),
+        ("x: !!int ''\n", "rules.yaml:1:4: '' is not a valid YAML int"),
+        ("x: !!timestamp abc\n", "rules.yaml:1:4: 'abc' is not a valid YAML timestamp"),
+        ("x: .nan\n", "rules.yaml:1:4: '.nan' and '.inf' are not allowed in rule files"),
+        ("x: -.inf\n", "rules.yaml:1:4: '.nan' and '.inf' are not allowed in rule files"),
+        ("a: {<<: 5}\n", "rules.yaml:1:4: invalid merge"),
+        ("yes: 1\n", "quote keys such as yes, no, on, off"),
+        ("ruleset: {name: a, version: yes}\n", "(YAML reads unquoted yes, no, on, off"),
     ],
 )
 def test_unreadable_files_are_reported_at_the_right_place(tmp_path: Path, text: str, expected: str) -> None:
@@ -219,3 +229,39 @@ def test_random_edits_of_a_valid_document_raise_only_ruleset_errors(data: st.Dat
         else:
             break
     check_only_ruleset_errors(yaml.safe_dump(document, sort_keys=False))
+
+
+def test_an_impossible_date_is_reported_where_it_is_and_hides_nothing(tmp_path: Path) -> None:
+    problems = problems_of(
+        write(
+            tmp_path, "ruleset: {name: a, version: '1'}\nrules:\n  - last_reviewed: 2026-02-30\n    id: 5\n"
+        )
+    )
+    assert any(":3:20: '2026-02-30' is not a valid YAML timestamp" in p for p in problems)
+    assert any(":4:9: expected string, found an integer" in p for p in problems)
+    assert sum("missing required field 'author'" in p for p in problems) == 1  # once, not once per field
+
+
+def test_files_in_hidden_folders_are_not_read(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(dict(BASE, rules=[])))
+    (tmp_path / ".old").mkdir()
+    (tmp_path / ".old" / "broken.yaml").write_text("rules: [\n")
+    assert ir.load_ruleset(tmp_path).files == ("rules.yaml",)
+
+
+def test_a_long_chain_of_derived_facts_is_refused_before_it_can_fail(tmp_path: Path) -> None:
+    """1,500 facts each concluded from the last loaded, then failed on every evaluation."""
+    from helpers import rule
+
+    document: dict[str, Any] = dict(BASE)
+    document["facts"] = {f"f{i}": {"description": "chain"} for i in range(40)}
+    chain = [rule("START", {"age": {"gte": 0}}, {"conclude": "f0"})]
+    chain += [rule(f"STEP-{i}", {"fact": f"f{i - 1}"}, {"conclude": f"f{i}"}) for i in range(1, 40)]
+    document["rules"] = chain
+    problems = problems_of(write(tmp_path, yaml.safe_dump(document)))
+    assert len(problems) == 1
+    assert "derived facts build on each other 39 levels deep (at most 31) (at rules[39])" in problems[0]
+    document["rules"] = chain[:31]
+    path = write(tmp_path, yaml.safe_dump(document))
+    decision = ir.load_ruleset(path).evaluate({"age": 3})
+    assert len(decision.fired) == 31

@@ -79,3 +79,37 @@ def test_medicine_never_ranks_above_best_psychological(data: st.DataObject) -> N
     psychological = [r.rank for r in recs if r.category in ("therapeutic", "supportive")]
     if psychological:
         assert all(r.rank > min(psychological) for r in recs if r.category == "pharmacological")
+
+
+@given(st.data())
+def test_any_consistent_set_of_ranking_constraints_holds(data: st.DataObject) -> None:
+    """Constraints drawn from one hidden order can always hold together; after ranking, every
+    'lower' intervention ranks below the best 'upper' one, and strength never rises down the list."""
+    from strategies import INTERVENTIONS
+
+    src = DrawSource(data.draw)
+    hidden = data.draw(st.permutations(INTERVENTIONS))
+    pairs = data.draw(
+        st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13)).filter(lambda p: p[0] != p[1]), max_size=8)
+    )
+    constraints = [
+        {
+            "id": f"C-{n}",
+            "never_above": {
+                "lower": {"interventions": [hidden[max(a, b)]]},
+                "upper": {"interventions": [hidden[min(a, b)]]},
+            },
+            "text": "Constraint.",
+        }
+        for n, (a, b) in enumerate(pairs)
+    ]
+    document = ruleset_document(src, src.integer(3, 15))
+    document["ruleset"]["ranking"]["constraints"] = constraints
+    ruleset = load_generated(document)
+    recs = ruleset.evaluate(assessment(src)).recommendations
+    rank = {r.intervention: r.rank for r in recs}
+    assert all(a.strength >= b.strength for a, b in itertools.pairwise(recs))
+    for a, b in pairs:
+        upper, lower = hidden[min(a, b)], hidden[max(a, b)]
+        if upper in rank and lower in rank:
+            assert rank[upper] < rank[lower], (upper, lower)

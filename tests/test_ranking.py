@@ -127,8 +127,8 @@ def test_collaboration_defaults_first_then_rules_without_duplicates(tmp_path: Pa
     ssri = rs.evaluate({"age": 30, "medications": ["lithium"]}).recommendation("ssri")
     assert ssri is not None
     assert [c.to_dict() for c in ssri.collaboration] == [
-        {"role": "psychiatrist", "prompt": "Prescriber-led.", "rule": None},
-        {"role": "pharmacist", "prompt": "Review lithium.", "rule": "MED"},
+        {"role": "psychiatrist", "prompt": "Prescriber-led.", "rule": None, "status": None},
+        {"role": "pharmacist", "prompt": "Review lithium.", "rule": "MED", "status": "active"},
     ]
 
 
@@ -195,3 +195,68 @@ def test_decision_json_shape(tmp_path: Path) -> None:
     assert explanation["evidence"] == [{"source": "Source of DBT", "grade": "moderate", "confidence": "high"}]
     assert explanation["source"]["path"] == "rules[0]"
     assert out["trace"] == {"fired": ["DBT"]}
+
+
+def test_contains_other_than_flags_values_outside_a_list(tmp_path: Path) -> None:
+    """An alert for medicines the rule set does not recognise; unrecorded or empty lists hold none."""
+    rs = make_ruleset(
+        tmp_path,
+        rule(
+            "UNKNOWN-MEDICINE",
+            {"medications": {"contains_other_than": ["lithium", "sertraline"]}},
+            {"alert": {"severity": "warning", "text": "Not checked: {medications}."}},
+        ),
+    )
+    assert rs.evaluate({"age": 30}).fired == ()
+    assert rs.evaluate({"age": 30, "medications": []}).fired == ()
+    assert rs.evaluate({"age": 30, "medications": ["lithium", "sertraline"]}).fired == ()
+    decision = rs.evaluate({"age": 30, "medications": ["lithium", "lithum"]})
+    assert [a.text for a in decision.alerts] == ["Not checked: lithium, lithum."]
+
+
+def chained(tmp_path: Path, constraints: list[dict[str, object]]) -> ir.RuleSet:
+    import copy
+
+    import yaml
+
+    from strategies import BASE
+
+    document = copy.deepcopy(BASE)
+    document["ruleset"]["ranking"]["constraints"] = constraints
+    document["rules"] = [
+        rule("R", ADULT, recommend("cbt", 3), recommend("dbt", 2), recommend("mindfulness", 1))
+    ]
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return ir.load_ruleset(path)
+
+
+def never_above(cid: str, lower: str, upper: str) -> dict[str, object]:
+    return {
+        "id": cid,
+        "never_above": {"lower": {"interventions": [lower]}, "upper": {"interventions": [upper]}},
+        "text": f"{lower} never above {upper}.",
+    }
+
+
+def test_chained_constraints_all_hold_and_explain_once(tmp_path: Path) -> None:
+    """cbt below dbt, dbt below mindfulness: both hold at once, each change explained once."""
+    rs = chained(tmp_path, [never_above("C0", "cbt", "dbt"), never_above("C1", "dbt", "mindfulness")])
+    decision = rs.evaluate({"age": 30})
+    assert ranked(decision) == [("mindfulness", 1.0), ("dbt", 1.0), ("cbt", 1.0)]
+    notes = {
+        r.intervention: [e.rule for e in r.explanations if e.kind == "constraint"]
+        for r in decision.recommendations
+    }
+    assert notes == {"mindfulness": [], "dbt": ["C1"], "cbt": ["C0"]}
+
+
+def test_contradictory_constraints_are_a_load_error(tmp_path: Path) -> None:
+    import pytest
+
+    with pytest.raises(
+        ir.RuleSetError, match="ranking constraints contradict each other: cbt above dbt above cbt"
+    ):
+        chained(tmp_path, [never_above("C0", "cbt", "dbt"), never_above("C1", "dbt", "cbt")])
+    with pytest.raises(ir.RuleSetError, match="constraint C0 selects cbt on both sides"):
+        chained(tmp_path, [never_above("C0", "cbt", "cbt")])

@@ -12,6 +12,7 @@ from .errors import (
     InterventionRulesError,
     Problem,
     RuleSetError,
+    UnknownInterventionError,
 )
 from .loading import load_ruleset
 from .ruleset import InterventionExplanation, RuleOutcome, RuleSet
@@ -34,6 +35,7 @@ __all__ = [
     "RuleOutcome",
     "RuleSet",
     "RuleSetError",
+    "UnknownInterventionError",
     "__version__",
     "load_ruleset",
 ]

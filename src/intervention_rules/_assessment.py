@@ -9,8 +9,10 @@ that the result does not depend on the order of keys or list items in the input.
 
 from __future__ import annotations
 
+import collections
 import math
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -74,7 +76,7 @@ def _leaf(feature: Feature, field: str, value: Any, problems: list[AssessmentPro
         if kind == "integer" and not isinstance(value, int):
             problems.append(AssessmentProblem(field, f"expected an integer, got {value!r}", value))
             return _INVALID
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             problems.append(AssessmentProblem(field, "expected a finite number", value))
             return _INVALID
         if (feature.minimum is not None and value < feature.minimum) or (
@@ -83,10 +85,13 @@ def _leaf(feature: Feature, field: str, value: Any, problems: list[AssessmentPro
             problems.append(
                 AssessmentProblem(
                     field,
-                    f"{value} is out of range ({_num(feature.minimum)} to {_num(feature.maximum)})",
+                    f"{_short(value)} is out of range ({_num(feature.minimum)} to {_num(feature.maximum)})",
                     value,
                 )
             )
+            return _INVALID
+        if abs(value) > (_LARGEST if kind == "number" else _LARGEST_INTEGER):
+            problems.append(AssessmentProblem(field, f"{_short(value)} is too large a number", value))
             return _INVALID
         return value if kind == "integer" else float(value)
     if kind == "boolean":
@@ -111,7 +116,7 @@ def _leaf(feature: Feature, field: str, value: Any, problems: list[AssessmentPro
         elif not _check_text(feature, f"{field}[{i}]", item, problems):
             ok = False
     if ok and len(set(value)) != len(value):
-        twice = sorted({v for v in value if value.count(v) > 1})
+        twice = sorted(v for v, n in collections.Counter(value).items() if n > 1)
         problems.append(AssessmentProblem(field, f"listed more than once: {', '.join(twice)}", value))
         ok = False
     if not ok:
@@ -129,6 +134,13 @@ def _num(value: float | None) -> str:
 
 
 _INVALID = object()
+_LARGEST = sys.float_info.max
+_LARGEST_INTEGER = 2**53  # every integer up to here has an exact double, as the engine compares them
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def normalise(
@@ -178,7 +190,7 @@ def normalise(
         if "." in name:
             parent, field = name.split(".", 1)
             parent_value = assessment.get(parent)
-            if isinstance(parent_value, Mapping) and field not in parent_value:
+            if parent_value is None or (isinstance(parent_value, Mapping) and field not in parent_value):
                 problems.append(AssessmentProblem(name, "required but not recorded"))
         elif name not in assessment:
             problems.append(AssessmentProblem(name, "required but not recorded"))

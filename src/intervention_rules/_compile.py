@@ -4,6 +4,7 @@ Conditions are rewritten over *atoms*, flat keys of one JSON type each:
 
 - ``value`` atoms: a string, boolean or list feature holds a given value (boolean, always present);
 - ``recorded`` atoms: a feature is recorded (boolean, always present);
+- ``other`` atoms: a list feature holds a value outside a given set (boolean, always present);
 - ``number`` atoms: a numeric feature's value (present only when recorded);
 - ``fact`` atoms: a derived fact was concluded (boolean, always present).
 
@@ -20,6 +21,7 @@ strata before it.
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -45,7 +47,9 @@ MAX_KEYS_PER_RULESET = 200
 MAX_ALTERNATIVES = 256
 MAX_TESTS_PER_ALTERNATIVE = 100
 
-Atom = tuple[Any, ...]  # ("value", feature, v) | ("recorded", f) | ("number", f) | ("fact", name)
+Atom = tuple[
+    Any, ...
+]  # ("value", f, v) | ("recorded", f) | ("other", f, set) | ("number", f) | ("fact", name)
 
 
 @attrs.frozen(order=True)
@@ -75,9 +79,10 @@ def _number(value: float | int) -> str:
         raise ValueError("the engine takes finite numbers only")
     text = repr(value)
     if "e" in text or "E" in text:
-        text = format(value, ".20f").rstrip("0")
-        if text.endswith("."):
-            text += "0"
+        # The shortest repr round-trips; written out in full it is the same double.
+        text = format(decimal.Decimal(text), "f")
+        if "." not in text:
+            text += ".0"
     return text
 
 
@@ -172,6 +177,10 @@ def _value_test(a: _Atoms, t: Test, negated: bool) -> DNF:
     raise AssertionError(op)
 
 
+def _other_test(a: _Atoms, t: Test, negated: bool) -> DNF:
+    return _single(Lit(a.key(("other", t.feature, frozenset(t.operand))), "is", not negated))
+
+
 def _recorded_test(a: _Atoms, t: Test, negated: bool) -> DNF:
     return _single(a.recorded(t.feature, bool(t.operand) != negated))
 
@@ -190,6 +199,7 @@ COMPILERS: Mapping[str, Callable[[_Atoms, Test, bool], DNF]] = {
     "contains_any": _value_test,
     "contains_all": _value_test,
     "contains_none": _value_test,
+    "contains_other_than": _other_test,
     "recorded": _recorded_test,
 }
 
@@ -253,28 +263,36 @@ class Plan:
 
 
 def strata_of(rules: Iterable[Rule]) -> dict[str, int]:
-    """Each rule's stratum: 0, or one more than the stratum of any fact it tests."""
+    """Each rule's stratum: 0, or one more than the stratum of any rule concluding a fact it tests.
+
+    Iterative, so a long chain of derived facts cannot exhaust the stack; the rules must be free
+    of derived-fact cycles (validation guarantees it).
+    """
     from .conditions import referenced_facts
 
     rules = list(rules)
-    concluders: dict[str, list[Rule]] = {}
+    producers: dict[str, list[Rule]] = {}
     for rule in rules:
         for action in rule.then:
             if isinstance(action, Conclude):
-                concluders.setdefault(action.fact, []).append(rule)
+                producers.setdefault(action.fact, []).append(rule)
+    needs = {
+        rule.id: [p for fact in referenced_facts(rule.when) for p in producers.get(fact, [])]
+        for rule in rules
+    }
     memo: dict[str, int] = {}
-
-    def rule_stratum(rule: Rule) -> int:
-        if rule.id not in memo:
-            memo[rule.id] = 0  # cycles were rejected at validation
-            level = 0
-            for fact in referenced_facts(rule.when):
-                for producer in concluders.get(fact, []):
-                    level = max(level, rule_stratum(producer) + 1)
-            memo[rule.id] = level
-        return memo[rule.id]
-
-    return {rule.id: rule_stratum(rule) for rule in rules}
+    for root in rules:
+        stack: list[tuple[Rule, bool]] = [(root, False)]
+        while stack:
+            rule, ready = stack.pop()
+            if rule.id in memo:
+                continue
+            if ready:
+                memo[rule.id] = max((memo[p.id] + 1 for p in needs[rule.id]), default=0)
+            else:
+                stack.append((rule, True))
+                stack.extend((p, False) for p in needs[rule.id] if p.id not in memo)
+    return memo
 
 
 def _chunk(conjunctions: list[tuple[Conj, list[str]]]) -> Chunk:
@@ -379,6 +397,7 @@ class FactEncoder:
         self._recorded: dict[str, str] = {}
         self._numbers: dict[str, str] = {}
         self._facts: dict[str, str] = {}
+        self._others: dict[str, list[tuple[str, frozenset[Any]]]] = {}
         for key, atom in plan.atoms:
             kind = atom[0]
             if kind == "number":
@@ -389,6 +408,8 @@ class FactEncoder:
                 self._held[(atom[1], type(atom[2]), atom[2])] = key
             elif kind == "recorded":
                 self._recorded[atom[1]] = key
+            elif kind == "other":
+                self._others.setdefault(atom[1], []).append((key, atom[2]))
             else:
                 self._facts[atom[1]] = key
         self._keys = tuple(chunk.keys for chunk in plan.chunks)
@@ -407,6 +428,9 @@ class FactEncoder:
             for item in value if isinstance(value, tuple) else (value,):
                 key = held.get((feature, type(item), item))
                 if key is not None:
+                    out[key] = f'"{key}":true'
+            for key, allowed in self._others.get(feature, ()):
+                if any(item not in allowed for item in value):
                     out[key] = f'"{key}":true'
         return out
 

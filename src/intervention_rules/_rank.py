@@ -7,6 +7,7 @@ constraints cap and move what they must and say so.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .decision import (
@@ -74,7 +75,7 @@ def rank(
                 )
             elif isinstance(action, Collaborate):
                 prompts.setdefault(action.intervention, []).append(
-                    Collaboration(action.role, render(action.prompt), rule.id)
+                    Collaboration(action.role, render(action.prompt), rule.id, rule.status)
                 )
             elif isinstance(action, Alert):
                 alerts.append(AlertNote(rule.id, action.severity, render(action.text), rule.status))
@@ -87,48 +88,65 @@ def rank(
         base = sum(values) if aggregate == "sum" else max(values)
         entries[iv_id] = max(0.0, base + adjust.get(iv_id, 0.0))
 
-    yielded: set[str] = set()
+    above: dict[str, set[str]] = {}  # intervention -> those a constraint placed above it
+    first_cap: dict[tuple[str, str, str], tuple[float, int]] = {}  # strength before, note position
 
     def order() -> list[str]:
-        return sorted(entries, key=lambda i: (-entries[i], i in yielded, interventions[i].order))
+        """By strength, then constraint placements among equals, then catalogue order."""
+        ranked: list[str] = []
+        by_strength = sorted(entries, key=lambda i: (-entries[i], interventions[i].order))
+        for _, group in itertools.groupby(by_strength, key=entries.__getitem__):
+            waiting = list(group)
+            while waiting:
+                pending = set(waiting)
+                pick = next((i for i in waiting if not above.get(i, set()) & pending), waiting[0])
+                waiting.remove(pick)
+                ranked.append(pick)
+        return ranked
 
+    # Each round fixes one violation; a fixed pair stays fixed and strengths only fall, so this
+    # ends (the bound is a guard, far above what a catalogue can need).
     ranked = order()
-    for _ in range(len(entries) + 1):
-        changed = False
+    for _ in range((len(entries) + 1) ** 3):
+        violation = None
         for constraint in constraints:
             uppers = [i for i in ranked if constraint.upper.selects(interventions[i])]
-            if not uppers:
-                continue
-            best = uppers[0]
-            for iv_id in ranked[: ranked.index(best)]:
-                if not constraint.lower.selects(interventions[iv_id]) or iv_id in uppers:
-                    continue
-                before = entries[iv_id]
-                entries[iv_id] = min(before, entries[best])
-                yielded.add(iv_id)
-                cap = (
-                    f"; strength capped from {before:g} to {entries[iv_id]:g}"
-                    if before > entries[iv_id]
-                    else ""
-                )
-                reasons[iv_id].append(
-                    Explanation(
-                        rule=constraint.id,
-                        kind="constraint",
-                        text=f"{constraint.text} Placed below {interventions[best].title}{cap}.",
-                        contribution=None,
-                        matched={},
-                        not_recorded=(),
-                        facts=(),
-                        evidence=(),
-                        status="active",
-                        source=constraint.location,
-                    )
-                )
-                changed = True
-        ranked = order()
-        if not changed:
+            if uppers:
+                best = uppers[0]
+                lower = [
+                    i for i in ranked[: ranked.index(best)] if constraint.lower.selects(interventions[i])
+                ]
+                if lower:
+                    violation = (constraint, best, lower[0])
+                    break
+        if violation is None:
             break
+        constraint, best, iv_id = violation
+        key = (iv_id, constraint.id, best)
+        original, position = first_cap.get(key, (entries[iv_id], len(reasons[iv_id])))
+        entries[iv_id] = min(entries[iv_id], entries[best])
+        above.setdefault(iv_id, set()).add(best)
+        cap = (
+            f"; strength capped from {original:g} to {entries[iv_id]:g}" if original > entries[iv_id] else ""
+        )
+        note = Explanation(
+            rule=constraint.id,
+            kind="constraint",
+            text=f"{constraint.text} Placed below {interventions[best].title}{cap}.",
+            contribution=None,
+            matched={},
+            not_recorded=(),
+            facts=(),
+            evidence=(),
+            status="active",
+            source=constraint.location,
+        )
+        if key in first_cap:  # the same placement again, after another cap: one note, final figures
+            reasons[iv_id][position] = note
+        else:
+            first_cap[key] = (original, position)
+            reasons[iv_id].append(note)
+        ranked = order()
 
     recommendations = []
     for position, iv_id in enumerate(ranked, start=1):

@@ -114,7 +114,10 @@ def _convert(doc: Located, error: ValidationError) -> Iterator[Problem]:
         return
     if validator == "type":
         expected_text = " or ".join(expected) if isinstance(expected, list) else expected
-        yield doc.problem(path, f"expected {expected_text}, found {_kind(instance)}")
+        hint = ""
+        if isinstance(instance, bool) and "string" in str(expected_text):
+            hint = " (YAML reads unquoted yes, no, on, off, true and false as booleans: quote the text)"
+        yield doc.problem(path, f"expected {expected_text}, found {_kind(instance)}{hint}")
         return
     if validator in ("minProperties", "maxProperties") and isinstance(instance, dict):
         keys = ", ".join(instance) or "none"
@@ -134,12 +137,13 @@ def _convert(doc: Located, error: ValidationError) -> Iterator[Problem]:
     yield doc.problem(path, error.message)
 
 
-def schema_problems(doc: Located) -> list[Problem]:
-    """Every structural problem of one rule file."""
-    if _quickly_valid(doc.data):
+def schema_problems(doc: Located, validator: jsonschema.protocols.Validator | None = None) -> list[Problem]:
+    """Every structural problem of one rule file (or, given its validator, of another document)."""
+    if validator is None and _quickly_valid(doc.data):
         return []
-    problems: list[Problem] = []
-    for error in _validator().iter_errors(doc.data):
+    problems: dict[tuple[str, str], Problem] = {}  # jsonschema reports each missing field once per field
+    for error in (validator or _validator()).iter_errors(doc.data):
         for leaf in _leaf_errors(error):
-            problems.extend(_convert(doc, leaf))
-    return problems
+            for problem in _convert(doc, leaf):
+                problems.setdefault((problem.path, problem.message), problem)
+    return list(problems.values())

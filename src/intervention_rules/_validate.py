@@ -574,6 +574,8 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
                 )
             )
 
+    if rulesets:
+        _check_constraints(ctx, rulesets[0][0], constraints, interventions)
     _check_cycles(ctx, docs, rules)
     if ctx.problems:
         return None, ctx.problems
@@ -596,49 +598,105 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
     )
 
 
+def _check_constraints(
+    ctx: _Context, doc: Located, constraints: list[Constraint], interventions: dict[str, Intervention]
+) -> None:
+    """Ranking constraints must be satisfiable together: no intervention above itself."""
+    above: dict[str, set[str]] = {}
+    for index, constraint in enumerate(constraints):
+        path: Path = ("ruleset", "ranking", "constraints", index)
+        uppers = {iv.id for iv in interventions.values() if constraint.upper.selects(iv)}
+        lowers = {iv.id for iv in interventions.values() if constraint.lower.selects(iv)}
+        both = sorted(uppers & lowers)
+        if both:
+            ctx.add(doc, path, f"constraint {constraint.id} selects {', '.join(both)} on both sides")
+        for upper in uppers:
+            above.setdefault(upper, set()).update(lowers - {upper})
+    # A cycle means some intervention would have to rank above itself.
+    done: set[str] = set()
+    for start in sorted(above):
+        path_ids = [start]
+        pending = [iter(sorted(above.get(start, ())))]
+        on_path = {start}
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                finished = path_ids.pop()
+                done.add(finished)
+                on_path.discard(finished)
+                pending.pop()
+            elif nxt in on_path:
+                cycle = [*path_ids[path_ids.index(nxt) :], nxt]
+                ctx.add(
+                    doc,
+                    ("ruleset", "ranking", "constraints"),
+                    "ranking constraints contradict each other: " + " above ".join(cycle),
+                )
+                return
+            elif nxt not in done:
+                path_ids.append(nxt)
+                on_path.add(nxt)
+                pending.append(iter(sorted(above.get(nxt, ()))))
+
+
+MAX_STRATA = 32
+
+
 def _check_cycles(ctx: _Context, docs: list[Located], rules: list[Rule]) -> None:
-    """Derived facts may not depend on themselves, through any chain of rules."""
+    """Derived facts may not depend on themselves through any chain of rules, and chains stay
+    shallow enough to evaluate and explain."""
+    from ._compile import strata_of
     from .conditions import referenced_facts
 
     display = {doc.name: doc.file for doc in docs}
+    live = [r for r in rules if r.status != "retired"]
     depends: dict[str, set[str]] = {}
     where: dict[str, Rule] = {}
-    for rule in rules:
-        if rule.status == "retired":
-            continue
+    for rule in live:
         tested = set(referenced_facts(rule.when))
         for action in rule.then:
             if isinstance(action, Conclude):
                 depends.setdefault(action.fact, set()).update(tested)
                 where.setdefault(action.fact, rule)
-    state: dict[str, int] = {}
-    reported: set[frozenset[str]] = set()
 
-    def visit(fact: str, stack: list[str]) -> None:
-        state[fact] = 1
-        stack.append(fact)
-        for nxt in sorted(depends.get(fact, ())):
-            if state.get(nxt) == 1:
-                cycle = [*stack[stack.index(nxt) :], nxt]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    rule = where[fact]
-                    ctx.problems.append(
-                        Problem(
-                            "derived facts form a cycle: " + " -> ".join(reversed(cycle)),
-                            file=display.get(rule.location.file, rule.location.file),
-                            line=rule.location.line,
-                            column=rule.location.column,
-                            path=rule.location.path,
-                            rule=rule.id,
-                        )
-                    )
-            elif state.get(nxt) is None:
-                visit(nxt, stack)
-        stack.pop()
-        state[fact] = 2
+    def report(rule: Rule, message: str) -> None:
+        loc = rule.location
+        ctx.problems.append(
+            Problem(
+                message,
+                file=display.get(loc.file, loc.file),
+                line=loc.line,
+                column=loc.column,
+                path=loc.path,
+                rule=rule.id,
+            )
+        )
 
-    for fact in sorted(depends):
-        if state.get(fact) is None:
-            visit(fact, [])
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    found_cycle = False
+    for start in sorted(depends):
+        if start in state:
+            continue
+        path = [start]
+        state[start] = 1
+        pending = [iter(sorted(depends.get(start, ())))]
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif state.get(nxt) == 1:
+                cycle = [*path[path.index(nxt) :], nxt]
+                report(where[path[-1]], "derived facts form a cycle: " + " -> ".join(reversed(cycle)))
+                found_cycle = True
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                pending.append(iter(sorted(depends.get(nxt, ()))))
+    if found_cycle:
+        return
+    levels = strata_of(live)
+    deepest = max(levels.values(), default=0)
+    if deepest >= MAX_STRATA:
+        rule = next(r for r in live if levels[r.id] == deepest)
+        report(rule, f"derived facts build on each other {deepest} levels deep (at most {MAX_STRATA - 1})")

@@ -7,6 +7,7 @@ while recording each node's mark, so that every later problem can point at a rea
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,8 @@ Path = tuple[str | int, ...]
 
 #: A document that expands to more nodes than this (through aliases) is refused.
 MAX_NODES = 200_000
+#: Deeper documents are refused rather than risk exhausting the interpreter's stack.
+MAX_DEPTH = 64
 #: libyaml's parser when pyyaml was built with it (it keeps line and column marks), else pure Python.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"})
@@ -97,6 +100,9 @@ class _Builder:
         if self.count > MAX_NODES:
             raise _TooLarge(node)
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if len(path) > MAX_DEPTH:
+            self.problem(node, path, f"nested more than {MAX_DEPTH} levels deep")
+            return None
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if id(node) in active:
@@ -108,11 +114,20 @@ class _Builder:
         active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
-                self.loader.flatten_mapping(node)
+                try:
+                    self.loader.flatten_mapping(node)  # YAML merge keys (<<)
+                except yaml.YAMLError as error:
+                    self.problem(node, path, f"invalid merge: {getattr(error, 'problem', error)}")
+                    return None
                 result: dict[str, Any] = {}
                 for key_node, value_node in node.value:
                     if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str")):
-                        self.problem(key_node, path, "mapping keys must be plain strings")
+                        self.problem(
+                            key_node,
+                            path,
+                            "mapping keys must be plain strings "
+                            "(quote keys such as yes, no, on, off or numbers)",
+                        )
                         continue
                     key = key_node.value
                     if key in result:
@@ -129,14 +144,23 @@ class _Builder:
         if tag == _STR:
             return node.value  # what the safe constructor makes of a string
         constructor = _SCALARS.get(tag)
-        if constructor is not None:
-            value = constructor(self.loader, node)
-        else:
-            value = self.loader.construct_object(node, deep=True)
+        try:
+            if constructor is not None:
+                value = constructor(self.loader, node)
+            else:
+                value = self.loader.construct_object(node, deep=True)
+        except Exception as error:  # noqa: BLE001 - pyyaml's scalar constructors raise many kinds
+            del error
+            kind = tag.rsplit(":", 1)[-1]
+            self.problem(node, path, f"{node.value!r} is not a valid YAML {kind}")
+            return None
         if isinstance(value, datetime.datetime | datetime.date):
             return value.isoformat()
         if isinstance(value, bytes):
             self.problem(node, path, "binary values are not allowed")
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problem(node, path, "'.nan' and '.inf' are not allowed in rule files")
             return None
         return value
 
@@ -166,6 +190,8 @@ def load_located(file: str, text: str, name: str | None = None) -> tuple[Located
             return None, [Problem(f"YAML syntax error: {reason}", file=file, line=line, column=column)]
         except yaml.YAMLError as error:
             return None, [Problem(f"YAML error: {error}", file=file, line=1, column=1)]
+        except RecursionError:
+            return None, [Problem("the document is nested too deeply to read", file=file, line=1, column=1)]
         if len(nodes) != 1:
             count = len(nodes)
             message = "the file is empty" if count == 0 else f"expected one YAML document, found {count}"
@@ -182,12 +208,6 @@ def load_located(file: str, text: str, name: str | None = None) -> tuple[Located
                 column=mark.column + 1,
             )
             return None, [problem]
-        except yaml.YAMLError as error:  # a scalar that its resolver cannot construct
-            mark = getattr(error, "problem_mark", None)
-            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            return None, [Problem(f"YAML error: {error}", file=file, line=line, column=column)]
-        except (ValueError, OverflowError) as error:  # e.g. an impossible timestamp
-            return None, [Problem(f"YAML value error: {error}", file=file, line=1, column=1)]
         return Located(file, data, builder.marks, name if name is not None else file), builder.problems
     finally:
         loader.dispose()

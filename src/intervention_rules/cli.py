@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
-from .errors import AssessmentError, AssessmentProblem, RuleSetError
+from .errors import AssessmentError, AssessmentProblem, RuleSetError, UnknownInterventionError
 from .loading import load_ruleset
 from .ruleset import RuleSet
 
@@ -84,33 +85,58 @@ def _parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("intervention", help="intervention id, e.g. family_therapy")
     ex.add_argument("--format", choices=("json", "text"), default="text", help="output format")
+
+    te = commands.add_parser("test", help="run scenario files against the rule set (see docs/testing.md)")
+    rules_option(te)
+    from . import _cli_test
+
+    _cli_test.add_arguments(te)
     return parser
 
 
+def _invalid(message: str) -> AssessmentError:
+    return AssessmentError([AssessmentProblem("", message)])
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON objects with a key given twice are refused: which value was meant is a guess."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _invalid(f"the key '{key}' appears more than once in one object")
+        out[key] = value
+    return out
+
+
 def _read_json(source: str, stdin: TextIO) -> Any:
+    """Read an assessment: strict UTF-8 (a byte-order mark is allowed), strict JSON."""
     if source == "-":
-        text = stdin.read()
+        buffer = getattr(stdin, "buffer", None)
+        data: bytes | str = buffer.read() if buffer is not None else stdin.read()
     else:
         try:
-            with open(source, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(source, "rb") as handle:
+                data = handle.read()
         except OSError as error:
             raise _Usage(f"cannot read {source}: {error.strerror}") from error
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise AssessmentError([AssessmentProblem("", "the input is not UTF-8 text")]) from error
+            raise _invalid(f"the input is not UTF-8 text ({error.reason} at byte {error.start})") from error
     try:
-        return json.loads(text)
+        return json.loads(data, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as error:
-        raise AssessmentError(
-            [
-                AssessmentProblem(
-                    "", f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-                )
-            ]
-        ) from error
+        raise _invalid(f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from error
+    except RecursionError as error:
+        raise _invalid("not accepted: the JSON is nested too deeply") from error
+    except ValueError as error:  # e.g. an integer with more digits than Python converts
+        raise _invalid(f"not accepted: {error}") from error
 
 
 def _load(path: str | None) -> RuleSet:
+    if path is not None and not os.path.exists(path):
+        raise _Usage(f"no rule set at {path}")
     return load_ruleset(path)
 
 
@@ -137,6 +163,10 @@ def main(
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
     try:
+        if args.command == "test":
+            from . import _cli_test
+
+            return _cli_test.run(args, stdout, stderr)
         if args.command == "validate":
             ruleset = _load(args.rules)
             live = [r for r in ruleset.rules if r.status != "retired"]
@@ -162,7 +192,7 @@ def main(
             return EXIT_OK
         try:
             explanation = ruleset.explain(assessment, args.intervention)
-        except ValueError as error:
+        except UnknownInterventionError as error:
             stderr.write(f"intervention-rules: error: {error}\n")
             return EXIT_USAGE
         if args.format == "json":

@@ -10,7 +10,7 @@ entry here (and one in the compiler's table).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any as AnyType
 
 import attrs
@@ -80,6 +80,10 @@ def _contains_none(value: AnyType, operand: AnyType) -> bool:
     return not any(item in value for item in operand)
 
 
+def _contains_other_than(value: AnyType, operand: AnyType) -> bool:
+    return any(item not in operand for item in value)
+
+
 def _recorded(value: AnyType, operand: AnyType) -> bool:
     # Only called for a recorded feature; the evaluator handles the unrecorded case.
     return bool(operand)
@@ -114,6 +118,13 @@ OPERATORS: Mapping[str, Operator] = {
         Operator("contains_any", frozenset({"list"}), "values", _contains_any, "includes any of"),
         Operator("contains_all", frozenset({"list"}), "values", _contains_all, "includes all of"),
         Operator("contains_none", frozenset({"list"}), "values", _contains_none, "includes none of"),
+        Operator(
+            "contains_other_than",
+            frozenset({"list"}),
+            "values",
+            _contains_other_than,
+            "includes something other than",
+        ),
         Operator(
             "recorded",
             frozenset({"string", "boolean", "integer", "number", "list"}),
@@ -253,38 +264,25 @@ def trace(
     return out
 
 
+def _leaves(condition: Condition) -> Iterator[Test | FactTest]:
+    """Every test in a condition, in order of mention."""
+    if isinstance(condition, Test | FactTest):
+        yield condition
+    elif isinstance(condition, Not):
+        yield from _leaves(condition.item)
+    else:
+        for item in condition.items:
+            yield from _leaves(item)
+
+
 def referenced_features(condition: Condition) -> list[str]:
     """The features a condition tests, in order of first mention."""
-    seen: dict[str, None] = {}
-
-    def walk(c: Condition) -> None:
-        if isinstance(c, Test):
-            seen.setdefault(c.feature, None)
-        elif isinstance(c, AllOf | AnyOf):
-            for item in c.items:
-                walk(item)
-        elif isinstance(c, Not):
-            walk(c.item)
-
-    walk(condition)
-    return list(seen)
+    return list(dict.fromkeys(leaf.feature for leaf in _leaves(condition) if isinstance(leaf, Test)))
 
 
 def referenced_facts(condition: Condition) -> list[str]:
     """The derived facts a condition tests, in order of first mention."""
-    seen: dict[str, None] = {}
-
-    def walk(c: Condition) -> None:
-        if isinstance(c, FactTest):
-            seen.setdefault(c.fact, None)
-        elif isinstance(c, AllOf | AnyOf):
-            for item in c.items:
-                walk(item)
-        elif isinstance(c, Not):
-            walk(c.item)
-
-    walk(condition)
-    return list(seen)
+    return list(dict.fromkeys(leaf.fact for leaf in _leaves(condition) if isinstance(leaf, FactTest)))
 
 
 def feature_accepts(feature: Feature, op: str) -> bool:

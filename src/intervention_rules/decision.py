@@ -29,6 +29,10 @@ def _number(value: float) -> float:
     return float(value)
 
 
+def _draft(status: str | None) -> str:
+    return ", draft" if status == "draft" else ""
+
+
 @attrs.frozen
 class RuleSetInfo:
     name: str
@@ -36,7 +40,7 @@ class RuleSetInfo:
     digest: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "digest": self.digest}
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -74,9 +78,10 @@ class Collaboration:
     role: str
     prompt: str
     rule: str | None  # None for the intervention's default prompts
+    status: str | None = None  # the rule's status; None for the intervention's default prompts
 
     def to_dict(self) -> dict[str, Any]:
-        return {"role": self.role, "prompt": self.prompt, "rule": self.rule}
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -87,7 +92,7 @@ class CautionNote:
     status: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -123,13 +128,7 @@ class NotRecommended:
     status: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "intervention": self.intervention,
-            "title": self.title,
-            "rule": self.rule,
-            "text": self.text,
-            "status": self.status,
-        }
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -140,7 +139,7 @@ class AlertNote:
     status: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -181,7 +180,7 @@ class Decision:
         if self.alerts:
             lines.append("ALERTS")
             for a in self.alerts:
-                lines.append(wrap.fill(f"  [{a.severity.upper()}] {a.text} ({a.rule})"))
+                lines.append(wrap.fill(f"  [{a.severity.upper()}] {a.text} ({a.rule}{_draft(a.status)})"))
             lines.append("")
         lines.append("RECOMMENDED (ranked by fit to the assessment; this is not a risk rating)")
         if not self.recommendations:
@@ -189,19 +188,28 @@ class Decision:
         for r in self.recommendations:
             lines.append(f"{r.rank:>2}. {r.title} [{r.intervention}, {r.category}] strength {r.strength:g}")
             for e in r.explanations:
-                draft = " (draft rule)" if e.status == "draft" else ""
-                lines.append(wrap.fill(f"    why: {e.text} ({e.rule}{draft})"))
+                lines.append(wrap.fill(f"    why: {e.text} ({e.rule}{_draft(e.status)})"))
                 for ev in e.evidence:
                     lines.append(wrap.fill(f"      evidence: {ev.source} (grade {ev.grade})"))
             for note in r.cautions:
-                lines.append(wrap.fill(f"    caution [{note.severity}]: {note.text} ({note.rule})"))
+                lines.append(
+                    wrap.fill(
+                        f"    caution [{note.severity}]: {note.text} ({note.rule}{_draft(note.status)})"
+                    )
+                )
             for prompt in r.collaboration:
-                lines.append(wrap.fill(f"    involve {prompt.role.replace('_', ' ')}: {prompt.prompt}"))
+                source = f" ({prompt.rule}{_draft(prompt.status)})" if prompt.rule else ""
+                lines.append(
+                    wrap.fill(f"    involve {prompt.role.replace('_', ' ')}: {prompt.prompt}{source}")
+                )
         if self.not_recommended:
             lines.append("")
             lines.append("NOT RECOMMENDED")
             for n in self.not_recommended:
-                lines.append(wrap.fill(f"  - {n.title} [{n.intervention}]: {n.text} ({n.rule})"))
+                lines.append(
+                    wrap.fill(f"  - {n.title} [{n.intervention}]: {n.text} ({n.rule}{_draft(n.status)})")
+                )
         lines.append("")
         lines.append(f"Rules fired: {', '.join(self.fired) if self.fired else 'none'}")
+        lines.append("'draft' marks content from rules not yet confirmed by clinical review.")
         return "\n".join(lines)

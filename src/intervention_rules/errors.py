@@ -17,6 +17,7 @@ __all__ = [
     "InterventionRulesError",
     "Problem",
     "RuleSetError",
+    "UnknownInterventionError",
 ]
 
 
@@ -33,7 +34,12 @@ class Problem:
     suggestion: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.file else "<rule set>"
+        if not self.file:
+            where = "<rule set>"
+        elif self.line:
+            where = f"{self.file}:{self.line}:{self.column}"
+        else:
+            where = self.file
         text = self.message
         if self.suggestion is not None:
             text += f"; did you mean '{self.suggestion}'?"
@@ -75,6 +81,10 @@ class RuleSetError(InterventionRulesError):
         count = len(self.problems)
         lines = "\n".join(str(p) for p in self.problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the rule set:\n{lines}")
+
+
+class UnknownInterventionError(InterventionRulesError, ValueError):
+    """An intervention id that the rule set's catalogue does not have."""
 
 
 class AssessmentError(InterventionRulesError):

@@ -38,7 +38,11 @@ def _files(root: Path) -> list[tuple[Path, str]]:
     if root.is_file():
         return [(root, root.name)]
     found = sorted(
-        p for p in root.rglob("*") if p.suffix in _SUFFIXES and p.is_file() and not p.name.startswith(".")
+        p
+        for p in root.rglob("*")
+        if p.suffix in _SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
     return [(p, p.relative_to(root).as_posix()) for p in found]
 
@@ -90,7 +94,8 @@ def load_ruleset(
         problems.extend(found)
         if doc is None:
             continue
-        structural = schema_problems(doc)
+        unreadable = {p.path for p in found}  # already reported; the schema would only repeat it
+        structural = [p for p in schema_problems(doc) if p.path not in unreadable]
         problems.extend(structural)
         if not structural and not found:
             docs.append(doc)

@@ -28,6 +28,7 @@ from .conditions import (
     trace,
 )
 from .decision import Decision, Explanation, RuleSetInfo
+from .errors import UnknownInterventionError
 from .model import (
     Action,
     Collaborate,
@@ -399,7 +400,7 @@ class RuleSet:
             from ._schema import suggest
 
             hint = suggest(intervention, d.interventions)
-            raise ValueError(
+            raise UnknownInterventionError(
                 f"unknown intervention '{intervention}'" + (f"; did you mean '{hint}'?" if hint else "")
             )
         values = self.normalise(assessment)
