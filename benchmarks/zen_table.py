@@ -61,6 +61,8 @@ def _test(test: Test) -> str:
         return f"({guard}all({_array(v)}, # in {f}))"
     if op == "contains_none":
         return f"({guard}none({f}, # in {_array(v)}))"
+    if op == "contains_other_than":
+        return f"({guard}some({f}, not (# in {_array(v)})))"
     raise ValueError(f"no zen form for operator {op}")
 
 
