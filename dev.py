@@ -44,6 +44,20 @@ def ensure_environment(extras: str = "dev") -> None:
     STAMP.write_text(f"{wanted}\n{extras}")
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> None:
+    """The HTML report is tested in the distribution's Chromium; install it when it is missing."""
+    if CHROMIUM.exists() or os.name == "nt":
+        return
+    print("Installing Chromium from the distribution's packages (for the HTML report tests) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+
+
 def run(*command: str) -> None:
     print("$", " ".join(command), flush=True)
     result = subprocess.run(command, cwd=ROOT)
@@ -58,6 +72,7 @@ def example() -> None:
 
 def test() -> None:
     ensure_environment()
+    ensure_chromium()
     run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "dev.py")
     run(str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "dev.py")
     run(str(BIN / "mypy"))

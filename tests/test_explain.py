@@ -60,10 +60,24 @@ def test_why_not_under_a_negation_names_what_held(ruleset: ir.RuleSet) -> None:
     )
     assert result.outcome == "ruled_out"
     assert result.summary == "not recommended: Safeguarding concern. (NO-FAMILY)"
+
     failed = result.rules[0].failed
     assert [(f.condition, f.seen, f.holds) for f in failed] == [
         ("not family.safeguarding_concern is yes", "yes", True)
     ]
+
+
+def test_why_not_marks_a_draft_veto(tmp_path: Path) -> None:
+    rs = make_ruleset(
+        tmp_path,
+        rule(
+            "VETO",
+            {"age": {"gte": 0}},
+            {"not_recommend": {"intervention": "cbt", "text": "No."}},
+            status="draft",
+        ),
+    )
+    assert rs.explain({"age": 30}, "cbt").summary == "not recommended: No. (VETO, draft)"
 
 
 def test_why_names_rank_and_strength(ruleset: ir.RuleSet) -> None:

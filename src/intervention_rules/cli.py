@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("intervention", help="intervention id, e.g. family_therapy")
     ex.add_argument("--format", choices=("json", "text"), default="text", help="output format")
 
+    from .governance._cli import add_commands
+
+    add_commands(commands, rules_option)
     te = commands.add_parser("test", help="run scenario files against the rule set (see docs/testing.md)")
     rules_option(te)
     from . import _cli_test
@@ -163,6 +166,11 @@ def main(
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
     try:
+        from .governance._cli import run as run_governance
+
+        status = run_governance(args, stdout, stderr)
+        if status is not None:
+            return status
         if args.command == "test":
             from . import _cli_test
 

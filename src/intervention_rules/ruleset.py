@@ -439,7 +439,9 @@ class RuleSet:
             outcome, summary = "recommended", f"recommended, rank {rec.rank}, strength {rec.strength:g}"
         elif vetoes:
             outcome = "ruled_out"
-            summary = "not recommended: " + "; ".join(f"{v.text} ({v.rule})" for v in vetoes)
+            summary = "not recommended: " + "; ".join(
+                f"{v.text} ({v.rule}{', draft' if v.status == 'draft' else ''})" for v in vetoes
+            )
         else:
             outcome = "not_recommended"
             summary = "not recommended: no rule that recommends it fired"

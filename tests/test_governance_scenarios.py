@@ -1,0 +1,102 @@
+"""Scenario files, and assessments generated from a rule set's vocabulary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+import intervention_rules as ir
+from copies import ROOT
+from helpers import make_ruleset, recommend, rule
+from intervention_rules.governance._scenarios import generate, read_assessments, rule_examples
+from intervention_rules.scenarios import ScenarioError
+
+
+def test_files_lists_and_directories_of_assessments(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "b.json").write_text('{"age": 20}')
+    (tmp_path / "dir" / "a.json").write_text('[{"age": 15}, {"age": 16}]')
+    (tmp_path / "one.json").write_text('{"age": 40}')
+    found = read_assessments([tmp_path / "one.json", tmp_path / "dir"])
+    assert [(s.name.split("/")[-1], s.assessment) for s in found] == [
+        ("one.json", {"age": 40}),
+        ("a.json[0]", {"age": 15}),
+        ("a.json[1]", {"age": 16}),
+        ("b.json", {"age": 20}),
+    ]
+
+
+def test_every_bad_scenario_file_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{oops")
+    (tmp_path / "number.json").write_text("3")
+    with pytest.raises(ScenarioError) as caught:
+        read_assessments([tmp_path / "bad.json", tmp_path / "number.json", tmp_path / "missing.json"])
+    messages = sorted(p.message for p in caught.value.problems)
+    assert messages == [
+        "a JSON scenario file holds an assessment (a JSON object) or a non-empty list of them",
+        "no scenario file or directory here",
+        "not valid JSON: Expecting property name enclosed in double quotes",
+    ]
+
+
+def test_generated_assessments_are_valid_deterministic_and_reach_thresholds(tmp_path: Path) -> None:
+    ruleset = make_ruleset(
+        tmp_path, rule("R", {"all": [{"age": {"lt": 18}}, {"score": {"gte": 2.5}}]}, recommend("dbt", 1))
+    )
+    first = generate(ruleset, 200, seed=3)
+    assert first == generate(ruleset, 200, seed=3)
+    assert first != generate(ruleset, 200, seed=4)
+    for scenario in first:
+        ruleset.evaluate(scenario.assessment)  # raises if invalid
+    ages = {s.assessment["age"] for s in first}
+    assert {17, 18, 19} <= ages
+    assert (
+        sum("dbt" in [r.intervention for r in ruleset.evaluate(s.assessment).recommendations] for s in first)
+        > 5
+    )
+
+
+def test_generated_assessments_are_valid_for_the_bundled_rule_set() -> None:
+    ruleset = ir.load_ruleset(ROOT / "rules")
+    for scenario in generate(ruleset, 300):
+        ruleset.evaluate(scenario.assessment)
+
+
+def test_the_bundled_example_is_a_scenario() -> None:
+    (scenario,) = read_assessments([ROOT / "examples"])
+    assert scenario.assessment == json.loads((ROOT / "examples" / "adolescent.json").read_text())
+
+
+def test_rule_examples_fire_their_rule(tmp_path: Path) -> None:
+    ruleset = make_ruleset(
+        tmp_path,
+        rule(
+            "NARROW", {"all": [{"age": {"between": [40, 41]}}, {"pattern": "frequent"}]}, recommend("dbt", 1)
+        ),
+        rule("NEVER", {"age": {"recorded": False}}, recommend("cbt", 1)),
+    )
+    (example,) = rule_examples(ruleset)
+    assert example.name == f"fires NARROW ({ruleset.version})"
+    assert "NARROW" in ruleset.evaluate(example.assessment).fired
+
+
+def test_the_testing_toolkit_scenario_files_are_read_for_their_assessments(tmp_path: Path) -> None:
+    """*.scenario.yaml files give their scenarios' assessments, named; their structure is checked."""
+    source = ROOT / "tests" / "fixtures" / "toolkit" / "scenarios" / "basics.scenario.yaml"
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    found = read_assessments([source])
+    assert [(s.name, s.assessment) for s in found] == [
+        (f"{source}: {raw['name']}", raw["assessment"]) for raw in data["scenarios"]
+    ]
+    broken = tmp_path / "broken.scenario.yaml"
+    broken.write_text(
+        "scenarios:\n  - name: no assessment\n    expect: {recommended: [dbt]}\n", encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        read_assessments([tmp_path])
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line) == (str(broken), 2)
+    assert "assessment" in problem.message
