@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Project tasks that set themselves up: ``python3 dev.py example`` and ``python3 dev.py test``.
+"""Project tasks that set themselves up: ``python3 dev.py example``, ``python3 dev.py test`` and
+``python3 dev.py bench`` (the benchmarks; ``--quick`` for a short run).
 
 Each creates a virtual environment in ``.venv`` (with the interpreter running this script, which
-must be Python 3.11 or 3.12) and installs the project with its development extras the first
-time, or again when ``pyproject.toml`` changes.
+must be Python 3.11 or 3.12) and installs the project with the extras it needs the first time,
+or again when ``pyproject.toml`` or the extras change.
 """
 
 from __future__ import annotations
@@ -22,22 +23,25 @@ PYTHON = BIN / "python"
 STAMP = VENV / ".installed"
 
 
-def ensure_environment() -> None:
+def ensure_environment(extras: str = "dev") -> None:
     if sys.version_info[:2] not in ((3, 11), (3, 12)):
         sys.exit(
             f"Python 3.11 or 3.12 is needed (durable-rules does not import on later versions); "
             f"this is {sys.version.split()[0]}. Run this script with python3.11 or python3.12."
         )
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
+    digest, _, installed = (STAMP.read_text() if STAMP.exists() else "").partition("\n")
+    if digest == wanted and set(extras.split(",")) <= set(installed.split(",")) and PYTHON.exists():
         return
     if not PYTHON.exists():
         print(f"Creating a virtual environment in {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     print("Installing intervention-rules and its development tools ...", flush=True)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--editable", f"{ROOT}[dev]"], check=True)
-    STAMP.write_text(wanted)
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--quiet", "--editable", f"{ROOT}[{extras}]"], check=True
+    )
+    STAMP.write_text(f"{wanted}\n{extras}")
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,13 +73,18 @@ def example() -> None:
 def test() -> None:
     ensure_environment()
     ensure_chromium()
-    run(str(BIN / "ruff"), "check", "src", "tests", "dev.py")
-    run(str(BIN / "ruff"), "format", "--check", "src", "tests", "dev.py")
+    run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "dev.py")
+    run(str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "dev.py")
     run(str(BIN / "mypy"))
     run(str(PYTHON), "-m", "pytest", *sys.argv[2:])
 
 
-TASKS = {"example": example, "test": test}
+def bench() -> None:
+    ensure_environment("dev,bench")
+    run(str(PYTHON), "benchmarks/run.py", *sys.argv[2:])
+
+
+TASKS = {"example": example, "test": test, "bench": bench}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:

@@ -201,3 +201,11 @@ def test_tiny_numbers_compare_exactly_in_the_engine(
     values = rs.normalise({"age": 30, "score": value})
     assert [r.id for r in rs._fire_engine(values)[0]] == [r.id for r in rs._fire_reference(values)[0]]
     assert (rs.evaluate({"age": 30, "score": value}).fired == ("POS",)) is fires
+
+
+def test_an_action_is_named_by_its_first_key_however_it_is_spaced() -> None:
+    """The rule name is read off the engine's action without parsing the fact; any other layout
+    is parsed in full rather than guessed at."""
+    assert _engine._action_name('{"c12":{"m":{"sid":"1","id":"f","ir_g":1,"k0":true}}}') == "c12"
+    assert _engine._action_name('{"ir_sentinel":{"m":{"sid":"1"}}}') == "ir_sentinel"
+    assert _engine._action_name('{ "c3" : {"m": {"sid": "1"}}}') == "c3"

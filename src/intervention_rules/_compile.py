@@ -382,36 +382,65 @@ def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tupl
     return plan, []
 
 
-def fact_values(plan: Plan, values: Mapping[str, Any], facts: Iterable[str]) -> dict[str, Any]:
-    """The engine fact for an assessment: every atom's value (numbers only when recorded)."""
-    facts = set(facts)
-    out: dict[str, Any] = {}
-    for key, atom in plan.atoms:
-        kind = atom[0]
-        if kind == "value":
-            value = values.get(atom[1], _ABSENT)
-            if value is _ABSENT:
-                out[key] = False
-            elif isinstance(value, tuple):
-                out[key] = atom[2] in value
+class FactEncoder:
+    """Writes the engine facts for an assessment, chunk by chunk.
+
+    Every boolean atom starts false and numbers are left out; then only what the assessment
+    records is switched on, so the work per evaluation follows the assessment's size rather than
+    the number of atoms. Each atom's JSON member (``"k3":true``) is written once per evaluation
+    and shared by every chunk that tests it.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self._defaults: dict[str, str] = {}
+        self._held: dict[tuple[str, type, Any], str] = {}
+        self._recorded: dict[str, str] = {}
+        self._numbers: dict[str, str] = {}
+        self._facts: dict[str, str] = {}
+        self._others: dict[str, list[tuple[str, frozenset[Any]]]] = {}
+        for key, atom in plan.atoms:
+            kind = atom[0]
+            if kind == "number":
+                self._numbers[atom[1]] = key
+                continue
+            self._defaults[key] = f'"{key}":false'
+            if kind == "value":
+                self._held[(atom[1], type(atom[2]), atom[2])] = key
+            elif kind == "recorded":
+                self._recorded[atom[1]] = key
+            elif kind == "other":
+                self._others.setdefault(atom[1], []).append((key, atom[2]))
             else:
-                out[key] = type(value) is type(atom[2]) and value == atom[2]
-        elif kind == "recorded":
-            out[key] = atom[1] in values
-        elif kind == "other":
-            held = values.get(atom[1], ())
-            out[key] = any(item not in atom[2] for item in held)
-        elif kind == "number":
-            if atom[1] in values:
-                out[key] = values[atom[1]]
-        else:
-            out[key] = atom[1] in facts
-    return out
+                self._facts[atom[1]] = key
+        self._keys = tuple(chunk.keys for chunk in plan.chunks)
 
+    def members(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """Every atom's JSON member for an assessment's normal form, with no fact concluded yet."""
+        out = dict(self._defaults)
+        held = self._held
+        for feature, value in values.items():
+            key = self._recorded.get(feature)
+            if key is not None:
+                out[key] = f'"{key}":true'
+            key = self._numbers.get(feature)
+            if key is not None:
+                out[key] = f'"{key}":{json_value(value)}'
+            for item in value if isinstance(value, tuple) else (value,):
+                key = held.get((feature, type(item), item))
+                if key is not None:
+                    out[key] = f'"{key}":true'
+            for key, allowed in self._others.get(feature, ()):
+                if any(item not in allowed for item in value):
+                    out[key] = f'"{key}":true'
+        return out
 
-_ABSENT = object()
+    def conclude(self, members: dict[str, str], facts: Iterable[str]) -> None:
+        """Switch on the atoms of derived facts that have been concluded."""
+        for fact in facts:
+            key = self._facts.get(fact)
+            if key is not None:
+                members[key] = f'"{key}":true'
 
-
-def fact_body(chunk: Chunk, fact: Mapping[str, Any]) -> str:
-    """The JSON members of a chunk's projection of the fact."""
-    return ",".join(f'"{key}":{json_value(fact[key])}' for key in chunk.keys if key in fact)
+    def body(self, index: int, members: Mapping[str, str]) -> str:
+        """The JSON members of chunk ``index``'s projection of the fact."""
+        return ",".join([members[key] for key in self._keys[index] if key in members])

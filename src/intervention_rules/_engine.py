@@ -33,6 +33,21 @@ class EngineError(RuntimeError):
     """The engine refused something the compiler handed it: a bug in this library."""
 
 
+def _action_name(message: str) -> str:
+    """The rule an engine action is for: the first key of ``{"c3":{"m":{...}}}``.
+
+    An action is always for exactly one rule (durable's own host also reads only the first key).
+    The rule names are the compiler's own (``c<i>`` and the sentinel), so the name ends at the
+    next quote; anything else is parsed in full rather than guessed at.
+    """
+    if message.startswith('{"'):
+        end = message.find('"', 2)
+        if end > 2 and message.startswith('":', end):
+            return message[2:end]
+    name: str = next(iter(json.loads(message)))
+    return name
+
+
 def _release(handles: list[int]) -> None:
     for handle in handles:
         # Best effort, possibly at interpreter exit: there is nobody to report a failure to.
@@ -77,10 +92,10 @@ class Engine:
                 raise EngineError(f"durable_rules answered {code} to a fact")
             try:
                 result = _dre.start_action_for_state(handle, state)
-                while result:
-                    fired.extend(json.loads(result[1]))
+                following = result[1] if result else None
+                while following:
+                    fired.append(_action_name(following))
                     following = _dre.complete_and_start_action(handle, state)
-                    result = (result[0], following) if following else None
             except _dre.error as error:
                 raise EngineError(f"durable_rules failed while firing: {error}") from error
             finally:

@@ -27,6 +27,19 @@ MAX_DEPTH = 64
 #: libyaml's parser when pyyaml was built with it (it keeps line and column marks), else pure Python.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"})
+_STR = "tag:yaml.org,2002:str"
+#: The safe constructor's own functions for the plain scalar tags, called without its bookkeeping
+#: (which only matters for collections reached through aliases).
+_SCALARS: dict[str, Any] = {
+    tag: yaml.SafeLoader.yaml_constructors[tag]
+    for tag in (
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:timestamp",
+    )
+}
 
 
 def format_path(path: Path) -> str:
@@ -80,7 +93,9 @@ class _Builder:
             )
         )
 
-    def build(self, node: yaml.Node, path: Path, active: frozenset[int]) -> Any:
+    def build(self, node: yaml.Node, path: Path, active: set[int]) -> Any:
+        """The plain data of a node. ``active`` holds the collections being built around it, so
+        that an alias back to one of them is caught rather than followed forever."""
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooLarge(node)
@@ -88,42 +103,55 @@ class _Builder:
         if len(path) > MAX_DEPTH:
             self.problem(node, path, f"nested more than {MAX_DEPTH} levels deep")
             return None
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
         if id(node) in active:
             self.problem(node, path, "an alias refers to itself; recursive structures are not allowed")
             return None
-        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+        if node.tag not in _PLAIN_TAGS:
             self.problem(node, path, f"the tag {node.tag} is not allowed; rule files hold plain data")
             return None
-        if isinstance(node, yaml.MappingNode):
-            inner = active | {id(node)}
-            try:
-                self.loader.flatten_mapping(node)  # YAML merge keys (<<)
-            except yaml.YAMLError as error:
-                self.problem(node, path, f"invalid merge: {getattr(error, 'problem', error)}")
-                return None
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str")):
-                    self.problem(
-                        key_node,
-                        path,
-                        "mapping keys must be plain strings (quote keys such as yes, no, on, off or numbers)",
-                    )
-                    continue
-                key = key_node.value
-                if key in result:
-                    self.problem(key_node, (*path, key), f"duplicate key '{key}'")
-                    continue
-                result[key] = self.build(value_node, (*path, key), inner)
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            inner = active | {id(node)}
-            return [self.build(item, (*path, i), inner) for i, item in enumerate(node.value)]
+        active.add(id(node))
         try:
-            value = self.loader.construct_object(node, deep=True)
+            if isinstance(node, yaml.MappingNode):
+                try:
+                    self.loader.flatten_mapping(node)  # YAML merge keys (<<)
+                except yaml.YAMLError as error:
+                    self.problem(node, path, f"invalid merge: {getattr(error, 'problem', error)}")
+                    return None
+                result: dict[str, Any] = {}
+                for key_node, value_node in node.value:
+                    if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":str")):
+                        self.problem(
+                            key_node,
+                            path,
+                            "mapping keys must be plain strings "
+                            "(quote keys such as yes, no, on, off or numbers)",
+                        )
+                        continue
+                    key = key_node.value
+                    if key in result:
+                        self.problem(key_node, (*path, key), f"duplicate key '{key}'")
+                        continue
+                    result[key] = self.build(value_node, (*path, key), active)
+                return result
+            return [self.build(item, (*path, i), active) for i, item in enumerate(node.value)]
+        finally:
+            active.discard(id(node))
+
+    def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        tag = node.tag
+        if tag == _STR:
+            return node.value  # what the safe constructor makes of a string
+        constructor = _SCALARS.get(tag)
+        try:
+            if constructor is not None:
+                value = constructor(self.loader, node)
+            else:
+                value = self.loader.construct_object(node, deep=True)
         except Exception as error:  # noqa: BLE001 - pyyaml's scalar constructors raise many kinds
             del error
-            kind = node.tag.rsplit(":", 1)[-1]
+            kind = tag.rsplit(":", 1)[-1]
             self.problem(node, path, f"{node.value!r} is not a valid YAML {kind}")
             return None
         if isinstance(value, datetime.datetime | datetime.date):
@@ -170,7 +198,7 @@ def load_located(file: str, text: str, name: str | None = None) -> tuple[Located
             return None, [Problem(message, file=file, line=1, column=1)]
         builder = _Builder(file, loader)
         try:
-            data = builder.build(nodes[0], (), frozenset())
+            data = builder.build(nodes[0], (), set())
         except _TooLarge as error:
             mark = error.node.start_mark
             problem = Problem(

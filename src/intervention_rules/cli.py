@@ -58,6 +58,22 @@ def _parser() -> argparse.ArgumentParser:
         help="the assessment (JSON); '-' or nothing reads standard input",
     )
     ev.add_argument("--format", choices=("json", "text"), default="json", help="output format")
+    ev.add_argument(
+        "--batch",
+        metavar="INPUT.jsonl",
+        help="evaluate one assessment per line of a JSON Lines file ('-' for standard input)",
+    )
+    ev.add_argument(
+        "--output",
+        metavar="OUTPUT.jsonl",
+        help="with --batch: where the records go, one per line (default: standard output)",
+    )
+    ev.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="with --batch: worker processes (default: one per CPU core)",
+    )
 
     va = commands.add_parser("validate", help="check a rule set and report every problem")
     rules_option(va)
@@ -169,6 +185,10 @@ def main(
                 f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
             )
             return EXIT_OK
+        if args.command == "evaluate" and (args.batch is not None or args.output or args.workers):
+            from ._batch_cli import run_batch
+
+            return run_batch(args, stdin, stdout, stderr)
         ruleset = _load(args.rules)
         assessment = _read_json(args.assessment, stdin)
         if args.command == "evaluate":

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from ._assessment import normalise
-from ._compile import Plan, fact_body, fact_values
+from ._compile import FactEncoder, Plan
 from ._engine import Engine
 from ._rank import rank
 from ._validate import Definition
@@ -31,6 +31,8 @@ from .decision import Decision, Explanation, RuleSetInfo
 from .errors import UnknownInterventionError
 from .model import (
     Action,
+    Collaborate,
+    Conclude,
     Constraint,
     Feature,
     Intervention,
@@ -46,6 +48,11 @@ _FORMATTER = string.Formatter()
 
 def _json_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+def _template(text: str) -> tuple[tuple[str, str | None], ...]:
+    """A text with ``{feature}`` placeholders as (literal, placeholder or None) pairs."""
+    return tuple((literal, field) for literal, field, _, _ in _FORMATTER.parse(text))
 
 
 @attrs.frozen
@@ -114,7 +121,18 @@ class InterventionExplanation:
 class RuleSet:
     """A validated and compiled rule set. Build one with :func:`intervention_rules.load_ruleset`."""
 
-    __slots__ = ("_definition", "_digest", "_engine", "_live", "_plan", "_refs", "_rules_by_id", "_sources")
+    __slots__ = (
+        "_definition",
+        "_digest",
+        "_encoder",
+        "_engine",
+        "_live",
+        "_plan",
+        "_refs",
+        "_rules_by_id",
+        "_sources",
+        "_templates",
+    )
 
     def __init__(self, definition: Definition, plan: Plan, digest: str, sources: tuple[str, ...]) -> None:
         self._definition = definition
@@ -122,11 +140,20 @@ class RuleSet:
         self._digest = digest
         self._sources = sources
         self._engine = Engine([chunk.definition for chunk in plan.chunks])
+        self._encoder = FactEncoder(plan)
         self._rules_by_id = MappingProxyType({r.id: r for r in definition.rules})
         self._live = tuple(r for r in definition.rules if r.status != "retired")
         self._refs = MappingProxyType(
             {r.id: (tuple(referenced_features(r.when)), tuple(referenced_facts(r.when))) for r in self._live}
         )
+        texts: set[str] = set()
+        for r in self._live:
+            texts.update(
+                a.prompt if isinstance(a, Collaborate) else a.text
+                for a in r.then
+                if not isinstance(a, Conclude)
+            )
+        self._templates = MappingProxyType({text: _template(text) for text in texts})
 
     def __repr__(self) -> str:
         return (
@@ -207,17 +234,23 @@ class RuleSet:
         return normalise(assessment, d.features, d.objects, d.object_required)
 
     def _fire_engine(self, values: Mapping[str, Any]) -> tuple[list[Rule], set[str]]:
-        plan = self._plan
+        plan, encoder, engine = self._plan, self._encoder, self._engine
         fired: set[str] = set()
         facts: set[str] = set()
+        members = encoder.members(values)
         for stratum in plan.strata:
-            fact = fact_values(plan, values, facts)
+            if facts:
+                encoder.conclude(members, facts)
+            now: list[str] = []
             for index in stratum:
-                chunk = plan.chunks[index]
-                for name in self._engine.fire(index, fact_body(chunk, fact)):
-                    fired.update(chunk.fires[int(name[1:])])
-            for rule_id in fired:
-                facts.update(plan.concludes[rule_id])
+                fires = plan.chunks[index].fires
+                for name in engine.fire(index, encoder.body(index, members)):
+                    now.extend(fires[int(name[1:])])
+            fired.update(now)
+            for rule_id in now:
+                concluded = plan.concludes[rule_id]
+                if concluded:
+                    facts.update(concluded)
         return [r for r in self._live if r.id in fired], facts
 
     def _fire_reference(self, values: Mapping[str, Any]) -> tuple[list[Rule], set[str]]:
@@ -236,22 +269,41 @@ class RuleSet:
         return [r for r in self._live if r.id in fired], facts
 
     def _render(self, values: Mapping[str, Any]) -> Any:
-        def render(text: str) -> str:
-            out = []
-            for literal, field, _, _ in _FORMATTER.parse(text):
-                out.append(literal)
-                if field is None:
-                    continue
-                if field in self._definition.objects:
+        """A function that fills a text's ``{feature}`` placeholders from the assessment.
+
+        Templates are parsed once at load; within one evaluation each text and each placeholder
+        is rendered once, however many rules share it.
+        """
+        objects = self._definition.objects
+        templates = self._templates
+        shown: dict[str, str] = {}
+        rendered: dict[str, str] = {}
+
+        def show(field: str) -> str:
+            text = shown.get(field)
+            if text is None:
+                if field in objects:
                     parts = [
                         f"{f.replace('_', ' ')}: {show_value(values[f'{field}.{f}'])}"
-                        for f in self._definition.objects[field]
+                        for f in objects[field]
                         if f"{field}.{f}" in values
                     ]
-                    out.append("; ".join(parts) if parts else "not recorded")
+                    text = "; ".join(parts) if parts else "not recorded"
                 else:
-                    out.append(show_value(values[field]) if field in values else "not recorded")
-            return "".join(out)
+                    text = show_value(values[field]) if field in values else "not recorded"
+                shown[field] = text
+            return text
+
+        def render(text: str) -> str:
+            out = rendered.get(text)
+            if out is None:
+                template = templates.get(text)
+                if template is None:
+                    template = _template(text)
+                out = rendered[text] = "".join(
+                    [literal if field is None else literal + show(field) for literal, field in template]
+                )
+            return out
 
         return render
 
@@ -260,28 +312,55 @@ class RuleSet:
         for rule in fired:
             for fact in self._plan.concludes[rule.id]:
                 concluders.setdefault(fact, []).append(rule)
+        refs = self._refs
 
-        memo: dict[str, list[str]] = {}
+        rule_inputs: dict[str, dict[str, None]] = {}
+        fact_inputs: dict[str, dict[str, None]] = {}
 
-        def inputs(rule: Rule) -> list[str]:
-            """The features a fired rule rests on, through the rules that concluded its facts."""
-            if rule.id not in memo:
-                memo[rule.id] = features = list(self._refs[rule.id][0])
-                for fact in self._refs[rule.id][1]:
-                    for producer in concluders.get(fact, []):
-                        features += [f for f in inputs(producer) if f not in features]
-            return memo[rule.id]
+        def inputs(rule_id: str) -> Mapping[str, None]:
+            """The features a fired rule rests on, through the rules that concluded its facts,
+            in order of first mention."""
+            features = rule_inputs.get(rule_id)
+            if features is None:
+                own, facts = refs[rule_id]
+                features = dict.fromkeys(own)
+                for fact in facts:
+                    features.update(through(fact))
+                rule_inputs[rule_id] = features
+            return features
+
+        def through(fact: str) -> dict[str, None]:
+            features = fact_inputs.get(fact)
+            if features is None:
+                features = {}
+                for producer in concluders.get(fact, ()):
+                    features.update(inputs(producer.id))
+                fact_inputs[fact] = features
+            return features
+
+        recorded = {f: _json_value(v) for f, v in values.items()}
+        shared: dict[str, tuple[list[str], tuple[str, ...], tuple[str, ...]]] = {}
+        # ``inputs`` gives a dict, a rule's own features a tuple: both iterate in mention order
 
         def explain(rule: Rule, kind: str, text: str, contribution: float | None) -> Explanation:
-            features, facts = inputs(rule), self._refs[rule.id][1]
+            parts = shared.get(rule.id)
+            if parts is None:
+                own, tested = refs[rule.id]
+                features = inputs(rule.id) if tested else own
+                parts = shared[rule.id] = (
+                    [f for f in features if f in recorded],
+                    tuple([f for f in features if f not in recorded]),
+                    tuple([f for f in tested if f in concluders]),
+                )
+            matched, not_recorded, facts = parts
             return Explanation(
                 rule=rule.id,
                 kind=kind,
                 text=text,
                 contribution=contribution,
-                matched={f: _json_value(values[f]) for f in features if f in values},
-                not_recorded=tuple(f for f in features if f not in values),
-                facts=tuple(f for f in facts if f in concluders),
+                matched={f: recorded[f] for f in matched},
+                not_recorded=not_recorded,
+                facts=facts,
                 evidence=rule.evidence,
                 status=rule.status,
                 source=rule.location,
