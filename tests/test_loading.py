@@ -265,3 +265,13 @@ def test_a_long_chain_of_derived_facts_is_refused_before_it_can_fail(tmp_path: P
     path = write(tmp_path, yaml.safe_dump(document))
     decision = ir.load_ruleset(path).evaluate({"age": 3})
     assert len(decision.fired) == 31
+
+
+def test_names_with_a_trailing_newline_are_refused(tmp_path: Path) -> None:
+    """Python's '$' matches before a final newline; the schema's patterns must not let 'R-1\\n' in."""
+    from helpers import make_ruleset, recommend, rule
+
+    with pytest.raises(ir.RuleSetError, match="is not a valid id"):
+        make_ruleset(tmp_path, rule("R-1\n", {"age": {"gte": 0}}, recommend("cbt", 1)))
+    with pytest.raises(ir.RuleSetError, match="is not a valid name"):
+        make_ruleset(tmp_path, rule("R-1", {"age": {"gte": 0}}, recommend("cbt\n", 1)))

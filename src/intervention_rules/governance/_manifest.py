@@ -133,7 +133,7 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ManifestError(
-            Problem(f"invalid manifest: {e.message}", file=file, path=_path_text(e.absolute_path))
+            Problem(f"invalid manifest: {_message(e)}", file=file, path=_path_text(e.absolute_path))
             for e in errors
         )
     approval = data["approval"]
@@ -197,3 +197,14 @@ def load_approved(
     if problems:
         raise ManifestError(problems)
     return ruleset, record
+
+
+_FORMS = {"digest": "sha256: followed by 64 hexadecimal digits", "on": "a date YYYY-MM-DD"}
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    """The schema's message, with a readable form instead of a regular expression."""
+    field = str(error.absolute_path[-1]) if error.absolute_path else ""
+    if error.validator == "pattern" and field in _FORMS:
+        return f"{error.instance!r} is not {_FORMS[field]}"
+    return error.message
