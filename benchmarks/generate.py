@@ -1,5 +1,8 @@
 """Seeded rule sets over the contract's vocabulary, and assessments for any loaded rule set.
 
+The test suite generates its rule sets with the same functions (tests/strategies.py), drawing the
+choices from hypothesis instead of a seeded generator.
+
 The rule generator makes the same shapes as the test suite's (nested all/any/not groups, every
 operator, derived facts in strata, every kind of action); assessments are drawn from a loaded
 rule set's own vocabulary and from the values its rules test, so that they make rules fire
@@ -50,7 +53,7 @@ OPERATORS = {
     "number": ["eq", "ne", "lt", "lte", "gt", "gte", "between", "recorded"],
     "string": ["eq", "ne", "in", "not_in", "recorded", "shorthand"],
     "boolean": ["eq", "ne", "recorded", "shorthand"],
-    "list": ["contains_any", "contains_all", "contains_none", "recorded"],
+    "list": ["contains_any", "contains_all", "contains_none", "contains_other_than", "recorded"],
 }
 
 
@@ -80,7 +83,7 @@ def leaf(src: Source, feature: str) -> dict[str, Any]:
     if op == "between":
         low, high = sorted([src.choice(values), src.choice(values)])
         return {feature: {"between": [low, high]}}
-    if op in ("in", "not_in", "contains_any", "contains_all", "contains_none"):
+    if op in ("in", "not_in", "contains_any", "contains_all", "contains_none", "contains_other_than"):
         return {feature: {op: src.sample(values, 1, 3)}}
     return {feature: {op: src.choice(values)}}
 
