@@ -29,6 +29,7 @@ from typing import Any
 
 import attrs
 
+from ._jsonio import UnreadableJSON, parse_json
 from .errors import AssessmentError, AssessmentProblem, InterventionRulesError, RuleSetError
 from .loading import load_ruleset
 from .ruleset import RuleSet
@@ -66,40 +67,10 @@ def result_record(ruleset: RuleSet, assessment: Any) -> tuple[dict[str, Any], tu
     return {"decision": decision.to_dict()}, ()
 
 
-class _Unreadable(Exception):
-    pass
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _Unreadable(f"the key '{key}' appears more than once in one object")
-        out[key] = value
-    return out
-
-
-def _parse(raw: str | bytes) -> Any:
-    """One line as strict JSON, as the single-assessment command reads a file: strict UTF-8,
-    no key twice in one object; raises _Unreadable with the reason."""
-    try:
-        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError as error:
-        raise _Unreadable(f"the line is not UTF-8 text ({error.reason} at byte {error.start})") from error
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as error:
-        raise _Unreadable(f"not valid JSON: {error.msg} at column {error.colno}") from error
-    except RecursionError as error:
-        raise _Unreadable("not accepted: the JSON is nested too deeply") from error
-    except ValueError as error:  # e.g. an integer with more digits than Python converts
-        raise _Unreadable(f"not accepted: {error}") from error
-
-
 def _evaluate_line(ruleset: RuleSet, number: int, raw: str | bytes) -> LineResult:
     try:
-        assessment = _parse(raw)
-    except _Unreadable as error:
+        assessment = parse_json(raw, what="line", lines=False)
+    except UnreadableJSON as error:
         found: tuple[AssessmentProblem, ...] = (AssessmentProblem("", str(error)),)
         record: dict[str, Any] = {"error": {"kind": "invalid_json", "problems": [_problem_dict(found[0])]}}
     else:

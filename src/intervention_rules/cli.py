@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
+from ._jsonio import UnreadableJSON, parse_json
 from .errors import AssessmentError, AssessmentProblem, RuleSetError, UnknownInterventionError
 from .loading import load_ruleset
 from .ruleset import RuleSet
@@ -101,16 +102,6 @@ def _invalid(message: str) -> AssessmentError:
     return AssessmentError([AssessmentProblem("", message)])
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """JSON objects with a key given twice are refused: which value was meant is a guess."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _invalid(f"the key '{key}' appears more than once in one object")
-        out[key] = value
-    return out
-
-
 def _read_json(source: str, stdin: TextIO) -> Any:
     """Read an assessment: strict UTF-8 (a byte-order mark is allowed), strict JSON."""
     if source == "-":
@@ -122,19 +113,10 @@ def _read_json(source: str, stdin: TextIO) -> Any:
                 data = handle.read()
         except OSError as error:
             raise _Usage(f"cannot read {source}: {error.strerror}") from error
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            raise _invalid(f"the input is not UTF-8 text ({error.reason} at byte {error.start})") from error
     try:
-        return json.loads(data, object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as error:
-        raise _invalid(f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from error
-    except RecursionError as error:
-        raise _invalid("not accepted: the JSON is nested too deeply") from error
-    except ValueError as error:  # e.g. an integer with more digits than Python converts
-        raise _invalid(f"not accepted: {error}") from error
+        return parse_json(data)
+    except UnreadableJSON as error:
+        raise _invalid(str(error)) from error
 
 
 def _load(path: str | None) -> RuleSet:
