@@ -57,6 +57,7 @@ __all__ = [
     "assessments",
     "condition",
     "leaf",
+    "replace_a_node",
     "rule",
     "ruleset_document",
     "write_ruleset",
@@ -112,3 +113,19 @@ def assessment(src: Source) -> dict[str, Any]:
 @st.composite
 def assessments(draw: st.DrawFn) -> dict[str, Any]:
     return assessment(DrawSource(draw))
+
+
+def replace_a_node(data: st.DataObject, document: Any, junk: st.SearchStrategy[Any]) -> None:
+    """Walk down a document by random choices and replace one node on the way with junk."""
+    node = document
+    for _ in range(data.draw(st.integers(1, 8))):
+        if isinstance(node, dict) and node:
+            key: Any = data.draw(st.sampled_from(sorted(node)))
+        elif isinstance(node, list) and node:
+            key = data.draw(st.integers(0, len(node) - 1))
+        else:
+            return
+        if not isinstance(node[key], dict | list) or data.draw(st.booleans()):
+            node[key] = data.draw(junk)
+            return
+        node = node[key]

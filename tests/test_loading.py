@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import intervention_rules as ir
-from strategies import BASE, DrawSource, ruleset_document
+from strategies import BASE, DrawSource, replace_a_node, ruleset_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -212,22 +212,7 @@ def test_random_edits_of_a_valid_document_raise_only_ruleset_errors(data: st.Dat
     """Replace one node anywhere in a valid document with junk."""
     src = DrawSource(data.draw)
     document: Any = ruleset_document(src, src.integer(1, 3))
-    node = document
-    for _ in range(data.draw(st.integers(1, 8))):
-        if isinstance(node, dict) and node:
-            key = data.draw(st.sampled_from(sorted(node)))
-            if not isinstance(node[key], dict | list) or data.draw(st.booleans()):
-                node[key] = data.draw(JUNK)
-                break
-            node = node[key]
-        elif isinstance(node, list) and node:
-            index = data.draw(st.integers(0, len(node) - 1))
-            if not isinstance(node[index], dict | list) or data.draw(st.booleans()):
-                node[index] = data.draw(JUNK)
-                break
-            node = node[index]
-        else:
-            break
+    replace_a_node(data, document, JUNK)
     check_only_ruleset_errors(yaml.safe_dump(document, sort_keys=False))
 
 

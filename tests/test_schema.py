@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from intervention_rules import _schema
-from strategies import BASE, DrawSource, ruleset_document
+from strategies import BASE, DrawSource, replace_a_node, ruleset_document
 
 
 def full_errors(document: Any) -> list[Any]:
@@ -96,20 +96,5 @@ def test_random_edits_of_valid_documents_agree(data: st.DataObject) -> None:
     check_agreement(document)
     assert _schema._quickly_valid(document)
     for _ in range(data.draw(st.integers(1, 3))):
-        node = document
-        for _ in range(data.draw(st.integers(1, 8))):
-            if isinstance(node, dict) and node:
-                key = data.draw(st.sampled_from(sorted(node)))
-                if not isinstance(node[key], dict | list) or data.draw(st.booleans()):
-                    node[key] = data.draw(JUNK)
-                    break
-                node = node[key]
-            elif isinstance(node, list) and node:
-                index = data.draw(st.integers(0, len(node) - 1))
-                if not isinstance(node[index], dict | list) or data.draw(st.booleans()):
-                    node[index] = data.draw(JUNK)
-                    break
-                node = node[index]
-            else:
-                break
+        replace_a_node(data, document, JUNK)
     check_agreement(document)
