@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +64,18 @@ def write_scenarios(tmp_path: Path, text: str, name: str = "case.scenario.yaml")
     path = tmp_path / name
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     return path
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command line as a real process from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "intervention_rules", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )

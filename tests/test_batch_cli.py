@@ -15,20 +15,10 @@ from pathlib import Path
 import pytest
 
 import intervention_rules as ir
+from helpers import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = json.loads((ROOT / "examples" / "adolescent.json").read_text(encoding="utf-8"))
-
-
-def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "intervention_rules", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 def assessments(count: int) -> list[dict[str, object]]:

@@ -9,20 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers import cli
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "adolescent.json"
 INVALID_RULES = ROOT / "tests" / "fixtures" / "invalid"
-
-
-def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "intervention_rules", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 def test_evaluate_prints_the_decision_as_json() -> None:

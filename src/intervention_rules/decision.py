@@ -7,7 +7,7 @@ incidental. :meth:`Decision.to_text` renders it for a reader at a terminal.
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -25,6 +25,13 @@ __all__ = [
 ]
 
 
+class _Record:
+    """A flat record whose JSON form is its fields, in order."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(cast(attrs.AttrsInstance, self))  # every subclass is an attrs class
+
+
 def _number(value: float) -> float:
     return float(value)
 
@@ -34,13 +41,10 @@ def _draft(status: str | None) -> str:
 
 
 @attrs.frozen
-class RuleSetInfo:
+class RuleSetInfo(_Record):
     name: str
     version: str
     digest: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -74,25 +78,19 @@ class Explanation:
 
 
 @attrs.frozen
-class Collaboration:
+class Collaboration(_Record):
     role: str
     prompt: str
     rule: str | None  # None for the intervention's default prompts
     status: str | None = None  # the rule's status; None for the intervention's default prompts
 
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
-
 
 @attrs.frozen
-class CautionNote:
+class CautionNote(_Record):
     rule: str
     severity: str
     text: str
     status: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -120,26 +118,20 @@ class Recommendation:
 
 
 @attrs.frozen
-class NotRecommended:
+class NotRecommended(_Record):
     intervention: str
     title: str
     rule: str
     text: str
     status: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
-
 
 @attrs.frozen
-class AlertNote:
+class AlertNote(_Record):
     rule: str
     severity: str
     text: str
     status: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
 
 
 @attrs.frozen
