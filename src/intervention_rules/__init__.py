@@ -9,6 +9,7 @@ from .decision import Decision, Explanation, NotRecommended, Recommendation
 from .errors import (
     AssessmentError,
     AssessmentProblem,
+    EngineError,
     InterventionRulesError,
     Problem,
     RuleSetError,
@@ -26,6 +27,7 @@ __all__ = [
     "AssessmentError",
     "AssessmentProblem",
     "Decision",
+    "EngineError",
     "Explanation",
     "InterventionExplanation",
     "InterventionRulesError",
