@@ -463,6 +463,20 @@ _ENTRIES: tuple[tuple[str, str, str, str, str], ...] = (
         "rule X: one alternative of its condition makes 70 tests at once (at most 64); split the rule",
         "split the rule",
     ),
+    (
+        "IR235",
+        "matched-needs-list",
+        "a {matched.FEATURE} placeholder whose feature is not a list",
+        "'{matched.age}' needs a list feature; 'age' is not one",
+        "name a list feature, or write {age} to show the recorded value",
+    ),
+    (
+        "IR236",
+        "matched-never-matches",
+        "a {matched.FEATURE} placeholder in a rule that never matches values of that feature",
+        "'{matched.reasons}': rule X never matches values of 'reasons' (...)",
+        "test the feature with contains_any, contains_all or contains_other_than, or use {reasons}",
+    ),
     # --- IR3xx: assessments ----------------------------------------------------------------
     (
         "IR301",
@@ -709,6 +723,13 @@ _ENTRIES: tuple[tuple[str, str, str, str, str], ...] = (
         "a rule file that does not point at the JSON Schema",
         "the file does not point at the rule-file JSON Schema (...)",
         "add a '$schema' key or a yaml-language-server first line",
+    ),
+    (
+        "IR425",
+        "source-article-graded",
+        "evidence citing the source article with a grade other than not_graded",
+        "evidence citing the source article (...) is graded 'moderate': the article is the content ...",
+        "grade it not_graded and cite the studies or guidance for the grade",
     ),
     # --- IR5xx: scenario files -------------------------------------------------------------
     (
