@@ -18,6 +18,7 @@ from ._assessment import normalise
 from ._compile import FactEncoder, Plan
 from ._engine import Engine
 from ._rank import rank
+from ._suggest import did_you_mean, suggest
 from ._validate import MATCHED, Definition
 from .conditions import (
     ConditionResult,
@@ -457,12 +458,8 @@ class RuleSet:
         it fired, and for each that did not, the tests that failed and the values they saw."""
         d = self._definition
         if intervention not in d.interventions:
-            from ._schema import suggest
-
             hint = suggest(intervention, d.interventions)
-            raise UnknownInterventionError(
-                f"unknown intervention '{intervention}'" + (f"; did you mean '{hint}'?" if hint else "")
-            )
+            raise UnknownInterventionError(f"unknown intervention '{intervention}'" + did_you_mean(hint))
         values = self.normalise(assessment)
         fired, facts = self._fire_engine(values)
         decision = self._decide(values, fired)
