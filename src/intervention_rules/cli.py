@@ -162,7 +162,7 @@ def main(
             return int(handler(args, stdin, stdout, stderr))
         if args.command == "validate":
             ruleset = _load(args.rules)
-            live = [r for r in ruleset.rules if r.status != "retired"]
+            live = ruleset.live_rules
             drafts = sum(1 for r in live if r.status == "draft")
             stdout.write(
                 f"{ruleset.name} {ruleset.version}: valid; {len(ruleset.rules)} rules "

@@ -8,14 +8,14 @@ facts chain forward), then ranks and explains.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
 from ._assessment import normalise
-from ._compile import FactEncoder, Plan
+from ._compile import FactEncoder, Plan, compile_plan
 from ._engine import Engine
 from ._rank import rank
 from ._suggest import did_you_mean, suggest
@@ -30,7 +30,7 @@ from .conditions import (
     trace,
 )
 from .decision import Decision, Explanation, RuleSetInfo
-from .errors import UnknownInterventionError
+from .errors import RuleSetError, UnknownInterventionError
 from .model import (
     Action,
     Collaborate,
@@ -217,6 +217,16 @@ class RuleSet:
         return self._definition.rules
 
     @property
+    def live_rules(self) -> tuple[Rule, ...]:
+        """The rules that evaluate (every status but ``retired``), in definition order."""
+        return self._live
+
+    @property
+    def required_objects(self) -> frozenset[str]:
+        """The object features an assessment must carry (``required: true`` on the object)."""
+        return self._definition.object_required
+
+    @property
     def constraints(self) -> tuple[Constraint, ...]:
         return self._definition.constraints
 
@@ -239,6 +249,27 @@ class RuleSet:
     def rule(self, rule_id: str) -> Rule:
         """A rule by id (KeyError if there is none)."""
         return self._rules_by_id[rule_id]
+
+    def with_rules(self, *, replace: Iterable[Rule] = (), remove: Iterable[str] = ()) -> RuleSet:
+        """The same rule set with some rules replaced (by id) or removed, compiled anew: what
+        mutation testing and what-if questions evaluate.
+
+        The rules given are taken as they are (they are built from this rule set's own, so they
+        use its vocabulary); the digest and files stay those of the rule files this rule set was
+        loaded from. Raises KeyError for an id the rule set does not have, and
+        [`RuleSetError`][intervention_rules.RuleSetError] when the result cannot be compiled.
+        """
+        replaced = {rule.id: rule for rule in replace}
+        removed = set(remove)
+        unknown = sorted((replaced.keys() | removed) - self._rules_by_id.keys())
+        if unknown:
+            raise KeyError(f"no rule {', '.join(unknown)} in this rule set")
+        rules = tuple(replaced.get(r.id, r) for r in self._definition.rules if r.id not in removed)
+        definition = attrs.evolve(self._definition, rules=rules)
+        plan, problems = compile_plan(definition.rules, definition.features)
+        if plan is None:
+            raise RuleSetError(problems)
+        return RuleSet(definition, plan, self._digest, self._sources)
 
     # --- evaluation ------------------------------------------------------------------------
 

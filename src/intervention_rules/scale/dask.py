@@ -12,8 +12,6 @@ assessment never stops the computation. Records keep the order of the assessment
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,7 +27,7 @@ except ImportError as error:
     raise ImportError("intervention_rules.dask needs Dask: pip install 'intervention-rules[dask]'") from error
 
 from ..errors import Problem, RuleSetError
-from ..loading import _files, bundled_rules_path, digest_files, load_ruleset
+from ..loading import bundled_rules_path, digest_files, load_ruleset, load_ruleset_from_texts, rule_files
 from ..ruleset import RuleSet
 from ._batch import result_record
 
@@ -54,7 +52,7 @@ class RuleFiles:
         root = bundled_rules_path() if path is None else Path(path)
         if not root.exists():
             raise RuleSetError([Problem(f"no rule set at {root}", file=str(root), code="IR101")])
-        files = tuple((relative, file.read_bytes()) for file, relative in _files(root))
+        files = tuple((relative, file.read_bytes()) for file, relative in rule_files(root))
         digest = digest_files(list(files))
         load_ruleset(root, expected_digest=digest)
         return cls(digest, files)
@@ -72,15 +70,7 @@ def ruleset_for(rules: RuleFiles) -> RuleSet:
     with _loading:
         ruleset = _loaded.get(rules.digest)
         if ruleset is None:
-            directory = Path(tempfile.mkdtemp(prefix="intervention-rules-"))
-            try:
-                for relative, content in rules.files:
-                    target = directory / relative
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(content)
-                ruleset = load_ruleset(directory, expected_digest=rules.digest)
-            finally:
-                shutil.rmtree(directory, ignore_errors=True)
+            ruleset = load_ruleset_from_texts(dict(rules.files), expected_digest=rules.digest)
             loads += 1
             _loaded[rules.digest] = ruleset
             while len(_loaded) > KEEP_LOADED:

@@ -315,7 +315,9 @@ def _parse(doc: Located, ruleset: RuleSet) -> tuple[ScenarioFile | None, list[Pr
     )
 
 
-def _read(path: Path) -> tuple[Located | None, list[Problem]]:
+def read_scenario_document(path: Path) -> tuple[Located | None, list[Problem]]:
+    """A scenario file read and checked against the scenario schema (not yet against a rule
+    set): its located document, or None and every problem found."""
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -345,7 +347,7 @@ def load_scenarios(
     files: list[ScenarioFile] = []
     problems: list[Problem] = []
     for path in find_scenario_files(paths):
-        doc, found = _read(path)
+        doc, found = read_scenario_document(path)
         problems.extend(found)
         if doc is None:
             continue
