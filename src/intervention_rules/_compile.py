@@ -316,52 +316,52 @@ def _chunk(conjunctions: list[tuple[Conj, list[str]]]) -> Chunk:
     )
 
 
-def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tuple[Plan | None, list[Problem]]:
-    """Compile the evaluable rules (not retired) of a rule set."""
-    live = [r for r in rules if r.status != "retired"]
-    atoms = Atoms()
+def _too_large(rule: Rule, code: str, message: str) -> Problem:
+    """A problem with a rule's condition, located at its ``when``."""
+    loc = rule.location
+    return Problem(
+        f"rule {rule.id}: {message}",
+        file=loc.file,
+        line=loc.line,
+        column=loc.column,
+        path=f"{loc.path}.when",
+        parts=(*loc.parts, "when"),
+        rule=rule.id,
+        code=code,
+    )
+
+
+def _alternatives(
+    live: list[Rule], atoms: Atoms, features: Mapping[str, Feature]
+) -> tuple[dict[int, dict[Conj, list[str]]], list[Problem]]:
+    """Each stratum's alternatives (conjunctions of engine tests), with the rules each fires."""
     problems: list[Problem] = []
     by_stratum: dict[int, dict[Conj, list[str]]] = {}
     levels = strata_of(live)
     for rule in live:
-        loc = rule.location
         try:
             dnf = to_dnf(atoms, features, rule.when)
         except TooComplexError:
-            problems.append(
-                Problem(
-                    f"rule {rule.id}: its condition expands to more than {MAX_ALTERNATIVES} "
-                    "alternatives; split it into several rules or conclude a derived fact",
-                    file=loc.file,
-                    line=loc.line,
-                    column=loc.column,
-                    path=f"{loc.path}.when",
-                    parts=(*loc.parts, "when"),
-                    rule=rule.id,
-                    code="IR233",
-                )
+            message = (
+                f"its condition expands to more than {MAX_ALTERNATIVES} alternatives; "
+                "split it into several rules or conclude a derived fact"
             )
+            problems.append(_too_large(rule, "IR233", message))
             continue
         for conj in dnf:
             if len(conj) > MAX_TESTS_PER_ALTERNATIVE:
-                problems.append(
-                    Problem(
-                        f"rule {rule.id}: one alternative of its condition makes {len(conj)} tests "
-                        f"at once (at most {MAX_TESTS_PER_ALTERNATIVE}); split the rule",
-                        file=loc.file,
-                        line=loc.line,
-                        column=loc.column,
-                        path=f"{loc.path}.when",
-                        parts=(*loc.parts, "when"),
-                        rule=rule.id,
-                        code="IR234",
-                    )
+                message = (
+                    f"one alternative of its condition makes {len(conj)} tests at once "
+                    f"(at most {MAX_TESTS_PER_ALTERNATIVE}); split the rule"
                 )
+                problems.append(_too_large(rule, "IR234", message))
                 break
             by_stratum.setdefault(levels[rule.id], {}).setdefault(conj, []).append(rule.id)
-    if problems:
-        return None, problems
+    return by_stratum, problems
 
+
+def _chunks(by_stratum: dict[int, dict[Conj, list[str]]]) -> tuple[list[Chunk], list[tuple[int, ...]]]:
+    """The engine rulesets, each within the engine's limits, and the indexes of each stratum's."""
     chunks: list[Chunk] = []
     strata: list[tuple[int, ...]] = []
     for level in sorted(by_stratum):
@@ -382,7 +382,17 @@ def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tupl
             indexes.append(len(chunks))
             chunks.append(_chunk(pending))
         strata.append(tuple(indexes))
+    return chunks, strata
 
+
+def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tuple[Plan | None, list[Problem]]:
+    """Compile the evaluable rules (not retired) of a rule set."""
+    live = [r for r in rules if r.status != "retired"]
+    atoms = Atoms()
+    by_stratum, problems = _alternatives(live, atoms, features)
+    if problems:
+        return None, problems
+    chunks, strata = _chunks(by_stratum)
     concludes = {rule.id: tuple(a.fact for a in rule.then if isinstance(a, Conclude)) for rule in live}
     plan = Plan(
         atoms=tuple((key, atom) for atom, key in atoms.keys.items()),

@@ -138,6 +138,46 @@ def _write_json(data: Any, out: TextIO) -> None:
     out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    """Run the chosen command: a layer's through its handler, the core's here."""
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        return int(handler(args, stdin, stdout, stderr))
+    if args.command == "validate":
+        ruleset = _load(args.rules)
+        live = ruleset.live_rules
+        drafts = sum(1 for r in live if r.status == "draft")
+        stdout.write(
+            f"{ruleset.name} {ruleset.version}: valid; {len(ruleset.rules)} rules "
+            f"({len(live) - drafts} active, {drafts} draft, {len(ruleset.rules) - len(live)} retired), "
+            f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
+        )
+        return EXIT_OK
+    if args.command == "evaluate" and (args.batch is not None or args.output or args.workers):
+        from .scale._cli import run_batch
+
+        return run_batch(args, stdin, stdout, stderr)
+    ruleset = _load(args.rules)
+    assessment = _read_json(args.assessment, stdin)
+    if args.command == "evaluate":
+        decision = ruleset.evaluate(assessment)
+        if args.format == "text":
+            stdout.write(decision.to_text() + "\n")
+        else:
+            _write_json(decision.to_dict(), stdout)
+        return EXIT_OK
+    try:
+        explanation = ruleset.explain(assessment, args.intervention)
+    except UnknownInterventionError as error:
+        stderr.write(f"intervention-rules: error: {error}\n")
+        return EXIT_USAGE
+    if args.format == "json":
+        _write_json(explanation.to_dict(), stdout)
+    else:
+        stdout.write(explanation.to_text() + "\n")
+    return EXIT_OK
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -157,42 +197,7 @@ def main(
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
     try:
-        handler = getattr(args, "handler", None)
-        if handler is not None:
-            return int(handler(args, stdin, stdout, stderr))
-        if args.command == "validate":
-            ruleset = _load(args.rules)
-            live = ruleset.live_rules
-            drafts = sum(1 for r in live if r.status == "draft")
-            stdout.write(
-                f"{ruleset.name} {ruleset.version}: valid; {len(ruleset.rules)} rules "
-                f"({len(live) - drafts} active, {drafts} draft, {len(ruleset.rules) - len(live)} retired), "
-                f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
-            )
-            return EXIT_OK
-        if args.command == "evaluate" and (args.batch is not None or args.output or args.workers):
-            from .scale._cli import run_batch
-
-            return run_batch(args, stdin, stdout, stderr)
-        ruleset = _load(args.rules)
-        assessment = _read_json(args.assessment, stdin)
-        if args.command == "evaluate":
-            decision = ruleset.evaluate(assessment)
-            if args.format == "text":
-                stdout.write(decision.to_text() + "\n")
-            else:
-                _write_json(decision.to_dict(), stdout)
-            return EXIT_OK
-        try:
-            explanation = ruleset.explain(assessment, args.intervention)
-        except UnknownInterventionError as error:
-            stderr.write(f"intervention-rules: error: {error}\n")
-            return EXIT_USAGE
-        if args.format == "json":
-            _write_json(explanation.to_dict(), stdout)
-        else:
-            stdout.write(explanation.to_text() + "\n")
-        return EXIT_OK
+        return _run(args, stdin, stdout, stderr)
     except RuleSetError as error:
         for problem in error.problems:
             stderr.write(f"{problem}\n")
