@@ -90,7 +90,7 @@ def load_ruleset_from_texts(
     ``{"rules.yaml": "..."}``: each name is the file's path relative to the rule set (it names
     the file in problems and in decisions), each content text or UTF-8 bytes. The files are read
     in the order a directory holding them would be, so the digest is the one that directory
-    would have. Everything else is as :func:`load_ruleset`.
+    would have. Everything else is as [`load_ruleset`][intervention_rules.load_ruleset].
     """
     if not files:
         raise RuleSetError([Problem("no rule files given", file="<rule set>", code="IR102")])
