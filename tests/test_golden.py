@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from golden import RULE_SETS, observe, records
 
 import intervention_rules as ir
+from golden import RULE_SETS, observe, records
 
 
 def _by_ruleset() -> Iterator[tuple[str, list[tuple[int, dict[str, Any]]]]]:
