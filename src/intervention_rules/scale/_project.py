@@ -9,7 +9,7 @@ that were not asked for, which is what makes re-evaluating a population cheap.
 
 ``summary`` is the projection most population runs want: the rule-set digest, the ranked
 interventions with their strengths and the rule ids and severities of their cautions, what is
-not recommended and by which rule, the alerts' rule ids and severities, and the fired rules.
+not recommended and by which rule, what was considered but not suggested, the alerts' rule ids and severities, and the fired rules.
 """
 
 from __future__ import annotations
@@ -26,6 +26,18 @@ __all__ = ["FIELDS", "SUMMARY", "Projection", "project"]
 _Tree = Mapping[str, "_Tree | None"]
 
 _NOTE = {"rule": None, "severity": None, "text": None, "status": None}
+_EXPLANATION = {
+    "rule": None,
+    "kind": None,
+    "text": None,
+    "contribution": None,
+    "matched": None,
+    "not_recorded": None,
+    "facts": None,
+    "evidence": None,
+    "status": None,
+    "source": None,
+}
 #: Every path a projection may name, in the order of the decision's JSON.
 FIELDS: _Tree = {
     "ruleset": {"name": None, "version": None, "digest": None},
@@ -35,22 +47,19 @@ FIELDS: _Tree = {
         "category": None,
         "rank": None,
         "strength": None,
-        "explanations": {
-            "rule": None,
-            "kind": None,
-            "text": None,
-            "contribution": None,
-            "matched": None,
-            "not_recorded": None,
-            "facts": None,
-            "evidence": None,
-            "status": None,
-            "source": None,
-        },
+        "explanations": _EXPLANATION,
         "collaboration": {"role": None, "prompt": None, "rule": None, "status": None},
         "cautions": _NOTE,
     },
     "not_recommended": {"intervention": None, "title": None, "rule": None, "text": None, "status": None},
+    "considered": {
+        "intervention": None,
+        "title": None,
+        "category": None,
+        "strength": None,
+        "explanations": _EXPLANATION,
+        "cautions": _NOTE,
+    },
     "alerts": _NOTE,
     "trace": {"fired": None},
 }
@@ -64,6 +73,7 @@ SUMMARY = (
     "recommendations.cautions.severity",
     "not_recommended.intervention",
     "not_recommended.rule",
+    "considered.intervention",
     "alerts.rule",
     "alerts.severity",
     "trace.fired",
