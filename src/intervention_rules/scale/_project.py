@@ -9,7 +9,8 @@ that were not asked for, which is what makes re-evaluating a population cheap.
 
 ``summary`` is the projection most population runs want: the rule-set digest, the ranked
 interventions with their strengths and the rule ids and severities of their cautions, what is
-not recommended and by which rule, what was considered but not suggested, the alerts' rule ids and severities, and the fired rules.
+not recommended and by which rule, what was considered but not suggested, the alerts' rule ids
+and severities, and the fired rules.
 """
 
 from __future__ import annotations
