@@ -1,6 +1,7 @@
 """Many assessments at once: JSON Lines batches on worker processes, and Dask.
 
-:class:`Batch` needs only the core library. :mod:`intervention_rules.scale.dask` needs the
+[`Batch`][intervention_rules.scale.Batch] needs only the core library.
+[`intervention_rules.scale.dask`][intervention_rules.scale.dask] needs the
 ``dask`` extra (``pip install 'intervention-rules[dask]'``) and is imported only when used.
 """
 
@@ -12,6 +13,7 @@ from .._lazy import exports
 
 if TYPE_CHECKING:
     from ._batch import Batch, BatchError, LineResult, result_record
+    from ._project import Projection
 
 __getattr__ = exports(
     __name__,
@@ -19,6 +21,7 @@ __getattr__ = exports(
         "Batch": "._batch",
         "BatchError": "._batch",
         "LineResult": "._batch",
+        "Projection": "._project",
         "result_record": "._batch",
     },
 )
@@ -27,5 +30,6 @@ __all__ = [
     "Batch",
     "BatchError",
     "LineResult",
+    "Projection",
     "result_record",
 ]
