@@ -74,8 +74,9 @@ def result_record(
 ) -> tuple[dict[str, Any], tuple[AssessmentProblem, ...]]:
     """``{"decision": ...}`` for an assessment, or ``{"error": ...}`` with its problems.
 
-    With ``fields`` (a :class:`Projection`, ``"summary"`` or dotted paths), the decision is the
-    projection of its JSON that they choose, built without the rest of it."""
+    With ``fields`` (a [`Projection`][intervention_rules.scale.Projection], ``"summary"`` or
+    dotted paths), the decision is the projection of its JSON that they choose, built without the
+    rest of it."""
     projection = projection_of(fields)
     try:
         decision = ruleset.evaluate(assessment)
