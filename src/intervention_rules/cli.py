@@ -15,7 +15,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
 from ._extras import extra_for
@@ -48,22 +48,8 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage(f"{self.prog}: error: {message}")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="intervention-rules",
-        description="Evaluate self-harm assessments against a rule set of intervention recommendations. "
-        "Decision support for qualified professionals; not a substitute for clinical judgement.",
-    )
-    from . import __version__
-
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    def rules_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--rules", metavar="PATH", help="rule set directory or file (default: the bundled set)"
-        )
-
+def _evaluate_command(commands: Any, rules_option: Callable[[argparse.ArgumentParser], None]) -> None:
+    """The ``evaluate`` subcommand: one assessment, or a batch of them."""
     ev = commands.add_parser("evaluate", help="evaluate an assessment and print the decision")
     rules_option(ev)
     ev.add_argument(
@@ -90,7 +76,38 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --batch: worker processes (default: one per CPU core)",
     )
+    compact = ev.add_mutually_exclusive_group()
+    compact.add_argument(
+        "--fields",
+        metavar="PATH,...",
+        help="with --batch: each record's decision holds only these dotted paths of its JSON, "
+        "e.g. recommendations.intervention,trace.fired",
+    )
+    compact.add_argument(
+        "--summary",
+        action="store_true",
+        help="with --batch: compact decisions (digest, ranked interventions with strengths, "
+        "cautions' and alerts' rules and severities, not-recommended rules, fired rules)",
+    )
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="intervention-rules",
+        description="Evaluate self-harm assessments against a rule set of intervention recommendations. "
+        "Decision support for qualified professionals; not a substitute for clinical judgement.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def rules_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--rules", metavar="PATH", help="rule set directory or file (default: the bundled set)"
+        )
+
+    _evaluate_command(commands, rules_option)
     va = commands.add_parser("validate", help="check a rule set and report every problem")
     rules_option(va)
 
@@ -153,7 +170,9 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO
             f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
         )
         return EXIT_OK
-    if args.command == "evaluate" and (args.batch is not None or args.output or args.workers):
+    if args.command == "evaluate" and (
+        args.batch is not None or args.output or args.workers or args.fields or args.summary
+    ):
         from .scale._cli import run_batch
 
         return run_batch(args, stdin, stdout, stderr)
