@@ -185,7 +185,7 @@ def _listing(kind: str, items: list[dict[str, str]]) -> str:
 def _cautions(e: Expectation, d: Decision) -> Verdict:
     notes = [
         {"intervention": r.intervention, "severity": c.severity, "rule": c.rule, "text": c.text}
-        for r in d.recommendations
+        for r in (*d.recommendations, *d.considered)
         for c in r.cautions
     ]
     if any(_matches(e.value, n) for n in notes):
