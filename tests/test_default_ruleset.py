@@ -554,6 +554,19 @@ def test_adults_cbt_informed_option_ranks_first_among_psychological_therapies(
             assert v.above("cbt", other)
 
 
+def test_no_prompt_is_addressed_to_family_or_carers(ruleset: ir.RuleSet) -> None:
+    """Second review, routing: a prompt's role is who acts on it, and family or carers do not use
+    the record; prompts about family go to the professional who talks with them."""
+    from intervention_rules.model import Collaborate
+
+    roles = {
+        a.role for r in ruleset.rules if r.status != "retired" for a in r.then if isinstance(a, Collaborate)
+    }
+    roles |= {p.role for iv in ruleset.interventions.values() for p in iv.collaboration}
+    assert "family_or_carers" not in roles
+    assert "family_or_carers" in ruleset.roles  # still in the vocabulary the contract names
+
+
 def test_mindfulness_never_outranks_dbt_when_self_harm_regulating_emotions_recurs(
     ruleset: ir.RuleSet,
 ) -> None:
