@@ -237,7 +237,7 @@ class PostgresSink:
             import psycopg
         except ImportError as error:
             raise AuditError(
-                "a PostgreSQL audit store needs psycopg: pip install 'intervention-rules[postgres]'"
+                "a PostgreSQL audit store needs psycopg: pip install 'intervention-rules[service]'"
             ) from error
         self._psycopg = psycopg
         self.url = url

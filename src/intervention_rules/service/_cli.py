@@ -11,13 +11,13 @@ import datetime
 import json
 import os
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TextIO
 
 __all__ = ["register"]
 
 DEFAULT_AUDIT = "intervention-rules-audit.sqlite3"
 SALT_VARIABLE = "INTERVENTION_RULES_AUDIT_SALT"
-_EXTRA = "pip install 'intervention-rules[service]'"
 
 
 def _date(text: str) -> datetime.datetime:
@@ -44,7 +44,7 @@ def _audit_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, rules_option: Callable[[argparse.ArgumentParser], None]) -> None:
     """Declare ``serve`` and ``audit`` on the main parser's subparsers."""
     se = subparsers.add_parser(
         "serve",
@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
         "rule set. A rule set that does not load, or whose digest differs from --expected-digest, "
         "is not served: the command exits with status 1.",
     )
-    se.add_argument("--rules", metavar="PATH", help="rule set directory or file (default: the bundled set)")
+    rules_option(se)
     se.add_argument(
         "--expected-digest",
         metavar="sha256:HEX",
@@ -118,13 +118,10 @@ def _salt(args: argparse.Namespace, stderr: TextIO) -> bytes | None:
     return None
 
 
-def _serve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    try:
-        import uvicorn
+def _serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    import uvicorn  # a missing extra is reported by the command line, exit 2
 
-        from ._app import ServiceConfig, create_app
-    except ImportError as error:
-        return _fail(stderr, f"the service needs the 'service' extra ({error.name} is missing): {_EXTRA}", 2)
+    from ._app import ServiceConfig, create_app
     from ..loading import load_ruleset
     from ._audit import AuditError, open_sink
 
@@ -172,7 +169,7 @@ def _open(args: argparse.Namespace) -> Any:
     return open_sink(args.audit)
 
 
-def _export(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+def _export(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     from ._audit import AuditError
 
     try:
@@ -194,13 +191,10 @@ def _export(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+def _report(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     from ._audit import AuditError
 
-    try:
-        from ._report import audit_report
-    except ImportError as error:
-        return _fail(stderr, f"the report needs Jinja2 ({error.name} is missing): {_EXTRA}", 2)
+    from ._report import audit_report  # needs Jinja2: a missing extra is reported, exit 2
     try:
         sink = _open(args)
     except FileNotFoundError:

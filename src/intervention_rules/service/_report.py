@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 import jinja2
 
-from ..governance.report import md_escape
+from ..governance._report import md_escape
 
 __all__ = ["Tally", "audit_report", "summarise"]
 
