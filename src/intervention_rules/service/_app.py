@@ -191,8 +191,14 @@ class _Service:
         if not isinstance(value, Mapping):
             raise _Fail(400, "invalid", f"the prefetch '{key}' must be a FHIR resource", [f"prefetch.{key}"])
         if value.get("resourceType") == "Bundle":
-            entries = [e.get("resource") for e in value.get("entry") or [] if isinstance(e, Mapping)]
-            entries = [e for e in entries if isinstance(e, Mapping)]
+            listed = value.get("entry") or []
+            if not isinstance(listed, list):
+                raise _Fail(400, "invalid", "a Bundle's entry must be a list", [f"prefetch.{key}.entry"])
+            entries: list[Mapping[str, Any]] = [
+                e["resource"]
+                for e in listed
+                if isinstance(e, Mapping) and isinstance(e.get("resource"), Mapping)
+            ]
             if not entries:
                 raise _Fail(412, "not-found", f"the prefetch '{key}' holds no resource", [f"prefetch.{key}"])
             value = entries[0]

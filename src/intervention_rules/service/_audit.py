@@ -248,14 +248,14 @@ class PostgresSink:
                 # One worker at a time creates the tables; the others wait and find them.
                 self._db.execute("SELECT pg_advisory_xact_lock(7314920)")
                 for statement in _TABLES:
-                    self._db.execute(statement)  # type: ignore[arg-type]  # fixed text, no input
+                    self._db.execute(statement)
                 self._db.execute(
                     "CREATE OR REPLACE FUNCTION ir_append_only() RETURNS trigger LANGUAGE plpgsql AS "
                     "$$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$"
                 )
                 for table in _APPEND_ONLY:
                     self._db.execute(
-                        f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "  # type: ignore[arg-type]  # table names are constants
+                        f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                         "FOR EACH STATEMENT EXECUTE FUNCTION ir_append_only()"
                     )
         except psycopg.Error as error:
@@ -266,7 +266,7 @@ class PostgresSink:
             try:
                 with self._db.transaction():
                     for statement, values in rows:
-                        self._db.execute(statement.replace("?", "%s"), values)  # type: ignore[arg-type]  # constant SQL
+                        self._db.execute(statement.replace("?", "%s"), values)
             except self._psycopg.Error as error:
                 raise AuditError(f"cannot write the audit record: {error}") from error
 
@@ -290,7 +290,7 @@ class PostgresSink:
         low, high = _bounds(since, until)
         with self._lock:
             rows = self._db.execute(
-                _EXPORT.format(p="%s"),  # type: ignore[arg-type]  # constant SQL
+                _EXPORT.format(p="%s"),
                 (low, high, low, high),
             ).fetchall()
         for _, record in rows:

@@ -10,8 +10,8 @@ import argparse
 import datetime
 import json
 import os
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 __all__ = ["register"]
@@ -121,8 +121,8 @@ def _salt(args: argparse.Namespace, stderr: TextIO) -> bytes | None:
 def _serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     import uvicorn  # a missing extra is reported by the command line, exit 2
 
-    from ._app import ServiceConfig, create_app
     from ..loading import load_ruleset
+    from ._app import ServiceConfig, create_app
     from ._audit import AuditError, open_sink
 
     if args.rules is not None and not os.path.exists(args.rules):
@@ -193,8 +193,8 @@ def _export(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: Tex
 
 def _report(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     from ._audit import AuditError
-
     from ._report import audit_report  # needs Jinja2: a missing extra is reported, exit 2
+
     try:
         sink = _open(args)
     except FileNotFoundError:

@@ -6,6 +6,7 @@ self-contained HTML file or as Markdown with Jinja2, like the rule book.
 from __future__ import annotations
 
 import datetime
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -13,9 +14,14 @@ from typing import Any
 import attrs
 import jinja2
 
-from ..governance._report import md_escape
-
 __all__ = ["Tally", "audit_report", "summarise"]
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def _md(value: object) -> str:
+    """Text safe in a Markdown table cell: one line, Markdown punctuation escaped."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(value).split()))
 
 
 @attrs.define
@@ -112,5 +118,5 @@ def audit_report(
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["md"] = md_escape
+    env.filters["md"] = _md
     return env.get_template(f"audit.{format}.j2").render(summarise(records, since, until))
