@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -58,6 +59,17 @@ def ensure_chromium() -> None:
     subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
 
 
+def ensure_postgres() -> None:
+    """The audit tests start a throw-away PostgreSQL server; install it when there is none."""
+    if os.name == "nt" or any(Path("/usr/lib/postgresql").glob("*/bin/initdb")) or shutil.which("initdb"):
+        return
+    print("Installing PostgreSQL from the distribution's packages (for the audit tests) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "postgresql"], check=True, env=env)
+
+
 def run(*command: str) -> None:
     print("$", " ".join(command), flush=True)
     result = subprocess.run(command, cwd=ROOT)
@@ -73,6 +85,7 @@ def example() -> None:
 def test() -> None:
     ensure_environment()
     ensure_chromium()
+    ensure_postgres()
     run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "dev.py")
     run(str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "dev.py")
     run(str(BIN / "mypy"))

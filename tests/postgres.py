@@ -1,6 +1,7 @@
 """A throw-away PostgreSQL 15 server for the audit tests, started by the test run itself.
 
-``initdb`` and ``pg_ctl`` come from the distribution (``/usr/lib/postgresql/15/bin``) or the PATH.
+``initdb`` and ``pg_ctl`` come from the distribution (``/usr/lib/postgresql/15/bin``, else the newest
+version there, which ``python3 dev.py test`` installs when there is none) or the PATH.
 PostgreSQL refuses to run as root, so when the tests run as root (as CI does) the server runs as the
 ``postgres`` user on a temporary directory that user owns. It listens on 127.0.0.1 on a free port,
 trusts local connections, and is stopped and deleted when the session ends.
@@ -20,14 +21,14 @@ from typing import Any
 
 import pytest
 
-SEARCH = ("/usr/lib/postgresql/15/bin", "/usr/local/bin")
-
 
 def _tool(name: str) -> str:
-    for folder in SEARCH:
-        candidate = Path(folder) / name
-        if candidate.exists():
-            return str(candidate)
+    """PostgreSQL 15 where it is installed, else the newest version the distribution installed."""
+    installed = Path("/usr/lib/postgresql").glob(f"*/bin/{name}")
+    versions = sorted(installed, key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    preferred = [p for p in versions if p.parts[-3] == "15"] or versions[-1:]
+    if preferred:
+        return str(preferred[0])
     found = shutil.which(name)
     assert found, f"PostgreSQL's {name} is missing: install PostgreSQL 15 (postgresql-15)"
     return found

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,6 +74,13 @@ def test_discovery_lists_three_services_with_their_prefetch(client: httpx.Client
     assert prefetch["assessment"].startswith("QuestionnaireResponse?subject=Patient/{{context.patientId}}")
     assert f"questionnaire={url}" in prefetch["assessment"]
     assert "_sort=-authored" in prefetch["assessment"]
+
+
+def test_the_integration_guide_shows_the_real_prefetch_templates(client: httpx.Client) -> None:
+    text = (RULES.parent / "docs" / "integration.md").read_text(encoding="utf-8")
+    (documented,) = re.findall(r"^```json prefetch\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    for service in client.get("/cds-services").json()["services"]:
+        assert service["prefetch"] == json.loads(documented)
 
 
 def test_health_reports_the_rule_set(client: httpx.Client) -> None:
