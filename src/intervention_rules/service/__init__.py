@@ -3,23 +3,43 @@
 ``intervention-rules serve`` runs it; :func:`create_app` builds the ASGI application for a loaded
 rule set, for embedding or for another ASGI server. The audit trail (:class:`SQLiteSink`,
 :class:`PostgresSink`, :func:`open_sink`) needs only the standard library for SQLite and psycopg
-for PostgreSQL. Names that need FastAPI are loaded when first used, so importing this package
-imports only the standard library and the core.
+for PostgreSQL. Every name is loaded when first used, so importing this package costs nothing.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ._audit import (
-    AuditError,
-    AuditSink,
-    DecisionRecord,
-    FeedbackRecord,
-    PostgresSink,
-    SQLiteSink,
-    input_hash,
-    open_sink,
+from .._lazy import exports
+
+if TYPE_CHECKING:
+    from ._app import DEFAULT_MAX_BODY, ServiceConfig, create_app
+    from ._audit import (
+        AuditError,
+        AuditSink,
+        DecisionRecord,
+        FeedbackRecord,
+        PostgresSink,
+        SQLiteSink,
+        input_hash,
+        open_sink,
+    )
+
+__getattr__ = exports(
+    __name__,
+    {
+        "DEFAULT_MAX_BODY": "._app",
+        "ServiceConfig": "._app",
+        "create_app": "._app",
+        "AuditError": "._audit",
+        "AuditSink": "._audit",
+        "DecisionRecord": "._audit",
+        "FeedbackRecord": "._audit",
+        "PostgresSink": "._audit",
+        "SQLiteSink": "._audit",
+        "input_hash": "._audit",
+        "open_sink": "._audit",
+    },
 )
 
 __all__ = [
@@ -35,13 +55,3 @@ __all__ = [
     "input_hash",
     "open_sink",
 ]
-
-_LAZY = {"create_app", "ServiceConfig", "DEFAULT_MAX_BODY"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import _app
-
-        return getattr(_app, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
