@@ -19,7 +19,7 @@ import hmac
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -143,12 +143,50 @@ def _bounds(since: datetime.datetime | None, until: datetime.datetime | None) ->
 
 
 _EXPORT = (
-    "SELECT time, record FROM ir_decision WHERE time >= {p} AND time < {p} "
-    "UNION ALL SELECT time, record FROM ir_feedback WHERE time >= {p} AND time < {p} ORDER BY 1"
+    "SELECT time, record FROM ir_decision WHERE time >= ? AND time < ? "
+    "UNION ALL SELECT time, record FROM ir_feedback WHERE time >= ? AND time < ? ORDER BY 1"
 )
 
 
-class SQLiteSink:
+class _SQLStore:
+    """What both back ends share: the statements (written with ``?`` placeholders) and the
+    records they append and read. A back end supplies ``_write`` (one transaction) and ``_read``."""
+
+    def _write(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+        raise NotImplementedError
+
+    def _read(self, statement: str, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def record_decision(self, record: DecisionRecord) -> None:
+        rows = [
+            ("INSERT INTO ir_decision VALUES (?, ?, ?)", (record.decision_id, record.time, _dump(record)))
+        ]
+        rows += [
+            ("INSERT INTO ir_decision_card VALUES (?, ?, ?)", (card["uuid"], record.decision_id, record.time))
+            for card in record.cards
+        ]
+        self._write(rows)
+
+    def record_feedback(self, records: Sequence[FeedbackRecord]) -> None:
+        statement = "INSERT INTO ir_feedback VALUES (?, ?, ?, ?)"
+        self._write([(statement, (r.feedback_id, r.time, r.decision_id, _dump(r))) for r in records])
+
+    def decision_for_card(self, card: str) -> str | None:
+        rows = self._read(
+            "SELECT decision_id FROM ir_decision_card WHERE card = ? ORDER BY time DESC LIMIT 1", (card,)
+        )
+        return str(rows[0][0]) if rows else None
+
+    def export(
+        self, since: datetime.datetime | None = None, until: datetime.datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        low, high = _bounds(since, until)
+        for _, record in self._read(_EXPORT, (low, high, low, high)):
+            yield json.loads(record)
+
+
+class SQLiteSink(_SQLStore):
     """The embedded audit store: one SQLite file, written in one transaction per request."""
 
     def __init__(self, path: str | Path) -> None:
@@ -183,52 +221,18 @@ class SQLiteSink:
             except sqlite3.Error as error:
                 raise AuditError(f"cannot write the audit record: {error}") from error
 
-    def record_decision(self, record: DecisionRecord) -> None:
-        rows = [
-            ("INSERT INTO ir_decision VALUES (?, ?, ?)", (record.decision_id, record.time, _dump(record)))
-        ]
-        rows += [
-            ("INSERT INTO ir_decision_card VALUES (?, ?, ?)", (card["uuid"], record.decision_id, record.time))
-            for card in record.cards
-        ]
-        self._write(rows)
-
-    def record_feedback(self, records: Sequence[FeedbackRecord]) -> None:
-        self._write(
-            [
-                (
-                    "INSERT INTO ir_feedback VALUES (?, ?, ?, ?)",
-                    (r.feedback_id, r.time, r.decision_id, _dump(r)),
-                )
-                for r in records
-            ]
-        )
-
-    def decision_for_card(self, card: str) -> str | None:
+    def _read(self, statement: str, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
-                row = self._db.execute(
-                    "SELECT decision_id FROM ir_decision_card WHERE card = ? ORDER BY time DESC LIMIT 1",
-                    (card,),
-                ).fetchone()
+                return list(self._db.execute(statement, values).fetchall())
             except sqlite3.Error as error:
                 raise AuditError(f"cannot read the audit store: {error}") from error
-        return None if row is None else str(row[0])
-
-    def export(
-        self, since: datetime.datetime | None = None, until: datetime.datetime | None = None
-    ) -> Iterator[dict[str, Any]]:
-        low, high = _bounds(since, until)
-        with self._lock:
-            rows = self._db.execute(_EXPORT.format(p="?"), (low, high, low, high)).fetchall()
-        for _, record in rows:
-            yield json.loads(record)
 
     def close(self) -> None:
         self._db.close()
 
 
-class PostgresSink:
+class PostgresSink(_SQLStore):
     """The shared audit store for several workers: PostgreSQL through psycopg 3, one short
     transaction per request on a connection of the worker's own."""
 
@@ -270,31 +274,12 @@ class PostgresSink:
             except self._psycopg.Error as error:
                 raise AuditError(f"cannot write the audit record: {error}") from error
 
-    record_decision = SQLiteSink.record_decision
-    record_feedback = SQLiteSink.record_feedback
-
-    def decision_for_card(self, card: str) -> str | None:
+    def _read(self, statement: str, values: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
-                row = self._db.execute(
-                    "SELECT decision_id FROM ir_decision_card WHERE card = %s ORDER BY time DESC LIMIT 1",
-                    (card,),
-                ).fetchone()
+                return list(self._db.execute(statement.replace("?", "%s"), values).fetchall())
             except self._psycopg.Error as error:
                 raise AuditError(f"cannot read the audit store: {error}") from error
-        return None if row is None else str(row[0])
-
-    def export(
-        self, since: datetime.datetime | None = None, until: datetime.datetime | None = None
-    ) -> Iterator[dict[str, Any]]:
-        low, high = _bounds(since, until)
-        with self._lock:
-            rows = self._db.execute(
-                _EXPORT.format(p="%s"),
-                (low, high, low, high),
-            ).fetchall()
-        for _, record in rows:
-            yield json.loads(record)
 
     def close(self) -> None:
         self._db.close()
@@ -310,14 +295,3 @@ def open_sink(where: str) -> AuditSink:
 def new_time() -> str:
     """The time stamp of a record (UTC, ISO 8601 with microseconds, so it sorts as text)."""
     return _now()
-
-
-def records_by_kind(
-    records: Iterator[Mapping[str, Any]],
-) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """Split an export into decisions and feedback."""
-    decisions: list[Mapping[str, Any]] = []
-    feedback: list[Mapping[str, Any]] = []
-    for record in records:
-        (decisions if record["kind"] == "decision" else feedback).append(record)
-    return decisions, feedback

@@ -10,7 +10,7 @@ import argparse
 import datetime
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -161,54 +161,46 @@ def _serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: Text
     return 0
 
 
-def _open(args: argparse.Namespace) -> Any:
-    from ._audit import open_sink
+def _from_trail(
+    args: argparse.Namespace, stdout: TextIO, stderr: TextIO, text: Callable[[Any], Iterable[str]]
+) -> int:
+    """Open the audit store named by ``--audit`` (never creating one), and write what ``text``
+    makes of it to ``--output`` or standard output."""
+    from ._audit import AuditError, open_sink
 
     if "://" not in args.audit and not Path(args.audit).is_file():
-        raise FileNotFoundError(args.audit)
-    return open_sink(args.audit)
-
-
-def _export(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    from ._audit import AuditError
-
-    try:
-        sink = _open(args)
-    except FileNotFoundError:
         return _fail(stderr, f"no audit store at {args.audit}", 2)
+    try:
+        sink = open_sink(args.audit)
     except AuditError as error:
         return _fail(stderr, str(error))
     try:
         out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115  # closed below
         try:
-            for record in sink.export(args.since, args.until):
-                out.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+            out.writelines(text(sink))
         finally:
             if out is not stdout:
                 out.close()
+    except AuditError as error:
+        return _fail(stderr, str(error))
     finally:
         sink.close()
     return 0
+
+
+def _export(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    def lines(sink: Any) -> Iterable[str]:
+        for record in sink.export(args.since, args.until):
+            yield json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+
+    return _from_trail(args, stdout, stderr, lines)
 
 
 def _report(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
-    from ._audit import AuditError
     from ._report import audit_report  # needs Jinja2: a missing extra is reported, exit 2
 
-    try:
-        sink = _open(args)
-    except FileNotFoundError:
-        return _fail(stderr, f"no audit store at {args.audit}", 2)
-    except AuditError as error:
-        return _fail(stderr, str(error))
-    try:
-        text = audit_report(
-            sink.export(args.since, args.until), args.format, since=args.since, until=args.until
-        )
-    finally:
-        sink.close()
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        stdout.write(text)
-    return 0
+    def page(sink: Any) -> Iterable[str]:
+        # every record: the range selects decisions, and the feedback on them whenever it came
+        yield audit_report(sink.export(), args.format, since=args.since, until=args.until)
+
+    return _from_trail(args, stdout, stderr, page)
