@@ -373,3 +373,28 @@ def test_the_input_is_stored_only_when_configured(tmp_path: Path) -> None:
         assert client.post("/cds-services/patient-view", json=request).status_code == 200
     (record,) = _audit(tmp_path / "audit.sqlite3")
     assert record["input"]["prefetch"] == request["prefetch"]
+
+
+def test_the_audit_names_the_rule_behind_each_card_of_several_orders(
+    client: httpx.Client, audit_path: Path
+) -> None:
+    """Cards of several orders (a warning for the first, a critical alert for the second) are each
+    recorded with the rule they show."""
+    assessment = {"age": 22, "conditions": ["depression", "bipolar_disorder"], "can_become_pregnant": True}
+    orders = (
+        medication_request("Sertraline 50 mg", rid="a"),
+        medication_request("Sodium valproate", rid="b"),
+    )
+    request = hook_request("order-sign", _ruleset(), assessment, draftOrders=draft_orders(*orders))
+    cards = client.post("/cds-services/order-sign", json=request).json()["cards"]
+    assert [c["indicator"] for c in cards] == ["warning", "critical", "warning"]
+    record = next(r for r in _audit(audit_path) if r["hook_instance"] == request["hookInstance"])
+    assert [c["uuid"] for c in record["cards"]] == [c["uuid"] for c in cards]
+    for card, kept in zip(cards, record["cards"], strict=True):
+        (rule,) = kept["rules"]
+        assert f"({rule}" in card["detail"]
+    assert [a["rule"] for a in record["alerts"]] == [
+        "ORDER-ANTIDEPRESSANT-EARLY-REVIEW",
+        "ORDER-VALPROATE-PREGNANCY",
+        "ORDER-VALPROATE-UNDER-55",
+    ]

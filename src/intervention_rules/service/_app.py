@@ -32,6 +32,7 @@ __all__ = ["DEFAULT_MAX_BODY", "ServiceConfig", "create_app"]
 DEFAULT_MAX_BODY = 1024 * 1024  # bytes: a request body larger than this gets 413
 HOOKS = ("patient-view", "order-select", "order-sign")
 FHIR_JSON = "application/fhir+json"
+Shown = dict[str, Any]  # a card as the audit trail keeps it: uuid, summary, indicator, interventions, rules
 
 
 @attrs.frozen
@@ -234,7 +235,8 @@ class _Service:
         except AssessmentError as error:
             raise _problems(error, where) from error
 
-    def hook(self, service: str, request: HookRequest) -> tuple[Decision, list[dict[str, Any]]]:
+    def hook(self, service: str, request: HookRequest) -> tuple[Decision, list[dict[str, Any]], list[Shown]]:
+        """The decision to record, the cards to return, and what each card shows."""
         if service not in HOOKS:
             raise _Fail(404, "not-found", f"no CDS service '{service}'; see GET /cds-services")
         if request.hook != service:
@@ -244,7 +246,8 @@ class _Service:
         assessment = self.assessment(request)
         decision = self.evaluate(assessment, "prefetch.assessment")
         if service == "patient-view":
-            return decision, list(decision.to_cds_hooks(ruleset=self.ruleset))
+            cards = decision.to_cds_hooks(ruleset=self.ruleset)
+            return decision, cards, _shown(decision, cards)
         selections = request.context.get("selections") if service == "order-select" else None
         if selections is not None and (
             not isinstance(selections, list) or not all(isinstance(s, str) for s in selections)
@@ -256,16 +259,19 @@ class _Service:
             orders = draft_medication_requests(request.context, selections)
             bundle = request.context["draftOrders"]
             resources_ = [e.get("resource") or {} for e in bundle.get("entry", [])]
-            cards: list[dict[str, Any]] = []
-            shown = {a.rule for a in decision.alerts}
+            cards = []
+            already = {a.rule for a in decision.alerts}
+            shown: list[Shown] = []
             alerts: list[Any] = []
             fired: list[str] = []
             for where, medication_request in orders:
                 order = order_feature(medication_request, resources_, self.codes.match, where)
                 ordered = self.evaluate({**assessment, "order": order}, where)
-                new = tuple(a for a in ordered.alerts if a.rule not in shown)
+                new = tuple(a for a in ordered.alerts if a.rule not in already)
                 conflict = attrs.evolve(ordered, recommendations=(), not_recommended=(), alerts=new)
-                cards.extend(conflict.to_cds_hooks(ruleset=self.ruleset))
+                made = conflict.to_cds_hooks(ruleset=self.ruleset)
+                cards.extend(made)
+                shown.extend(_shown(conflict, made))
                 alerts.extend(new)
                 fired.extend(r for r in ordered.fired if r not in fired)
         except OrderInputError as error:
@@ -274,10 +280,10 @@ class _Service:
         conflicts = attrs.evolve(
             decision, recommendations=(), not_recommended=(), alerts=tuple(alerts), fired=tuple(fired)
         )
-        return conflicts, cards
+        return conflicts, cards, shown
 
     def record(
-        self, service: str, request: HookRequest, body: Any, decision: Decision, cards: list[dict[str, Any]]
+        self, service: str, request: HookRequest, body: Any, decision: Decision, shown: list[Shown]
     ) -> None:
         record = DecisionRecord(
             decision_id=str(uuid.uuid4()),
@@ -295,7 +301,7 @@ class _Service:
                 for c in r.cautions
             ),
             alerts=tuple({"rule": a.rule, "severity": a.severity} for a in decision.alerts),
-            cards=_card_records(decision, cards),
+            cards=tuple(shown),
             input_hash=input_hash(self.config.salt, body),
             input=body if self.config.store_input else None,
         )
@@ -337,7 +343,7 @@ class _Service:
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
-def _card_records(decision: Decision, cards: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+def _shown(decision: Decision, cards: list[dict[str, Any]]) -> list[Shown]:
     """What the audit keeps of each card: its uuid, summary and indicator, and the interventions
     and rules it shows. ``Decision.to_cds_hooks`` makes the cards in a documented order (alerts,
     critical first; recommendations by rank; one card for what is not recommended), which is
@@ -358,7 +364,7 @@ def _card_records(decision: Decision, cards: list[dict[str, Any]]) -> tuple[dict
         )
     if len(shows) != len(cards):
         raise RuntimeError("the cards do not match the decision they were made from")
-    return tuple(
+    return [
         {
             "uuid": card["uuid"],
             "summary": card["summary"],
@@ -367,7 +373,7 @@ def _card_records(decision: Decision, cards: list[dict[str, Any]]) -> tuple[dict
             "rules": rules,
         }
         for card, (interventions, rules) in zip(cards, shows, strict=True)
-    )
+    ]
 
 
 def _problems(error: AssessmentError, where: str) -> _Fail:
@@ -422,9 +428,9 @@ def create_app(ruleset: RuleSet, config: ServiceConfig) -> Any:
         summary="Call a CDS service",
     )
     def call(service_id: str, request: HookRequest) -> dict[str, Any]:
-        decision, cards = service.hook(service_id, request)
+        decision, cards, shown = service.hook(service_id, request)
         service.record(
-            service_id, request, request.model_dump(mode="json", exclude_unset=True), decision, cards
+            service_id, request, request.model_dump(mode="json", exclude_unset=True), decision, shown
         )
         return {"cards": cards}
 
