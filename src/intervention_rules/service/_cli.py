@@ -134,6 +134,10 @@ def _serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: Text
             f"the rule set's digest {ruleset.digest} is not the expected {args.expected_digest}; "
             "the service does not start",
         )
+    if args.expected_digest is None:
+        stderr.write(
+            "note: no --expected-digest: serving these rule files as they are, not a pinned version\n"
+        )
     try:
         salt = _salt(args, stderr)
     except OSError as error:
