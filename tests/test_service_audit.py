@@ -200,3 +200,32 @@ def test_audit_commands_on_a_missing_store_are_usage_errors(tmp_path: Path) -> N
     status, out, err = result.returncode, result.stdout, result.stderr
     assert (status, out) == (2, "")
     assert "no audit store at" in err
+
+
+def test_two_workers_share_one_postgres_trail(postgres_database: str) -> None:
+    """Stateless workers: a card served by one worker gets its feedback through another, and the
+    same request hashes alike on both (one salt), all in one PostgreSQL trail."""
+    import httpx
+
+    import intervention_rules as ir
+    from intervention_rules.service import ServiceConfig
+    from service_server import RULES, hook_request, running
+
+    ruleset = ir.load_ruleset(RULES)
+    workers = [ServiceConfig(sink=PostgresSink(postgres_database), salt=b"shared salt") for _ in range(2)]
+    request = hook_request("patient-view", ruleset, {"age": 30, "reasons": ["coping"]})
+    with running(ruleset, workers[0]) as first, running(ruleset, workers[1]) as second:
+        cards = httpx.post(f"{first}/cds-services/patient-view", json=request).json()["cards"]
+        assert httpx.post(f"{second}/cds-services/patient-view", json=request).json()["cards"] == cards
+        answer = {"feedback": [{"card": cards[0]["uuid"], "outcome": "accepted"}]}
+        assert httpx.post(f"{second}/cds-services/patient-view/feedback", json=answer).status_code == 200
+    for worker in workers:
+        worker.sink.close()
+    store = PostgresSink(postgres_database)
+    records = list(store.export())
+    store.close()
+    decisions = [r for r in records if r["kind"] == "decision"]
+    (feedback,) = [r for r in records if r["kind"] == "feedback"]
+    assert len(decisions) == 2
+    assert decisions[0]["input_hash"] == decisions[1]["input_hash"]
+    assert feedback["decision_id"] == decisions[1]["decision_id"]  # the latest decision showing the card
