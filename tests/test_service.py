@@ -398,3 +398,21 @@ def test_the_audit_names_the_rule_behind_each_card_of_several_orders(
         "ORDER-VALPROATE-PREGNANCY",
         "ORDER-VALPROATE-UNDER-55",
     ]
+
+
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "-1", "1e308", '"ten"'])
+def test_an_unreadable_or_huge_supply_is_a_400_or_capped_never_a_failure(
+    client: httpx.Client, value: str
+) -> None:
+    order = medication_request("Sertraline 50 mg", supply_days=14)
+    request = hook_request("order-sign", _ruleset(), {"age": 40}, draftOrders=draft_orders(order))
+    body = json.dumps(request).replace('"value": 14', f'"value": {value}')
+    reply = client.post(
+        "/cds-services/order-sign", content=body, headers={"content-type": "application/json"}
+    )
+    if value == "1e308":  # more days than anyone is supplied: capped, and a large supply
+        assert "ORDER-LARGE-SUPPLY" in reply.json()["cards"][0]["detail"]
+    else:
+        assert reply.status_code == 400
+        where = "context.draftOrders.entry[0].resource.dispenseRequest.expectedSupplyDuration.value"
+        assert reply.json()["issue"][0]["expression"] == [where]

@@ -6,6 +6,7 @@ until a booked review). Which orders conflict is decided by the rule set's rules
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -69,14 +70,15 @@ def _supply_days(request: Mapping[str, Any], where: str) -> int | None:
     if not isinstance(duration, Mapping):
         raise OrderInputError(field, "must be a FHIR Duration")
     value, unit = duration.get("value"), duration.get("code") or duration.get("unit")
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
         raise OrderInputError(f"{field}.value", "must be a non-negative number")
     if unit not in _DAYS:
         raise OrderInputError(f"{field}.code", "must be a duration in days, weeks or months (d, wk, mo)")
     repeats = dispense.get("numberOfRepeatsAllowed", 0)
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 0:
         raise OrderInputError(f"{where}.dispenseRequest.numberOfRepeatsAllowed", "must be a whole number")
-    return min(_MAX_DAYS, round(value * _DAYS[unit] * (1 + repeats)))
+    days = value * _DAYS[unit] * (1 + repeats)
+    return _MAX_DAYS if days >= _MAX_DAYS else round(days)
 
 
 def _review_days(request: Mapping[str, Any], others: Sequence[Mapping[str, Any]], where: str) -> int | None:
