@@ -268,7 +268,9 @@ class _Service:
                 order = order_feature(medication_request, resources_, self.codes.match, where)
                 ordered = self.evaluate({**assessment, "order": order}, where)
                 new = tuple(a for a in ordered.alerts if a.rule not in already)
-                conflict = attrs.evolve(ordered, recommendations=(), not_recommended=(), alerts=new)
+                conflict = attrs.evolve(
+                    ordered, recommendations=(), not_recommended=(), considered=(), alerts=new
+                )
                 made = conflict.to_cds_hooks(ruleset=self.ruleset)
                 cards.extend(made)
                 shown.extend(_shown(conflict, made))
@@ -278,7 +280,12 @@ class _Service:
             raise _Fail(400, "invalid", error.message, [error.field]) from error
         # What an order hook shows is the conflicts only: the order's alerts, not the assessment's.
         conflicts = attrs.evolve(
-            decision, recommendations=(), not_recommended=(), alerts=tuple(alerts), fired=tuple(fired)
+            decision,
+            recommendations=(),
+            not_recommended=(),
+            considered=(),
+            alerts=tuple(alerts),
+            fired=tuple(fired),
         )
         return conflicts, cards, shown
 
@@ -346,8 +353,8 @@ _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 def _shown(decision: Decision, cards: list[dict[str, Any]]) -> list[Shown]:
     """What the audit keeps of each card: its uuid, summary and indicator, and the interventions
     and rules it shows. ``Decision.to_cds_hooks`` makes the cards in a documented order (alerts,
-    critical first; recommendations by rank; one card for what is not recommended), which is
-    how a card is traced back to its rules."""
+    critical first; recommendations by rank; one card for what is not recommended or only
+    considered), which is how a card is traced back to its rules."""
     shows: list[tuple[list[str], list[str]]] = [
         ([], [a.rule]) for a in sorted(decision.alerts, key=lambda a: _SEVERITY_ORDER[a.severity])
     ]
@@ -355,13 +362,13 @@ def _shown(decision: Decision, cards: list[dict[str, Any]]) -> list[Shown]:
         rules = [e.rule for e in r.explanations] + [c.rule for c in r.cautions]
         rules += [p.rule for p in r.collaboration if p.rule]
         shows.append(([r.intervention], list(dict.fromkeys(rules))))
-    if decision.not_recommended:
-        shows.append(
-            (
-                list(dict.fromkeys(n.intervention for n in decision.not_recommended)),
-                list(dict.fromkeys(n.rule for n in decision.not_recommended)),
-            )
-        )
+    if decision.not_recommended or decision.considered:  # one card for what is not suggested
+        interventions = [n.intervention for n in decision.not_recommended]
+        interventions += [c.intervention for c in decision.considered]
+        rules = [n.rule for n in decision.not_recommended]
+        rules += [e.rule for c in decision.considered for e in c.explanations]
+        rules += [note.rule for c in decision.considered for note in c.cautions]
+        shows.append((list(dict.fromkeys(interventions)), list(dict.fromkeys(rules))))
     if len(shows) != len(cards):
         raise RuntimeError("the cards do not match the decision they were made from")
     return [
