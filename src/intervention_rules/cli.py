@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     from .governance._cli import add_commands
 
     add_commands(commands, rules_option)
+    from .fhir._cli import register as register_fhir
+
+    register_fhir(commands)
     te = commands.add_parser("test", help="run scenario files against the rule set (see docs/testing.md)")
     rules_option(te)
     from . import _cli_test
@@ -148,6 +151,9 @@ def main(
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
     try:
+        layer_command = getattr(args, "run", None)
+        if layer_command is not None:
+            return int(layer_command(args, stdout, stderr))
         from .governance._cli import run as run_governance
 
         status = run_governance(args, stdout, stderr)
