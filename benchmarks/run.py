@@ -36,7 +36,8 @@ from raw import RawEngine  # noqa: E402
 from zen_table import ZenRuleSet  # noqa: E402
 
 import intervention_rules as ir  # noqa: E402
-from intervention_rules.batch import CHUNK_LINES, Batch  # noqa: E402
+from intervention_rules.scale import Batch  # noqa: E402
+from intervention_rules.scale._batch import CHUNK_LINES  # noqa: E402
 
 TARGET_ZEN = 0.5  # our time per decision over zen-engine's, at most
 TARGET_RAW = 2.0  # our time per decision over the raw engine's, at most

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 import intervention_rules as ir
-from intervention_rules.batch import CHUNK_LINES, Batch, BatchError
+from intervention_rules.scale import Batch, BatchError
+from intervention_rules.scale._batch import CHUNK_LINES
 from strategies import RandomSource, assessment, ruleset_document, write_ruleset
 
 

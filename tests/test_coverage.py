@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 from helpers import TOOLKIT_SCENARIOS, make_ruleset, recommend, rule, toolkit_ruleset
-from intervention_rules.coverage import CoverageCollector, condition_tests
-from intervention_rules.runner import run_scenarios
-from intervention_rules.scenarios import load_scenarios
+from intervention_rules.testing import CoverageCollector, condition_tests, load_scenarios, run_scenarios
 
 RULES = toolkit_ruleset()
 

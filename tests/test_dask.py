@@ -13,7 +13,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import intervention_rules as ir
-import intervention_rules.dask as ir_dask
+import intervention_rules.scale.dask as ir_dask
 from strategies import RandomSource, assessment, ruleset_document, write_ruleset
 
 

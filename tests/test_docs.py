@@ -180,7 +180,7 @@ def test_the_testing_guide_yaml_snippets_are_valid_scenario_files() -> None:
     import referencing
 
     from intervention_rules._schema import rule_file_schema
-    from intervention_rules.scenarios import scenario_schema
+    from intervention_rules.testing import scenario_schema
 
     rules = rule_file_schema()
     registry = referencing.Registry().with_resource(rules["$id"], referencing.Resource.from_contents(rules))

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from helpers import toolkit_ruleset, write_scenarios
-from intervention_rules._expectations import CHECKS, Outcome, check_scenario
-from intervention_rules.scenarios import load_scenarios
+from intervention_rules.testing import Outcome, check_scenario, load_scenarios
+from intervention_rules.testing._expectations import CHECKS
 
 RULES = toolkit_ruleset()
 ADOLESCENT = {"age": 15, "reasons": ["emotional_regulation"], "family": {"involved": True}}
@@ -142,7 +142,7 @@ def test_expectations_that_do_not_hold_say_why(
 
 
 def test_every_expectation_kind_has_a_check() -> None:
-    from intervention_rules.scenarios import scenario_schema
+    from intervention_rules.testing import scenario_schema
 
     kinds = set(scenario_schema()["$defs"]["expect"]["properties"])
     assert kinds - {"invalid"} == set(CHECKS)

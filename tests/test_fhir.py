@@ -19,6 +19,7 @@ from hypothesis import given
 import intervention_rules as ir
 from helpers import ROOT, TOOLKIT_RULES, toolkit_ruleset
 from intervention_rules.cli import main
+from intervention_rules.errors import MissingExtraError
 from intervention_rules.fhir import (
     DIGEST_SYSTEM,
     NONE_CODING,
@@ -150,6 +151,9 @@ def test_without_the_extra_the_command_says_what_to_install(monkeypatch: pytest.
     status, out, err = run("fhir", "questionnaire")
     assert (status, out) == (2, "")
     assert "pip install 'intervention-rules[fhir]'" in err
+    with pytest.raises(MissingExtraError) as error:
+        questionnaire(RULESET)
+    assert error.value.extra == "fhir"
 
 
 def test_importing_the_layer_loads_no_fhir_models() -> None:

@@ -12,7 +12,7 @@ import intervention_rules as ir
 from copies import ROOT
 from helpers import make_ruleset, recommend, rule
 from intervention_rules.governance._scenarios import generate, read_assessments, rule_examples
-from intervention_rules.scenarios import ScenarioError
+from intervention_rules.testing import ScenarioError
 
 
 def test_files_lists_and_directories_of_assessments(tmp_path: Path) -> None:

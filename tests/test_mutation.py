@@ -19,8 +19,7 @@ from helpers import (
     write_scenarios,
 )
 from intervention_rules.cli import main
-from intervention_rules.mutation import generate_mutants, mutate
-from intervention_rules.scenarios import load_scenarios
+from intervention_rules.testing import generate_mutants, load_scenarios, mutate
 
 RULES = toolkit_ruleset()
 

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 from helpers import TOOLKIT_SCENARIOS, toolkit_ruleset, write_scenarios
-from intervention_rules.runner import format_decision, format_outcome, run_scenarios
-from intervention_rules.scenarios import load_scenarios
+from intervention_rules.testing import format_decision, format_outcome, load_scenarios, run_scenarios
 
 RULES = toolkit_ruleset()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers import TOOLKIT_SCENARIOS, toolkit_ruleset, write_scenarios
-from intervention_rules.scenarios import (
+from intervention_rules.testing import (
     ScenarioError,
     find_scenario_files,
     load_scenarios,

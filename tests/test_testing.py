@@ -70,7 +70,7 @@ def test_invalid_assessments_for_the_contract_vocabulary_are_rejected(data: st.D
 
 
 def test_numbers_lean_towards_the_thresholds_rules_test() -> None:
-    from intervention_rules.testing import _thresholds
+    from intervention_rules.testing._properties import _thresholds
 
     assert _thresholds(RULES, "age") == [17, 18, 19]
     assert _thresholds(RULES, "distress") == [7.0, 8.0, 9.0]
@@ -183,7 +183,8 @@ def test_declared_invariants_catch_a_rule_set_that_breaks_them(tmp_path: Path) -
 def test_the_core_never_imports_hypothesis() -> None:
     code = (
         "import sys, intervention_rules, intervention_rules.cli, intervention_rules.scenarios, "
-        "intervention_rules.runner, intervention_rules.mutation, intervention_rules.pytest_plugin\n"
+        "intervention_rules.runner, intervention_rules.mutation, intervention_rules.testing.pytest_plugin\n"
+        "from intervention_rules.testing import load_scenarios, mutate, run_scenarios\n"
         "assert 'hypothesis' not in sys.modules, 'hypothesis was imported'"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

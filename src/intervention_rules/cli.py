@@ -1,26 +1,41 @@
 """The ``intervention-rules`` command line.
 
 Exit status: 0 success; 1 invalid rules or invalid assessment (problems on stderr, nothing on
-stdout); 2 wrong usage.
+stdout); 2 wrong usage, including a command whose optional extra is not installed.
+
+The core commands (``evaluate``, ``explain``, ``validate``) are declared here. Each optional layer
+declares its own in its ``_cli`` module, which imports nothing of the layer until one of its
+commands runs; so every command works, and ``--help`` lists them all, without any extra installed.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
+from ._extras import extra_for
 from ._jsonio import UnreadableJSON, parse_json
-from .errors import AssessmentError, AssessmentProblem, RuleSetError, UnknownInterventionError
+from .errors import (
+    AssessmentError,
+    AssessmentProblem,
+    MissingExtraError,
+    RuleSetError,
+    UnknownInterventionError,
+)
 from .loading import load_ruleset
 from .ruleset import RuleSet
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+#: The optional layers whose ``_cli`` module declares subcommands, in ``--help`` order.
+LAYERS = ("governance", "testing", "fhir")
 
 
 class _Usage(Exception):
@@ -87,17 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("intervention", help="intervention id, e.g. family_therapy")
     ex.add_argument("--format", choices=("json", "text"), default="text", help="output format")
 
-    from .governance._cli import add_commands
-
-    add_commands(commands, rules_option)
-    from .fhir._cli import register as register_fhir
-
-    register_fhir(commands)
-    te = commands.add_parser("test", help="run scenario files against the rule set (see docs/testing.md)")
-    rules_option(te)
-    from . import _cli_test
-
-    _cli_test.add_arguments(te)
+    for layer in LAYERS:
+        importlib.import_module(f".{layer}._cli", __package__).register(commands, rules_option)
     return parser
 
 
@@ -151,18 +157,9 @@ def main(
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
     try:
-        layer_command = getattr(args, "run", None)
-        if layer_command is not None:
-            return int(layer_command(args, stdout, stderr))
-        from .governance._cli import run as run_governance
-
-        status = run_governance(args, stdout, stderr)
-        if status is not None:
-            return status
-        if args.command == "test":
-            from . import _cli_test
-
-            return _cli_test.run(args, stdout, stderr)
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args, stdin, stdout, stderr))
         if args.command == "validate":
             ruleset = _load(args.rules)
             live = [r for r in ruleset.rules if r.status != "retired"]
@@ -174,7 +171,7 @@ def main(
             )
             return EXIT_OK
         if args.command == "evaluate" and (args.batch is not None or args.output or args.workers):
-            from ._batch_cli import run_batch
+            from .scale._cli import run_batch
 
             return run_batch(args, stdin, stdout, stderr)
         ruleset = _load(args.rules)
@@ -208,4 +205,13 @@ def main(
         return EXIT_INVALID
     except _Usage as error:
         stderr.write(f"intervention-rules: error: {error}\n")
+        return EXIT_USAGE
+    except MissingExtraError as error:
+        stderr.write(f"intervention-rules {args.command}: {error}\n")
+        return EXIT_USAGE
+    except ModuleNotFoundError as error:
+        extra = extra_for(error)
+        if extra is None:
+            raise
+        stderr.write(f"intervention-rules {args.command}: {MissingExtraError(extra, error.name or '')}\n")
         return EXIT_USAGE

@@ -15,6 +15,7 @@ __all__ = [
     "AssessmentError",
     "AssessmentProblem",
     "InterventionRulesError",
+    "MissingExtraError",
     "Problem",
     "RuleSetError",
     "UnknownInterventionError",
@@ -66,6 +67,18 @@ class AssessmentProblem:
 
 class InterventionRulesError(Exception):
     """The root of every error this library raises on purpose."""
+
+
+class MissingExtraError(InterventionRulesError, ImportError):
+    """An optional part of the library was used without the extra that installs what it needs."""
+
+    def __init__(self, extra: str, module: str) -> None:
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"this needs the '{extra}' extra ({module} is not installed): "
+            f"pip install 'intervention-rules[{extra}]'"
+        )
 
 
 class RuleSetError(InterventionRulesError):

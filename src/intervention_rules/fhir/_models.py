@@ -1,7 +1,8 @@
 """FHIR R4B models from ``fhir.resources``, loaded only when a function needs them.
 
 ``intervention_rules.fhir`` imports without the ``fhir`` extra (the command line registers its
-subcommand at start); the first call that needs the models says which extra to install.
+subcommand at start); the first call that needs the models raises
+:class:`~intervention_rules.errors.MissingExtraError`, which names the extra to install.
 """
 
 from __future__ import annotations
@@ -9,16 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .._extras import require
 from ..errors import AssessmentError, AssessmentProblem
 
-__all__ = ["EXTRA_HINT", "FhirExtraMissing", "model", "problems_of", "validate"]
-
-EXTRA_HINT = "pip install 'intervention-rules[fhir]'"
-
-
-class FhirExtraMissing(ImportError):
-    """``fhir.resources`` is not installed: the FHIR mapping needs the ``fhir`` extra."""
-
+__all__ = ["model", "problems_of", "validate"]
 
 _FRIENDLY = {
     "extra_forbidden": "is not an element of this resource",
@@ -29,11 +24,7 @@ _FRIENDLY = {
 
 def model(resource_type: str) -> Any:
     """The fhir.resources R4B model class of a resource type."""
-    try:
-        from fhir.resources.R4B import get_fhir_model_class
-    except ImportError as error:
-        raise FhirExtraMissing(f"the FHIR mapping needs fhir.resources: {EXTRA_HINT}") from error
-    return get_fhir_model_class(resource_type)
+    return require("fhir", "fhir.resources.R4B").get_fhir_model_class(resource_type)
 
 
 def problems_of(resource: Mapping[str, Any], resource_type: str) -> list[AssessmentProblem]:

@@ -12,21 +12,15 @@ import json
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import Problem, RuleSetError
 from ..loading import bundled_rules_path, load_ruleset
-from ._manifest import (
-    Manifest,
-    ManifestError,
-    manifest_path,
-    manifest_problems,
-    read_manifest,
-    write_manifest,
-)
-from .lint import SEVERITIES, lint, lint_ruleset
 
-__all__ = ["COMMANDS", "add_commands", "run"]
+if TYPE_CHECKING:
+    from ._manifest import Manifest
+
+__all__ = ["COMMANDS", "register", "run"]
 
 COMMANDS = ("schema", "lint", "report", "diff", "digest", "approve")
 
@@ -48,8 +42,11 @@ def _positive(text: str) -> int:
     return value
 
 
-def add_commands(commands: Any, rules_option: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Declare the governance subcommands on the main parser's subparsers."""
+def register(commands: Any, rules_option: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Declare the governance subcommands on the main parser's subparsers.
+
+    Nothing of the layer is imported until a command runs.
+    """
 
     def manifest_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -128,6 +125,8 @@ def add_commands(commands: Any, rules_option: Callable[[argparse.ArgumentParser]
     ap.add_argument(
         "--reviewed", metavar="TEXT", help="what was reviewed (e.g. the diff, impact and rule book)"
     )
+    for parser in (sc, li, re_, di, dg, ap):
+        parser.set_defaults(handler=run)
 
 
 def _rules_root(path: str | None) -> Path:
@@ -135,6 +134,8 @@ def _rules_root(path: str | None) -> Path:
 
 
 def _manifest_file(args: argparse.Namespace) -> Path:
+    from ._manifest import manifest_path
+
     return Path(args.manifest) if args.manifest else manifest_path(_rules_root(args.rules))
 
 
@@ -146,6 +147,8 @@ def _write(text: str, args: argparse.Namespace, stdout: TextIO) -> None:
 
 
 def _optional_manifest(args: argparse.Namespace) -> Manifest | None:
+    from ._manifest import ManifestError, read_manifest
+
     where = _manifest_file(args)
     if where.exists():
         return read_manifest(where)
@@ -154,13 +157,12 @@ def _optional_manifest(args: argparse.Namespace) -> Manifest | None:
     return None
 
 
-def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int | None:
+def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """Run one governance command; RuleSetError and its kind propagate to the caller."""
-    from ..scenarios import ScenarioError
-    from .report import ReportError
+    from ..testing import ScenarioError
+    from ._manifest import ManifestError
+    from ._report import ReportError
 
-    if args.command not in COMMANDS:
-        return None
     try:
         return int(_HANDLERS[args.command](args, stdout, stderr))
     except ReportError as error:
@@ -186,6 +188,8 @@ def _schema(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from ._lint import lint
+
     result = lint(args.rules, today=args.today, manifest=args.manifest)
     if result.ruleset is None:  # the rule set does not load: problems on stderr, as everywhere
         raise RuleSetError(
@@ -200,8 +204,8 @@ def _lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from ._report import rule_book
     from ._scenarios import read_assessments
-    from .report import rule_book
 
     scenarios = read_assessments(args.scenarios) if args.scenarios else None
     text = rule_book(
@@ -233,6 +237,8 @@ def _diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _digest(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from ._manifest import ManifestError, manifest_problems
+
     ruleset = load_ruleset(args.rules)
     if not args.no_manifest:
         where = _manifest_file(args)
@@ -247,6 +253,9 @@ def _digest(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _approve(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from ._lint import SEVERITIES, lint_ruleset
+    from ._manifest import Manifest, write_manifest
+
     root = _rules_root(args.rules)
     ruleset = load_ruleset(root)
     on = args.on or datetime.date.today()

@@ -394,7 +394,7 @@ def render_diff(diff: RuleSetDiff, effects: Impact, fmt: str) -> str:
         )
     if fmt == "text":
         return to_text(diff, effects)
-    from .report import render
+    from ._report import render
 
     sections = [(s, diff.section(s)) for s in SECTIONS if diff.section(s)]
     return render(

@@ -24,7 +24,7 @@ import attrs
 from ..errors import Problem
 from ..model import AllOf, AnyOf, Condition, Feature, Not, Test
 from ..ruleset import RuleSet
-from ..scenarios import SCENARIO_PATTERNS, ScenarioError, _read
+from ..testing._scenarios import SCENARIO_PATTERNS, ScenarioError, _read
 from ._logic import Logic, required_objects
 
 __all__ = ["NamedAssessment", "generate", "read_assessments", "rule_examples"]

@@ -28,20 +28,20 @@ from typing import Any
 
 import attrs
 
+from ..errors import MissingExtraError
+
 try:
     from hypothesis import strategies as st
-except ImportError as error:  # the "testing" extra is not installed
-    raise ImportError(
-        "intervention_rules.testing needs hypothesis: pip install 'intervention-rules[testing]'"
-    ) from error
+except ModuleNotFoundError as error:  # the "testing" extra is not installed
+    raise MissingExtraError("testing", "hypothesis") from error
 
+from ..decision import Decision
+from ..errors import AssessmentError
+from ..model import Feature, Test
+from ..ruleset import RuleSet
+from ._coverage import condition_tests
 from ._expectations import derived_facts, invariant_failure
-from .coverage import condition_tests
-from .decision import Decision
-from .errors import AssessmentError
-from .model import Feature, Test
-from .ruleset import RuleSet
-from .scenarios import Invariant, load_scenarios
+from ._scenarios import Invariant, load_scenarios
 
 __all__ = [
     "Invalid",

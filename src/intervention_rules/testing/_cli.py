@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from typing import Any, TextIO
 
-from .loading import load_ruleset
-from .mutation import mutate
-from .runner import format_outcome, run_scenarios
-from .scenarios import SCENARIO_PATTERNS, ScenarioError, find_scenario_files, load_scenarios
-
-__all__ = ["add_arguments", "run"]
+__all__ = ["register", "run"]
 
 
 def _percent(text: str) -> float:
@@ -24,7 +20,11 @@ def _percent(text: str) -> float:
     return value
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def register(commands: Any, rules_option: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Declare ``test`` on the main parser's subparsers (nothing of the layer is imported yet)."""
+    parser = commands.add_parser("test", help="run scenario files against the rule set (see docs/testing.md)")
+    rules_option(parser)
+    parser.set_defaults(handler=run)
     parser.add_argument(
         "paths", nargs="+", metavar="PATH", help="scenario files, or directories of *.scenario.yaml"
     )
@@ -52,8 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="list the scenarios that passed too")
 
 
-def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """Run the command; RuleSetError propagates to the caller, which reports it."""
+    from ..loading import load_ruleset
+    from ._mutation import mutate
+    from ._runner import format_outcome, run_scenarios
+    from ._scenarios import SCENARIO_PATTERNS, ScenarioError, find_scenario_files, load_scenarios
+
     try:
         paths = find_scenario_files(args.paths)
     except FileNotFoundError as error:

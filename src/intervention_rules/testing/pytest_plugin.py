@@ -28,20 +28,20 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from ..ruleset import RuleSet
+    from ._coverage import CoverageCollector
     from ._expectations import Outcome
-    from .scenarios import Invariant, Scenario
+    from ._mutation import MutationReport
+    from ._scenarios import Invariant, Scenario
+    from ._scenarios import ScenarioFile as ScenarioFileData
 
-# Cheap to import (attrs and the model); the heavy parts are imported when a scenario file is found.
-from .coverage import CoverageCollector
-from .mutation import MutationReport
-from .ruleset import RuleSet
-from .scenarios import ScenarioFile as ScenarioFileData
-
+# Nothing of the library is imported until a scenario file is collected: installing the package
+# registers this plugin in every pytest session, and most of them have no scenario files.
 _PATTERNS = ["*.scenario.yaml", "*.scenario.yml"]
-_RULESET = pytest.StashKey[RuleSet | BaseException]()
-_COVERAGE = pytest.StashKey[CoverageCollector]()
-_FILES = pytest.StashKey[list[ScenarioFileData]]()
-_MUTATION = pytest.StashKey[MutationReport]()
+_RULESET: pytest.StashKey[RuleSet | BaseException] = pytest.StashKey()
+_COVERAGE: pytest.StashKey[CoverageCollector] = pytest.StashKey()
+_FILES: pytest.StashKey[list[ScenarioFileData]] = pytest.StashKey()
+_MUTATION: pytest.StashKey[MutationReport] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -94,8 +94,8 @@ def _rules_path(config: pytest.Config) -> Path | None:
 def _ruleset(config: pytest.Config) -> RuleSet:
     """The rule set, loaded once per session (a load failure is kept and raised for every file)."""
     if _RULESET not in config.stash:
-        from .errors import RuleSetError
-        from .loading import load_ruleset
+        from ..errors import RuleSetError
+        from ..loading import load_ruleset
 
         try:
             config.stash[_RULESET] = load_ruleset(_rules_path(config))
@@ -133,7 +133,7 @@ class ScenarioFile(pytest.File):
     """A scenario file: one item per scenario."""
 
     def collect(self) -> list[pytest.Item]:
-        from .scenarios import load_scenarios
+        from ._scenarios import load_scenarios
 
         ruleset = _ruleset(self.config)
         here = self.config.invocation_params.dir
@@ -148,7 +148,7 @@ class ScenarioFile(pytest.File):
         ]
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        from .errors import InterventionRulesError
+        from ..errors import InterventionRulesError
 
         if isinstance(excinfo.value, InterventionRulesError):
             return str(excinfo.value)
@@ -177,7 +177,7 @@ class ScenarioItem(pytest.Item):
         outcome = check_scenario(self.ruleset, self.scenario, self.invariants)
         if _wants_coverage(self.config) and outcome.decision is not None and outcome.values is not None:
             if _COVERAGE not in self.config.stash:
-                from .coverage import CoverageCollector
+                from ._coverage import CoverageCollector
 
                 self.config.stash[_COVERAGE] = CoverageCollector(self.ruleset)
             self.config.stash[_COVERAGE].add(outcome.values, outcome.decision)
@@ -186,7 +186,7 @@ class ScenarioItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed):
-            from .runner import format_outcome
+            from ._runner import format_outcome
 
             # pytest's header already names the scenario; the report starts with what was expected.
             return textwrap.dedent(format_outcome(self.ruleset, excinfo.value.outcome).split("\n", 1)[1])
@@ -213,7 +213,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     failed = bool(_shortfalls(config))
     if bool(_option(config, "mutate")) and exitstatus == pytest.ExitCode.OK and config.stash.get(_FILES, []):
-        from .mutation import mutate
+        from ._mutation import mutate
 
         files: list[ScenarioFileData] = config.stash[_FILES]
         report = mutate(_ruleset(config), files)

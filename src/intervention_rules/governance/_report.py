@@ -17,14 +17,14 @@ from typing import Any
 
 import attrs
 
+from .._extras import require
 from ..errors import AssessmentError, InterventionRulesError
 from ..model import Alert, Conclude, Rule, action_intervention
 from ..ruleset import RuleSet
-from ._graph import graph, svg
+from ._lint import REVIEW_SOON_DAYS, Finding, LintResult
 from ._manifest import Manifest
 from ._plain import action_text, condition_text
 from ._scenarios import NamedAssessment
-from .lint import REVIEW_SOON_DAYS, Finding, LintResult
 
 __all__ = ["Coverage", "ReportError", "ScenarioOutcome", "coverage", "render", "rule_book", "rulebook"]
 
@@ -172,6 +172,8 @@ def rulebook(
     for anchor, title, members in others:
         if members:
             groups.append({"anchor": anchor, "title": title, "id": None, "rules": [card(r) for r in members]})
+    from ._graph import graph, svg  # needs markupsafe (the governance extra)
+
     g = graph(ruleset)
     edges = [
         {
@@ -217,10 +219,7 @@ def md_escape(value: object) -> str:
 
 
 def _environment(autoescape: bool) -> Any:
-    try:
-        import jinja2
-    except ImportError as error:  # an optional extra
-        raise ReportError("the report needs Jinja2: install intervention-rules[governance]") from error
+    jinja2 = require("governance", "jinja2")
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("intervention_rules.governance", "templates"),
         autoescape=autoescape,
@@ -265,8 +264,8 @@ def rule_book(
     a stale one is shown as such. Raises RuleSetError (and ManifestError) like the loader.
     """
     from ..loading import bundled_rules_path, load_ruleset
+    from ._lint import lint_ruleset
     from ._manifest import ManifestError, manifest_path, read_manifest
-    from .lint import lint_ruleset
 
     if format not in ("html", "md"):
         raise ValueError(f"format is 'html' or 'md', not {format!r}")

@@ -15,7 +15,7 @@ from typing import IO, TextIO
 
 from tqdm import tqdm
 
-from .batch import Batch, BatchError
+from ._batch import Batch, BatchError
 
 __all__ = ["run_batch"]
 
@@ -60,7 +60,7 @@ def _output(target: str | None, stdout: TextIO) -> Iterator[TextIO]:
 
 def run_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """Run a batch from parsed arguments; returns the exit status."""
-    from .errors import RuleSetError
+    from ..errors import RuleSetError
 
     try:
         if args.batch is None:

@@ -15,12 +15,12 @@ from typing import Any
 import attrs
 import yaml
 
-from .conditions import describe, evaluate, trace
-from .decision import Decision
-from .errors import AssessmentError
-from .model import Conclude, Location
-from .ruleset import RuleSet
-from .scenarios import Expectation, Invariant, Scenario
+from ..conditions import describe, evaluate, trace
+from ..decision import Decision
+from ..errors import AssessmentError
+from ..model import Conclude, Location
+from ..ruleset import RuleSet
+from ._scenarios import Expectation, Invariant, Scenario
 
 __all__ = ["CHECKS", "Failure", "Outcome", "check_scenario", "derived_facts", "invariant_failure"]
 

@@ -1,0 +1,31 @@
+"""Many assessments at once: JSON Lines batches on worker processes, and Dask.
+
+:class:`Batch` needs only the core library. :mod:`intervention_rules.scale.dask` needs the
+``dask`` extra (``pip install 'intervention-rules[dask]'``) and is imported only when used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import exports
+
+if TYPE_CHECKING:
+    from ._batch import Batch, BatchError, LineResult, result_record
+
+__getattr__ = exports(
+    __name__,
+    {
+        "Batch": "._batch",
+        "BatchError": "._batch",
+        "LineResult": "._batch",
+        "result_record": "._batch",
+    },
+)
+
+__all__ = [
+    "Batch",
+    "BatchError",
+    "LineResult",
+    "result_record",
+]
