@@ -47,11 +47,24 @@ def test_every_code_cites_where_it_was_confirmed() -> None:
         for code in entry.codes:
             assert code.system in (RXNORM, SNOMED)
             assert code.code.isdigit()
-            assert code.source.strip()
+            if code.confirmed:
+                assert code.source.startswith("openFDA NDC directory")
+                assert "https://api.fda.gov/drug/ndc.json?search=" in code.source
+            else:
+                assert code.source.startswith("not confirmed")
+    assert sum(c.confirmed for e in CODES.entries for c in e.codes) >= 30
 
 
 def test_an_order_matches_by_its_code() -> None:
+    """Every confirmed code matches its medicine, with or without text beside it."""
     coded = [(e.value, c) for e in CODES.entries for c in e.codes if c.confirmed]
+    assert {value for value, _ in coded} >= {
+        "venlafaxine",
+        "paroxetine",
+        "valproate",
+        "lithium",
+        "olanzapine",
+    }
     for value, code in coded:
         request = order(medicationCodeableConcept={"coding": [{"system": code.system, "code": code.code}]})
         assert CODES.match(request) == value
