@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given
 
 import intervention_rules as ir
+from helpers import make_ruleset, recommend, rule
 from intervention_rules.decision import OVERRIDE_REASONS
 from intervention_rules.testing import assessments
 
@@ -93,7 +95,8 @@ def test_every_card_keeps_the_cds_hooks_constraints(assessment: dict[str, Any]) 
         check_card(card)
     json.dumps(cards)
     assert len({c["uuid"] for c in cards}) == len(cards)
-    expected = len(decision.alerts) + len(decision.recommendations) + (1 if decision.not_recommended else 0)
+    last = 1 if decision.not_recommended or decision.considered else 0
+    expected = len(decision.alerts) + len(decision.recommendations) + last
     assert len(cards) == expected
 
 
@@ -204,3 +207,28 @@ def test_cards_leave_the_decision_json_alone() -> None:
     before = json.dumps(decision.to_dict())
     decision.to_cds_hooks(ruleset=RULESET)
     assert json.dumps(decision.to_dict()) == before
+
+
+def test_considered_but_not_suggested_shares_the_last_card(tmp_path: Path) -> None:
+    """Under ``zero_strength: considered``, what was weighed to nothing is listed with its reasons."""
+    lower = {"adjust": {"intervention": "mindfulness", "by": -1, "text": "Little support here."}}
+    veto = {"not_recommend": {"intervention": "snri", "text": "Not for this person."}}
+    rules = make_ruleset(
+        tmp_path,
+        rule("REC", {"age": {"gte": 18}}, recommend("mindfulness", 1, "Some support."), recommend("cbt", 1)),
+        rule("LOWER", {"age": {"gte": 18}}, lower, veto),
+        zero_strength="considered",
+    )
+    decision = rules.evaluate({"age": 30})
+    assert [c.intervention for c in decision.considered] == ["mindfulness"]
+    cards = decision.to_cds_hooks()
+    for card in cards:
+        check_card(card)
+    last = cards[-1]
+    title = rules.interventions["mindfulness"].title
+    assert last["summary"].startswith("Not recommended: ")
+    assert f"considered, not suggested: {title}" in last["summary"]
+    assert "**Considered, not suggested**" in last["detail"]
+    assert "Little support here. (LOWER)" in last["detail"]
+    assert "Some support. (REC)" in last["detail"]
+    assert all(title not in c["summary"] for c in cards[:-1])

@@ -405,7 +405,7 @@ def test_a_decision_is_a_request_group_of_proposals_in_rank_order(assessment: di
             assert explanation.text in action["description"]
             assert explanation.rule in action["description"]
     notes = [n["text"] for n in group["note"]]
-    assert len(notes) == len(decision.alerts) + len(decision.not_recommended) + 1
+    assert len(notes) == len(decision.alerts) + len(decision.not_recommended) + len(decision.considered) + 1
 
 
 def test_request_group_marks_draft_content() -> None:

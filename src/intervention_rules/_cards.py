@@ -1,8 +1,8 @@
 """A decision as CDS Hooks 2.0 cards (plain dictionaries; no optional dependency).
 
-One card per alert, one per recommendation and, when something was ruled out, one card that
-lists what is not recommended and why. Card design and the reasons for it are in
-docs/integration.md ("CDS Hooks cards").
+One card per alert, one per recommendation and, when something was ruled out or considered
+without support, one card that lists what is not recommended or not suggested, and why. Card
+design and the reasons for it are in docs/integration.md ("CDS Hooks cards").
 """
 
 from __future__ import annotations
@@ -197,13 +197,34 @@ def _alert_card(decision: Decision, alert: AlertNote, ruleset: RuleSet | None) -
     return card
 
 
-def _not_recommended_card(decision: Decision) -> dict[str, Any]:
-    titles = ", ".join(dict.fromkeys(n.title for n in decision.not_recommended))
-    lines = ["**Not recommended for this person**", ""]
-    for n in decision.not_recommended:
-        lines.append(f"- **{_md(n.title)}**: {_md(n.text)} ({n.rule}{_draft(n.status)})")
+def _not_suggested_card(decision: Decision) -> dict[str, Any]:
+    """What was ruled out, and what was considered but left with no support (not ranked)."""
+    parts = []
+    lines: list[str] = []
+    if decision.not_recommended:
+        parts.append(
+            "Not recommended: " + ", ".join(dict.fromkeys(n.title for n in decision.not_recommended))
+        )
+        lines += ["**Not recommended for this person**", ""]
+        for n in decision.not_recommended:
+            lines.append(f"- **{_md(n.title)}**: {_md(n.text)} ({n.rule}{_draft(n.status)})")
+    considered = decision.considered
+    if considered:
+        parts.append("considered, not suggested: " + ", ".join(c.title for c in considered))
+        if lines:
+            lines.append("")
+        lines += ["**Considered, not suggested** (the reasons for and against left no support)", ""]
+        for c in considered:
+            lines.append(f"- **{_md(c.title)}** ({c.category})")
+            for e in c.explanations:
+                lines.append(f"  - {_md(e.text)} ({e.rule}{_draft(e.status)})")
+            for note in c.cautions:
+                lines.append(
+                    f"  - caution, **{note.severity}**: {_md(note.text)} ({note.rule}{_draft(note.status)})"
+                )
+    summary = "; ".join(parts)
     return {
-        "summary": _summary(f"Not recommended: {titles}"),
+        "summary": _summary(summary[:1].upper() + summary[1:]),
         "indicator": "info",
         "detail": "\n".join([*lines, "", _NOTICE]),
         "source": {"label": f"Rule set {decision.ruleset.name} {decision.ruleset.version}"},
@@ -218,11 +239,11 @@ def _with_uuid(decision: Decision, card: dict[str, Any]) -> dict[str, Any]:
 
 def cards(decision: Decision, ruleset: RuleSet | None = None) -> list[dict[str, Any]]:
     """The decision's cards: alerts (critical first), recommendations in rank order, then what is
-    not recommended. With the rule set that made the decision, alert cards cite their rule's
-    evidence too."""
+    not recommended or considered but not suggested. With the rule set that made the decision,
+    alert cards cite their rule's evidence too."""
     alerts = sorted(decision.alerts, key=lambda a: _SEVERITY_RANK[a.severity])
     out = [_alert_card(decision, a, ruleset) for a in alerts]
     out += [_recommendation_card(decision, r) for r in decision.recommendations]
-    if decision.not_recommended:
-        out.append(_not_recommended_card(decision))
+    if decision.not_recommended or decision.considered:
+        out.append(_not_suggested_card(decision))
     return [_with_uuid(decision, card) for card in out]

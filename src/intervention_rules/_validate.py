@@ -17,7 +17,7 @@ import attrs
 
 from ._schema import suggest
 from ._yaml import Located, Path, format_path
-from .conditions import OPERATORS
+from .conditions import OPERATORS, positive_list_tests
 from .errors import Problem
 from .model import (
     Action,
@@ -48,6 +48,7 @@ from .model import (
 __all__ = ["Definition", "build_definition"]
 
 RESERVED = frozenset({"all", "any", "not", "fact"})
+MATCHED = "matched."  # ``{matched.FEATURE}``: only the values of a list feature that the rule matched
 
 
 @attrs.frozen
@@ -66,6 +67,8 @@ class Definition:
     roles: dict[str, Role]
     interventions: dict[str, Intervention]
     rules: tuple[Rule, ...]  # every rule, retired ones included, in definition order
+    zero_strength: str = "ranked"  # or "considered": strength 0 is listed apart, not ranked
+    source_article: str | None = None  # how evidence entries name the article the set encodes
 
 
 class _Context:
@@ -187,18 +190,32 @@ def check_template(
     text: str,
     features: dict[str, Feature],
     objects: dict[str, tuple[str, ...]],
-) -> None:
-    """Placeholders in a text must name features; braces must balance."""
+) -> list[str]:
+    """Placeholders in a text must name features; braces must balance. Returns the features
+    named as ``{matched.FEATURE}``, which the rule must test (checked once all rules are read)."""
     try:
         parts = list(_PLACEHOLDER.parse(text))
     except ValueError as error:
         ctx.add(doc, path, f"invalid text template: {error}; write {{{{ and }}}} for literal braces")
-        return
+        return []
+    matched: list[str] = []
     for _, field, spec, conversion in parts:
         if field is None:
             continue
         if spec or conversion:
             ctx.add(doc, path, f"placeholder '{{{field}}}' takes no format or conversion")
+        elif field.startswith(MATCHED):
+            name = field.removeprefix(MATCHED)
+            lists = [f.name for f in features.values() if f.type == "list"]
+            if name in lists:
+                matched.append(name)
+            else:
+                ctx.add(
+                    doc,
+                    path,
+                    f"'{{{field}}}' needs a list feature; '{name}' is not one",
+                    suggestion=suggest(name, lists),
+                )
         elif field not in features and field not in objects:
             ctx.add(
                 doc,
@@ -206,6 +223,7 @@ def check_template(
                 f"unknown feature '{field}' in text template",
                 suggestion=suggest(field, list(features) + list(objects)),
             )
+    return matched
 
 
 class _RuleChecker:
@@ -223,6 +241,7 @@ class _RuleChecker:
         self.objects = objects
         self.facts = facts
         self.ok = True
+        self.matched: list[tuple[Path, str]] = []  # ``{matched.FEATURE}`` placeholders, by text
 
     def fail(self, path: Path, message: str, **extra: Any) -> None:
         self.ok = False
@@ -377,7 +396,10 @@ class _RuleChecker:
             )
         for key in ("text", "prompt"):
             if key in body:
-                check_template(self.ctx, self.doc, (*apath, key), body[key], self.features, self.objects)
+                for name in check_template(
+                    self.ctx, self.doc, (*apath, key), body[key], self.features, self.objects
+                ):
+                    self.matched.append(((*apath, key), name))
         if len(self.ctx.problems) > start:
             return None
         if kind == "recommend":
@@ -455,6 +477,37 @@ def _contradiction(feature: Feature, tests: list[Test]) -> str | None:
     return None
 
 
+def _check_matched(ctx: _Context, rules: list[Rule], refs: list[tuple[Located, Path, str, str]]) -> None:
+    """``{matched.FEATURE}`` needs a rule that tests the feature with a list test outside any
+    ``not``, itself or through a fact it tests (run only on a rule set with no fact cycle)."""
+    concluders: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for action in rule.then:
+            if isinstance(action, Conclude):
+                concluders.setdefault(action.fact, []).append(rule)
+    reach: dict[str, set[str]] = {}
+
+    def reachable(rule: Rule) -> set[str]:
+        if rule.id not in reach:
+            features, facts = positive_list_tests(rule.when)
+            for fact in facts:
+                for producer in concluders.get(fact, ()):
+                    features = features | reachable(producer)
+            reach[rule.id] = features
+        return reach[rule.id]
+
+    by_id = {rule.id: rule for rule in rules}
+    for doc, path, rule_id, name in refs:
+        if name not in reachable(by_id[rule_id]):
+            ctx.add(
+                doc,
+                path,
+                f"'{{{MATCHED}{name}}}': rule {rule_id} never matches values of '{name}' "
+                "(no contains_any, contains_all or contains_other_than test on it outside a 'not', "
+                "nor through a fact it tests)",
+            )
+
+
 def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Problem]]:
     """Validate schema-valid documents as a whole rule set."""
     ctx = _Context()
@@ -496,6 +549,7 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
 
     rules: list[Rule] = []
     rule_ids: dict[str, str] = {}
+    matched_refs: list[tuple[Located, Path, str, str]] = []
     for doc, items in _sections(docs, "rules"):
         for index, raw in enumerate(items):
             path: Path = ("rules", index)
@@ -523,6 +577,7 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
             ]
             if when is None or any(a is None for a in then) or not checker.ok:
                 continue
+            matched_refs.extend((doc, path, rule_id, name) for path, name in checker.matched)
             rules.append(
                 Rule(
                     id=rule_id,
@@ -545,11 +600,15 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
     name = version = ""
     description: str | None = None
     aggregate = "sum"
+    zero_strength = "ranked"
+    source_article: str | None = None
     if rulesets:
         doc, spec = rulesets[0]
         name, version, description = spec["name"], spec["version"], spec.get("description")
+        source_article = spec.get("source_article")
         ranking = spec.get("ranking", {})
         aggregate = ranking.get("aggregate", "sum")
+        zero_strength = ranking.get("zero_strength", "ranked")
         for i, raw in enumerate(ranking.get("constraints", [])):
             cpath: Path = ("ruleset", "ranking", "constraints", i, "never_above")
             sides = {}
@@ -577,6 +636,8 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
     if rulesets:
         _check_constraints(ctx, rulesets[0][0], constraints, interventions)
     _check_cycles(ctx, docs, rules)
+    if not ctx.problems:
+        _check_matched(ctx, rules, matched_refs)
     if ctx.problems:
         return None, ctx.problems
     return (
@@ -593,6 +654,8 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
             roles=roles,
             interventions=interventions,
             rules=tuple(rules),
+            zero_strength=zero_strength,
+            source_article=source_article,
         ),
         [],
     )

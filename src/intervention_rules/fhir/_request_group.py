@@ -3,7 +3,8 @@
 ``intent`` is ``proposal`` and ``status`` ``draft``: nothing is ordered, every action is a
 suggestion for a clinician. One action per recommendation, in rank order (``prefix`` is the
 rank), coded with the intervention id; its ``description`` is the explanation, its
-``documentation`` the evidence cited. Alerts and what is not recommended are ``note``s. The
+``documentation`` the evidence cited. Alerts, what is not recommended and what was considered
+but not suggested are ``note``s. The
 rule set (name, version) and its digest are the ``identifier``s, so the proposal can be traced
 to the exact rules that made it.
 """
@@ -68,8 +69,14 @@ def request_group(
     ``subject`` is a reference such as ``Patient/123``; ``authored_on`` a FHIR dateTime.
     """
     info = decision.ruleset
-    notes = [f"Alert ({a.severity}): {a.text} ({a.rule}{_draft(a.status)})" for a in decision.alerts] + [
+    notes = [f"Alert ({a.severity}): {a.text} ({a.rule}{_draft(a.status)})" for a in decision.alerts]
+    notes += [
         f"Not recommended: {n.title}: {n.text} ({n.rule}{_draft(n.status)})" for n in decision.not_recommended
+    ]
+    notes += [
+        f"Considered, not suggested: {c.title}: "
+        + " ".join(f"{e.text} ({e.rule}{_draft(e.status)})" for e in c.explanations)
+        for c in decision.considered
     ]
     notes.append(
         "Decision support for a qualified professional; it does not replace clinical judgement "

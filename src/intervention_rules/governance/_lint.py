@@ -240,6 +240,7 @@ class _Checker:
         for rule in self.live:
             self.review(rule, approved)
         self.vocabulary()
+        self.article_grades()
         logic = Logic(self.ruleset)
         self.reachability(logic)
         self.conflicts(logic)
@@ -309,6 +310,38 @@ class _Checker:
             self.add(
                 "info", "evidence-not-graded", "it recommends on evidence that is not graded", place, rule.id
             )
+
+    def article_grades(self) -> None:
+        """The source article is what the rule set encodes, not evidence of an effect: an
+        evidence entry citing it (``ruleset.source_article``) is always ``not_graded``."""
+        article = self.ruleset.source_article
+        if article is None:
+            return
+        message = (
+            "evidence citing the source article ({source}) is graded '{grade}': the article is the "
+            "content encoded here, not evidence of an effect; grade it not_graded and cite the "
+            "studies or guidance for the grade"
+        )
+        for iv in self.ruleset.interventions.values():
+            for ev in iv.evidence:
+                if article in ev.source and ev.grade != "not_graded":
+                    where = self.place_in_section("interventions", iv.id, "evidence")
+                    self.add(
+                        "error",
+                        "source-article-graded",
+                        message.format(source=ev.source, grade=ev.grade),
+                        where,
+                    )
+        for rule in self.live:
+            for ev in rule.evidence:
+                if article in ev.source and ev.grade != "not_graded":
+                    self.add(
+                        "error",
+                        "source-article-graded",
+                        message.format(source=ev.source, grade=ev.grade),
+                        self.place_of_rule(rule),
+                        rule.id,
+                    )
 
     def vocabulary(self) -> None:
         rs = self.ruleset

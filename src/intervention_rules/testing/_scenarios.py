@@ -48,7 +48,7 @@ SCENARIO_PATTERNS: tuple[str, ...] = ("*.scenario.yaml", "*.scenario.yml")
 
 InvariantKind = Literal["only_when", "always_when", "never_when"]
 _INVARIANT_KINDS: tuple[InvariantKind, ...] = ("only_when", "always_when", "never_when")
-_NAME_LISTS = ("recommended", "not_recommended", "absent", "order", "exact_order")
+_NAME_LISTS = ("recommended", "not_recommended", "absent", "considered", "order", "exact_order")
 
 
 class ScenarioError(InterventionRulesError):
@@ -230,6 +230,8 @@ class _Checker:
             ("recommended", "not_recommended"),
             ("recommended", "absent"),
             ("not_recommended", "absent"),
+            ("recommended", "considered"),
+            ("not_recommended", "considered"),
             ("fired", "not_fired"),
         ]
         for first, second in pairs:
