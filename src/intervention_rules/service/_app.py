@@ -15,13 +15,18 @@ from importlib import resources
 from typing import Any, Literal
 
 import attrs
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import AssessmentError, MissingExtraError
+
+try:
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import HTMLResponse, JSONResponse
+    from pydantic import BaseModel, ConfigDict, Field
+except ModuleNotFoundError as missing:  # the service extra is not installed: say which to install
+    raise MissingExtraError("service", missing.name or "fastapi") from missing
 
 from ..decision import Decision
-from ..errors import AssessmentError
 from ..ruleset import RuleSet
 from ._audit import AuditError, AuditSink, DecisionRecord, FeedbackRecord, input_hash, new_time
 from ._limits import BodyLimit, outcome
