@@ -1,9 +1,12 @@
 """The CDS Hooks 2.0 service and its decision audit trail (``pip install 'intervention-rules[service]'``).
 
-``intervention-rules serve`` runs it; :func:`create_app` builds the ASGI application for a loaded
-rule set, for embedding or for another ASGI server. The audit trail (:class:`SQLiteSink`,
-:class:`PostgresSink`, :func:`open_sink`) needs only the standard library for SQLite and psycopg
-for PostgreSQL. Every name is loaded when first used, so importing this package costs nothing.
+`intervention-rules serve` runs it; [`create_app`][intervention_rules.service.create_app] builds
+the ASGI application for a loaded rule set, for embedding or for another ASGI server. The audit
+trail ([`SQLiteSink`][intervention_rules.service.SQLiteSink],
+[`PostgresSink`][intervention_rules.service.PostgresSink],
+[`open_sink`][intervention_rules.service.open_sink]) needs only the standard library for SQLite,
+and psycopg for PostgreSQL. Every name is loaded when first used, so importing this package costs
+nothing.
 """
 
 from __future__ import annotations
