@@ -89,3 +89,11 @@ def test_docstrings_render_as_markdown(site: Path) -> None:
     role such as ``:class:`` would be shown as it is written."""
     html = (site / "reference" / "index.html").read_text(encoding="utf-8")
     assert not re.findall(r":(?:func|class|meth|mod|data|attr|exc):<code>", html)
+
+
+def test_the_reference_shows_no_module_machinery(site: Path) -> None:
+    """``__all__``, the layers' lazy ``__getattr__`` and ``__slots__`` are not part of the API."""
+    html = (site / "reference" / "index.html").read_text(encoding="utf-8")
+    anchors = set(re.findall(r'id="(intervention_rules[\w.]*)"', html))
+    assert "intervention_rules.__version__" in anchors
+    assert not [anchor for anchor in anchors if re.search(r"\.__(?!version__)\w+__$", anchor)]
