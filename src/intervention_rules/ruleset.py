@@ -120,7 +120,7 @@ class InterventionExplanation:
 
 
 class RuleSet:
-    """A validated and compiled rule set. Build one with :func:`intervention_rules.load_ruleset`."""
+    """A validated and compiled rule set. Build one with [`load_ruleset`][intervention_rules.load_ruleset]."""
 
     __slots__ = (
         "_definition",

@@ -107,7 +107,10 @@ def _path_text(parts: Any) -> str:
 
 
 def read_manifest(path: str | os.PathLike[str]) -> Manifest:
-    """Read and check a manifest file (raises :class:`ManifestError` listing every problem)."""
+    """Read and check a manifest file.
+
+    Raises [`ManifestError`][intervention_rules.governance.ManifestError] listing every problem.
+    """
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -185,8 +188,9 @@ def load_approved(
 ) -> tuple[RuleSet, Manifest]:
     """Load a rule set pinned to its manifest's digest; refuse it if it is not the approved one.
 
-    Raises :class:`ManifestError` when the manifest is missing, invalid or names another version,
-    and :class:`RuleSetError` when the rule files differ from the approved content.
+    Raises [`ManifestError`][intervention_rules.governance.ManifestError] when the manifest is missing,
+    invalid or names another version, and [`RuleSetError`][intervention_rules.RuleSetError] when the
+    rule files differ from the approved content.
     """
     where = Path(manifest) if manifest is not None else manifest_path(rules)
     if not where.exists():

@@ -135,8 +135,9 @@ def _numbered(lines: Iterable[str | bytes]) -> Iterator[list[tuple[int, str | by
 class Batch:
     """A rule set loaded once, evaluating lines of JSON on ``workers`` processes.
 
-    Loading raises :class:`RuleSetError` here, before any line is read. With one worker,
-    everything runs in this process. Use it as a context manager, or call :meth:`close`.
+    Loading raises [`RuleSetError`][intervention_rules.RuleSetError] here, before any line is read.
+    With one worker, everything runs in this process. Use it as a context manager, or call
+    [`close`][intervention_rules.scale.Batch.close].
     """
 
     def __init__(self, rules: str | os.PathLike[str] | None = None, *, workers: int = 1) -> None:

@@ -338,8 +338,8 @@ def load_scenarios(
 ) -> list[ScenarioFile]:
     """Read and check scenario files (directories are searched for ``*.scenario.yaml``).
 
-    Raises :class:`ScenarioError` listing every problem in every file; FileNotFoundError for a
-    path that does not exist.
+    Raises [`ScenarioError`][intervention_rules.testing.ScenarioError] listing every problem in every
+    file; `FileNotFoundError` for a path that does not exist.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
