@@ -149,12 +149,18 @@ def test_the_command_takes_a_rule_set_and_refuses_a_missing_one() -> None:
 def test_without_the_extra_the_command_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     """fhir.resources missing: exit 2 and the pip command that installs the extra."""
     monkeypatch.setitem(sys.modules, "fhir.resources.R4B", None)
+    monkeypatch.setitem(sys.modules, "pydantic", None)  # fhir.resources brings pydantic
     status, out, err = run("fhir", "questionnaire")
     assert (status, out) == (2, "")
     assert "pip install 'intervention-rules[fhir]'" in err
-    with pytest.raises(MissingExtraError) as error:
-        questionnaire(RULESET)
-    assert error.value.extra == "fhir"
+    for needs_the_models in (
+        lambda: questionnaire(RULESET),
+        lambda: assessment_from_questionnaire_response({}, RULESET),
+        lambda: request_group(RULESET.evaluate({"age": 30})),
+    ):
+        with pytest.raises(MissingExtraError) as error:
+            needs_the_models()
+        assert error.value.extra == "fhir"
 
 
 def test_importing_the_layer_loads_no_fhir_models() -> None:

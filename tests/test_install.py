@@ -212,6 +212,10 @@ USES: dict[str, dict[str, Any]] = {
         ],
         "works": lambda env, result: result.stdout == "checked\n",
     },
+    "fhir": {
+        "argv": ["intervention-rules", "fhir", "questionnaire"],
+        "works": lambda env, result: json.loads(result.stdout)["resourceType"] == "Questionnaire",
+    },
     "dask": {
         "argv": [
             "python",

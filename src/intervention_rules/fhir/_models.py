@@ -29,14 +29,15 @@ def model(resource_type: str) -> Any:
 
 def problems_of(resource: Mapping[str, Any], resource_type: str) -> list[AssessmentProblem]:
     """What makes a resource invalid as FHIR R4B, by element path; never the values it holds."""
-    from pydantic import ValidationError
+    resource_model = model(resource_type)  # first: without the extra, say which extra to install
+    from pydantic import ValidationError  # fhir.resources' own dependency
 
     if not isinstance(resource, Mapping):
         return [AssessmentProblem(resource_type, f"expected a {resource_type} resource (a JSON object)")]
     if resource.get("resourceType") != resource_type:
         return [AssessmentProblem(f"{resource_type}.resourceType", f"expected '{resource_type}'")]
     try:
-        model(resource_type).model_validate(dict(resource))
+        resource_model.model_validate(dict(resource))
     except ValidationError as error:
         out = []
         for item in error.errors(include_input=False, include_url=False):
