@@ -50,7 +50,7 @@ def test_bad_lines_are_reported_with_their_number_and_exit_1(tmp_path: Path) -> 
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"{source}:2: not valid JSON: Expecting property name enclosed in double quotes at column 2",
+        f"{source}:2: not valid JSON: Expecting property name enclosed in double quotes at column 2 [IR311]",
         f"{source}:4: age: 300 is out of range (0 to 120)",
     ]
     records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]

@@ -108,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _invalid(message: str) -> AssessmentError:
-    return AssessmentError([AssessmentProblem("", message)])
+    return AssessmentError([AssessmentProblem("", message, code="IR311")])
 
 
 def _read_json(source: str, stdin: TextIO) -> Any:

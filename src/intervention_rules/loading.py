@@ -67,10 +67,10 @@ def load_ruleset(
     """
     root = bundled_rules_path() if path is None else Path(path)
     if not root.exists():
-        raise RuleSetError([Problem(f"no rule set at {root}", file=str(root))])
+        raise RuleSetError([Problem(f"no rule set at {root}", file=str(root), code="IR101")])
     files = _files(root)
     if not files:
-        raise RuleSetError([Problem(f"no .yaml or .yml files under {root}", file=str(root))])
+        raise RuleSetError([Problem(f"no .yaml or .yml files under {root}", file=str(root), code="IR102")])
 
     problems: list[Problem] = []
     docs: list[Located] = []
@@ -80,14 +80,16 @@ def load_ruleset(
         try:
             content = file.read_bytes()
         except OSError as error:
-            problems.append(Problem(f"cannot read the file: {error.strerror}", file=name))
+            problems.append(Problem(f"cannot read the file: {error.strerror}", file=name, code="IR103"))
             continue
         contents.append((relative, content))
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError as error:
             problems.append(
-                Problem(f"the file is not UTF-8 text: {error.reason}", file=name, line=1, column=1)
+                Problem(
+                    f"the file is not UTF-8 text: {error.reason}", file=name, line=1, column=1, code="IR104"
+                )
             )
             continue
         doc, found = load_located(name, text, relative)
@@ -110,6 +112,7 @@ def load_ruleset(
                     f"the rule set's digest is {digest}, not the approved {expected_digest}; "
                     "it differs from the approved version and will not be used",
                     file=str(root),
+                    code="IR130",
                 )
             ]
         )

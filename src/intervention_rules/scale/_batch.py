@@ -71,7 +71,7 @@ def _evaluate_line(ruleset: RuleSet, number: int, raw: str | bytes) -> LineResul
     try:
         assessment = parse_json(raw, what="line", lines=False)
     except UnreadableJSON as error:
-        found: tuple[AssessmentProblem, ...] = (AssessmentProblem("", str(error)),)
+        found: tuple[AssessmentProblem, ...] = (AssessmentProblem("", str(error), code="IR311"),)
         record: dict[str, Any] = {"error": {"kind": "invalid_json", "problems": [_problem_dict(found[0])]}}
     else:
         record, found = result_record(ruleset, assessment)

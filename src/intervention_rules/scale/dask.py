@@ -53,7 +53,7 @@ class RuleFiles:
         is computed."""
         root = bundled_rules_path() if path is None else Path(path)
         if not root.exists():
-            raise RuleSetError([Problem(f"no rule set at {root}", file=str(root))])
+            raise RuleSetError([Problem(f"no rule set at {root}", file=str(root), code="IR101")])
         files = tuple((relative, file.read_bytes()) for file, relative in _files(root))
         digest = digest_files(list(files))
         load_ruleset(root, expected_digest=digest)
