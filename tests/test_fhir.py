@@ -233,33 +233,37 @@ def test_unknown_link_ids_are_errors_naming_them() -> None:
         ("family.pets", "unknown linkId in group 'family'"),
         ("family.involved", "unknown linkId in the questionnaire"),
     ]
+    assert {p.code for p in error.value.problems} == {"IR604"}
     assert MARKER not in str(error.value)
 
 
 @pytest.mark.parametrize(
     ("item", "expected"),
     [
-        (answer("age", valueString="15"), ("age", "expected valueInteger, got valueString")),
-        (answer("age", valueDecimal=15.5), ("age", "expected valueInteger, got valueDecimal")),
+        (answer("age", valueString="15"), ("age", "expected valueInteger, got valueString", "IR606")),
+        (answer("age", valueDecimal=15.5), ("age", "expected valueInteger, got valueDecimal", "IR606")),
         (
             answer("can_become_pregnant", valueString="yes"),
-            ("can_become_pregnant", "expected valueBoolean, got valueString"),
+            ("can_become_pregnant", "expected valueBoolean, got valueString", "IR606"),
         ),
-        (answer("pattern", valueString="repeated"), ("pattern", "expected valueCoding, got valueString")),
+        (
+            answer("pattern", valueString="repeated"),
+            ("pattern", "expected valueCoding, got valueString", "IR606"),
+        ),
         (
             answer("pattern", valueCoding={"system": "http://example.org", "code": "repeated"}),
-            ("pattern", "the coding is not one of the item's answer options"),
+            ("pattern", "the coding is not one of the item's answer options", "IR607"),
         ),
         (
             answer("medications", valueCoding={"system": "http://snomed.info/sct", "code": "1"}),
-            ("medications", "a coded answer here can only be SNOMED CT 260413007 (None)"),
+            ("medications", "a coded answer here can only be SNOMED CT 260413007 (None)", "IR607"),
         ),
         (
             {
                 "linkId": "reasons",
                 "answer": [{"valueCoding": NONE_CODING}, {"valueCoding": {"system": "x", "code": "coping"}}],
             },
-            ("reasons", "the coding is not one of the item's answer options"),
+            ("reasons", "the coding is not one of the item's answer options", "IR607"),
         ),
         (
             {
@@ -269,22 +273,22 @@ def test_unknown_link_ids_are_errors_naming_them() -> None:
                     for c in ("repeated", "frequent")
                 ],
             },
-            ("pattern", "expected at most one answer"),
+            ("pattern", "expected at most one answer", "IR608"),
         ),
         (
             {"linkId": "family", "answer": [{"valueBoolean": True}]},
-            ("family", "a group item holds items, not answers"),
+            ("family", "a group item holds items, not answers", "IR606"),
         ),
     ],
 )
 def test_wrong_answer_types_are_errors_naming_the_link_id(
-    item: dict[str, Any], expected: tuple[str, str]
+    item: dict[str, Any], expected: tuple[str, str, str]
 ) -> None:
     age = [] if item["linkId"] == "age" else [answer("age", valueInteger=30)]
     qr = response(RULESET, *age, item)
     with pytest.raises(ir.AssessmentError) as error:
         assessment_from_questionnaire_response(qr, RULESET)
-    assert problems(error) == [expected]
+    assert [(p.field, p.message, p.code) for p in error.value.problems] == [expected]
 
 
 def test_none_cannot_be_combined_with_an_answer() -> None:
@@ -297,6 +301,7 @@ def test_none_cannot_be_combined_with_an_answer() -> None:
     with pytest.raises(ir.AssessmentError) as error:
         assessment_from_questionnaire_response(qr, RULESET)
     assert problems(error) == [("reasons", "None cannot be combined with other answers")]
+    assert error.value.problems[0].code == "IR608"
 
 
 def test_a_response_to_another_questionnaire_is_refused() -> None:
@@ -310,6 +315,7 @@ def test_a_response_to_another_questionnaire_is_refused() -> None:
             f"the response answers another questionnaire; expected {canonical(RULESET)}",
         )
     ]
+    assert error.value.problems[0].code == "IR602"
     del qr["questionnaire"]
     with pytest.raises(ir.AssessmentError):
         assessment_from_questionnaire_response(qr, RULESET)
@@ -321,6 +327,7 @@ def test_an_unfinished_response_is_refused() -> None:
     with pytest.raises(ir.AssessmentError) as error:
         assessment_from_questionnaire_response(qr, RULESET)
     assert problems(error) == [("QuestionnaireResponse.status", "expected 'completed' or 'amended'")]
+    assert error.value.problems[0].code == "IR603"
 
 
 def test_invalid_fhir_is_refused_by_element_without_its_value() -> None:
@@ -332,6 +339,7 @@ def test_invalid_fhir_is_refused_by_element_without_its_value() -> None:
     assert "QuestionnaireResponse.extra" in fields
     assert MARKER not in str(error.value)
     assert MARKER not in repr(error.value.problems)
+    assert {p.code for p in error.value.problems} == {"IR601"}
     with pytest.raises(ir.AssessmentError) as error:
         assessment_from_questionnaire_response({"resourceType": "Patient"}, RULESET)
     assert problems(error) == [("QuestionnaireResponse.resourceType", "expected 'QuestionnaireResponse'")]
@@ -385,6 +393,7 @@ def test_age_from_the_patient_must_be_computable_and_agree() -> None:
         with pytest.raises(ir.AssessmentError) as error:
             assessment_from_questionnaire_response(qr, RULESET, patient=patient)
         assert problems(error) == [("age", message)]
+        assert error.value.problems[0].code == ("IR610" if "disagree" in message else "IR609")
 
 
 def test_a_response_about_another_patient_is_refused() -> None:
@@ -392,6 +401,7 @@ def test_a_response_about_another_patient_is_refused() -> None:
     with pytest.raises(ir.AssessmentError) as error:
         assessment_from_questionnaire_response(qr, RULESET, patient=PATIENT)
     assert problems(error) == [("QuestionnaireResponse.subject", "the response is about another patient")]
+    assert error.value.problems[0].code == "IR611"
 
 
 # --- RequestGroup ------------------------------------------------------------------------------
@@ -426,3 +436,12 @@ def test_request_group_marks_draft_content() -> None:
     for alert in drafts:
         assert f"({alert.rule}, draft rule)" in texts
     assert copy.deepcopy(group) == request_group(decision)
+
+
+def test_an_item_answered_twice_is_refused() -> None:
+    qr = response(RULESET, answer("age", valueInteger=30), answer("age", valueInteger=31))
+    with pytest.raises(ir.AssessmentError) as error:
+        assessment_from_questionnaire_response(qr, RULESET)
+    assert [(p.field, p.message, p.code) for p in error.value.problems] == [
+        ("age", "answered more than once", "IR605")
+    ]

@@ -13,7 +13,9 @@ from typing import Any
 from .._extras import require
 from ..errors import AssessmentError, AssessmentProblem
 
-__all__ = ["model", "problems_of", "validate"]
+__all__ = ["INVALID_FHIR", "model", "problems_of", "validate"]
+
+INVALID_FHIR = "IR601"
 
 _FRIENDLY = {
     "extra_forbidden": "is not an element of this resource",
@@ -33,9 +35,17 @@ def problems_of(resource: Mapping[str, Any], resource_type: str) -> list[Assessm
     from pydantic import ValidationError  # fhir.resources' own dependency
 
     if not isinstance(resource, Mapping):
-        return [AssessmentProblem(resource_type, f"expected a {resource_type} resource (a JSON object)")]
+        return [
+            AssessmentProblem(
+                resource_type, f"expected a {resource_type} resource (a JSON object)", code=INVALID_FHIR
+            )
+        ]
     if resource.get("resourceType") != resource_type:
-        return [AssessmentProblem(f"{resource_type}.resourceType", f"expected '{resource_type}'")]
+        return [
+            AssessmentProblem(
+                f"{resource_type}.resourceType", f"expected '{resource_type}'", code=INVALID_FHIR
+            )
+        ]
     try:
         resource_model.model_validate(dict(resource))
     except ValidationError as error:
@@ -49,8 +59,9 @@ def problems_of(resource: Mapping[str, Any], resource_type: str) -> list[Assessm
                     path += f".{part}" if path else part
             kind = str(item["type"])
             message = _FRIENDLY.get(kind, f"is not valid FHIR ({kind})")
-            out.append(AssessmentProblem(f"{resource_type}.{path}" if path else resource_type, message))
-        return out or [AssessmentProblem(resource_type, "is not valid FHIR")]
+            field = f"{resource_type}.{path}" if path else resource_type
+            out.append(AssessmentProblem(field, message, code=INVALID_FHIR))
+        return out or [AssessmentProblem(resource_type, "is not valid FHIR", code=INVALID_FHIR)]
     return []
 
 

@@ -33,6 +33,20 @@ _VALUE_KEY = {
 }
 _FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 AGE = "age"
+_NONE = object()  # the answer "None": a list asked about, with nothing in it
+_MISSING = object()
+
+# Problem codes (docs/errors.md, IR6xx)
+OTHER_QUESTIONNAIRE = "IR602"
+NOT_COMPLETED = "IR603"
+UNKNOWN_LINK_ID = "IR604"
+ANSWERED_TWICE = "IR605"
+WRONG_ANSWER_TYPE = "IR606"
+NOT_AN_OPTION = "IR607"
+TOO_MANY_ANSWERS = "IR608"
+AGE_NOT_COMPUTABLE = "IR609"
+AGE_DISAGREES = "IR610"
+OTHER_PATIENT = "IR611"
 
 
 def _is_none(coding: Any) -> bool:
@@ -43,35 +57,37 @@ def _is_none(coding: Any) -> bool:
     )
 
 
-def _answer_value(ruleset: RuleSet, feature: Feature, answer: Mapping[str, Any]) -> tuple[Any, str | None]:
-    """The assessment value of one answer, or (None, what is wrong)."""
+def _answer_value(ruleset: RuleSet, feature: Feature, answer: Mapping[str, Any]) -> Any:
+    """The assessment value of one answer, or the AssessmentProblem that says what is wrong."""
+    link = feature.name
     kind = item_type(feature)
     keys = [k for k in answer if k.startswith("value")]
     if len(keys) != 1 or answer.get("item"):
-        return None, "expected one value per answer and no nested items"
+        return AssessmentProblem(
+            link, "expected one value per answer and no nested items", code=WRONG_ANSWER_TYPE
+        )
     key = keys[0]
     value = answer[key]
     if kind == "choice" or (kind == "open-choice" and key == "valueCoding"):
         if key != "valueCoding" or not isinstance(value, Mapping):
-            return None, f"expected valueCoding, got {key}"
+            return AssessmentProblem(link, f"expected valueCoding, got {key}", code=WRONG_ANSWER_TYPE)
         if feature.type == "list" and _is_none(value):
-            return _NONE, None
+            return _NONE
         if feature.values is None:
-            return None, "a coded answer here can only be SNOMED CT 260413007 (None)"
-        if value.get("system") != answer_system(ruleset, feature.name) or value.get("code") not in (
-            feature.values
-        ):
-            return None, "the coding is not one of the item's answer options"
-        return value["code"], None
+            return AssessmentProblem(
+                link, "a coded answer here can only be SNOMED CT 260413007 (None)", code=NOT_AN_OPTION
+            )
+        if value.get("system") != answer_system(ruleset, link) or value.get("code") not in feature.values:
+            return AssessmentProblem(
+                link, "the coding is not one of the item's answer options", code=NOT_AN_OPTION
+            )
+        return value["code"]
     expected = "valueString" if kind == "open-choice" else _VALUE_KEY[kind]
     if kind == "decimal" and key == "valueInteger":
         expected = key
     if key != expected:
-        return None, f"expected {expected}, got {key}"
-    return value, None
-
-
-_NONE = object()
+        return AssessmentProblem(link, f"expected {expected}, got {key}", code=WRONG_ANSWER_TYPE)
+    return value
 
 
 def _read_item(
@@ -80,24 +96,30 @@ def _read_item(
     feature = ruleset.features[link]
     answers = item.get("answer") or []
     if item.get("item"):
-        problems.append(AssessmentProblem(link, "a question item holds no nested items"))
+        problems.append(
+            AssessmentProblem(link, "a question item holds no nested items", code=WRONG_ANSWER_TYPE)
+        )
         return False, None
     values = []
     for answer in answers:
-        value, wrong = _answer_value(ruleset, feature, answer)
-        if wrong is not None:
-            problems.append(AssessmentProblem(link, wrong))
+        value = _answer_value(ruleset, feature, answer)
+        if isinstance(value, AssessmentProblem):
+            problems.append(value)
             return False, None
         values.append(value)
     if feature.type == "list":
         if any(v is _NONE for v in values):
             if len(values) > 1:
-                problems.append(AssessmentProblem(link, "None cannot be combined with other answers"))
+                problems.append(
+                    AssessmentProblem(
+                        link, "None cannot be combined with other answers", code=TOO_MANY_ANSWERS
+                    )
+                )
                 return False, None
             return True, []
         return bool(values), values
     if len(values) > 1:
-        problems.append(AssessmentProblem(link, "expected at most one answer"))
+        problems.append(AssessmentProblem(link, "expected at most one answer", code=TOO_MANY_ANSWERS))
         return False, None
     return bool(values), values[0] if values else None
 
@@ -106,23 +128,39 @@ def _age(patient: Mapping[str, Any], authored: Any, problems: list[AssessmentPro
     birth = patient.get("birthDate")
     if not isinstance(birth, str) or not _FULL_DATE.match(birth):
         problems.append(
-            AssessmentProblem(AGE, "Patient.birthDate is missing or not a full date, so age is unknown")
+            AssessmentProblem(
+                AGE,
+                "Patient.birthDate is missing or not a full date, so age is unknown",
+                code=AGE_NOT_COMPUTABLE,
+            )
         )
         return None
     if not isinstance(authored, str) or not _FULL_DATE.match(authored):
         problems.append(
-            AssessmentProblem(AGE, "QuestionnaireResponse.authored is needed to compute age from birthDate")
+            AssessmentProblem(
+                AGE,
+                "QuestionnaireResponse.authored is needed to compute age from birthDate",
+                code=AGE_NOT_COMPUTABLE,
+            )
         )
         return None
     try:
         born = datetime.date.fromisoformat(birth[:10])
         on = datetime.date.fromisoformat(authored[:10])
     except ValueError:
-        problems.append(AssessmentProblem(AGE, "Patient.birthDate or authored is not a valid date"))
+        problems.append(
+            AssessmentProblem(
+                AGE, "Patient.birthDate or authored is not a valid date", code=AGE_NOT_COMPUTABLE
+            )
+        )
         return None
     years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
     if years < 0:
-        problems.append(AssessmentProblem(AGE, "Patient.birthDate is after the response was authored"))
+        problems.append(
+            AssessmentProblem(
+                AGE, "Patient.birthDate is after the response was authored", code=AGE_NOT_COMPUTABLE
+            )
+        )
         return None
     return years
 
@@ -139,18 +177,25 @@ def _check_envelope(
             AssessmentProblem(
                 "QuestionnaireResponse.questionnaire",
                 f"the response answers another questionnaire; expected {expected}",
+                code=OTHER_QUESTIONNAIRE,
             )
         )
     if qr.get("status") not in _STATUSES:
         problems.append(
-            AssessmentProblem("QuestionnaireResponse.status", "expected 'completed' or 'amended'")
+            AssessmentProblem(
+                "QuestionnaireResponse.status", "expected 'completed' or 'amended'", code=NOT_COMPLETED
+            )
         )
     if patient is not None:
         problems.extend(problems_of(patient, "Patient"))
         subject = (qr.get("subject") or {}).get("reference")
         if subject is not None and patient.get("id") is not None and subject != f"Patient/{patient['id']}":
             problems.append(
-                AssessmentProblem("QuestionnaireResponse.subject", "the response is about another patient")
+                AssessmentProblem(
+                    "QuestionnaireResponse.subject",
+                    "the response is about another patient",
+                    code=OTHER_PATIENT,
+                )
             )
     if problems:
         raise AssessmentError(problems)
@@ -176,15 +221,19 @@ def assessment_from_questionnaire_response(
     def read(item: Mapping[str, Any], parent: str | None) -> None:
         link = item.get("linkId")
         if not isinstance(link, str):
-            problems.append(AssessmentProblem("QuestionnaireResponse.item", "an item has no linkId"))
+            problems.append(
+                AssessmentProblem("QuestionnaireResponse.item", "an item has no linkId", code=UNKNOWN_LINK_ID)
+            )
             return
         if link in seen:
-            problems.append(AssessmentProblem(link, "answered more than once"))
+            problems.append(AssessmentProblem(link, "answered more than once", code=ANSWERED_TWICE))
             return
         seen.add(link)
         if parent is None and link in objects:
             if item.get("answer"):
-                problems.append(AssessmentProblem(link, "a group item holds items, not answers"))
+                problems.append(
+                    AssessmentProblem(link, "a group item holds items, not answers", code=WRONG_ANSWER_TYPE)
+                )
                 return
             out[link] = {}
             for child in item.get("item") or []:
@@ -195,7 +244,7 @@ def assessment_from_questionnaire_response(
         )
         if not known:
             where = f"group '{parent}'" if parent else "the questionnaire"
-            problems.append(AssessmentProblem(link, f"unknown linkId in {where}"))
+            problems.append(AssessmentProblem(link, f"unknown linkId in {where}", code=UNKNOWN_LINK_ID))
             return
         recorded, value = _read_item(ruleset, item, link, problems)
         if not recorded:
@@ -212,7 +261,11 @@ def assessment_from_questionnaire_response(
         if age is not None:
             if AGE in out and out[AGE] != age:
                 problems.append(
-                    AssessmentProblem(AGE, "the answer and Patient.birthDate (at the authored date) disagree")
+                    AssessmentProblem(
+                        AGE,
+                        "the answer and Patient.birthDate (at the authored date) disagree",
+                        code=AGE_DISAGREES,
+                    )
                 )
             out[AGE] = age
     if problems:
@@ -283,6 +336,3 @@ def questionnaire_response_from_assessment(
         resource["authored"] = authored
     resource["item"] = items
     return resource
-
-
-_MISSING = object()
