@@ -1,5 +1,7 @@
 """``intervention-rules evaluate --batch``: the command-line side of :mod:`intervention_rules.batch`.
 
+``--summary`` or ``--fields PATH,...`` write compact decisions (see :mod:`._project`).
+
 Exit status: 0 when every line was evaluated; 1 when any line was invalid (each reported on
 stderr as ``INPUT:LINE: problem``, and written to the output as an error record) or the rule set
 is invalid; 2 for wrong usage. A progress bar shows on a terminal only.
@@ -15,7 +17,7 @@ from typing import IO, TextIO
 
 from tqdm import tqdm
 
-from ._batch import Batch, BatchError
+from ._batch import Batch, BatchError, projection_of
 
 __all__ = ["run_batch"]
 
@@ -64,7 +66,7 @@ def run_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: T
 
     try:
         if args.batch is None:
-            raise _Usage("--output and --workers go with --batch")
+            raise _Usage("--output, --workers, --fields and --summary go with --batch")
         if args.assessment != "-":
             raise _Usage("give either an assessment file or --batch INPUT.jsonl, not both")
         if args.format != "json":
@@ -72,7 +74,12 @@ def run_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: T
         workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
         if workers < 1:
             raise _Usage("--workers must be at least 1")
-        batch = Batch(args.rules, workers=workers)
+        fields = "summary" if args.summary else args.fields
+        try:
+            projection = projection_of(fields)
+        except ValueError as error:
+            raise _Usage(f"--fields: {error}") from error
+        batch = Batch(args.rules, workers=workers, fields=projection)
     except _Usage as error:
         stderr.write(f"intervention-rules: error: {error}\n")
         return 2
@@ -84,7 +91,7 @@ def run_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: T
     name = "<stdin>" if args.batch == "-" else args.batch
     total = None if args.batch == "-" else _count_lines(args.batch)
     terminal = getattr(stderr, "isatty", lambda: False)()
-    evaluated = invalid = 0
+    seen = invalid = 0
     try:
         with (
             batch,
@@ -92,15 +99,15 @@ def run_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: T
             _output(args.output, stdout) as out,
             tqdm(total=total, unit=" lines", file=stderr, disable=not terminal) as bar,
         ):
-            for result in batch.evaluate(lines):
-                out.write(result.record + "\n")
-                if result.ok:
-                    evaluated += 1
-                else:
-                    invalid += 1
-                    for text in result.problems:
-                        bar.write(f"{name}:{result.line}: {text}", file=stderr)
-                bar.update()
+            for chunk in batch.evaluate_chunks(lines):
+                out.write("".join([record + "\n" for _, record, _ in chunk]))
+                for line, _, problems in chunk:
+                    if problems:
+                        invalid += 1
+                        for text in problems:
+                            bar.write(f"{name}:{line}: {text}", file=stderr)
+                seen += len(chunk)
+                bar.update(len(chunk))
     except _Usage as error:
         stderr.write(f"intervention-rules: error: {error}\n")
         return 2
@@ -108,5 +115,5 @@ def run_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: T
         stderr.write(f"intervention-rules: error: {error}\n")
         return 1
     if terminal:
-        stderr.write(f"{evaluated + invalid} lines: {evaluated} evaluated, {invalid} invalid\n")
+        stderr.write(f"{seen} lines: {seen - invalid} evaluated, {invalid} invalid\n")
     return 1 if invalid else 0
