@@ -93,7 +93,7 @@ def test_vocabulary_and_catalogue_changes_field_by_field(tmp_path: Path) -> None
     old_root, new_root = copy_rules(tmp_path, "old"), copy_rules(tmp_path, "new")
     for file in new_root.glob("*.yaml"):
         data = yaml.safe_load(file.read_text())
-        if "features" in data:
+        if "age" in data.get("features", {}):  # the vocabulary file (others may declare features too)
             data["features"]["age"]["maximum"] = 110
         if "roles" in data:
             data["roles"]["peer_worker"] = {"title": "Peer support worker"}
@@ -182,6 +182,8 @@ def test_an_intervention_moved_to_considered_is_reported(tmp_path: Path) -> None
     old = make_ruleset(tmp_path / "old", *rules)
     new = make_ruleset(tmp_path / "new", *rules, zero_strength="considered")
     adult = [NamedAssessment("adult", {"age": 30})]
+    (meta,) = diff_rulesets(old, new).section("ruleset")
+    assert [(f.field, f.old, f.new) for f in meta.fields] == [("zero_strength", "ranked", "considered")]
     (changed,) = impact(old, new, adult, "named").changed
     assert [(c["kind"], c["intervention"]) for c in changed.changes] == [
         ("dropped", "mindfulness"),

@@ -1,19 +1,26 @@
 """The decision an evaluation returns: ranked recommendations, what is not recommended, alerts.
 
 :meth:`Decision.to_dict` gives the JSON shape documented in the contract; it is tested, not
-incidental. :meth:`Decision.to_text` renders it for a reader at a terminal.
+incidental. :meth:`Decision.to_text` renders it for a reader at a terminal, :meth:`Decision.to_cds_hooks` as
+CDS Hooks cards.
 """
 
 from __future__ import annotations
 
 import textwrap
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
+from ._cards import OVERRIDE_REASON_SYSTEM, OVERRIDE_REASONS
 from .model import Evidence, Location
 
+if TYPE_CHECKING:
+    from .ruleset import RuleSet
+
 __all__ = [
+    "OVERRIDE_REASONS",
+    "OVERRIDE_REASON_SYSTEM",
     "AlertNote",
     "CautionNote",
     "Collaboration",
@@ -39,6 +46,10 @@ def _number(value: float) -> float:
 
 def _draft(status: str | None) -> str:
     return ", draft" if status == "draft" else ""
+
+
+def _caution_line(note: CautionNote) -> str:
+    return f"    caution [{note.severity}]: {note.text} ({note.rule}{_draft(note.status)})"
 
 
 @attrs.frozen
@@ -132,14 +143,19 @@ class Considered:
     cautions: tuple[CautionNote, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "intervention": self.intervention,
-            "title": self.title,
-            "category": self.category,
-            "strength": _number(self.strength),
-            "explanations": [e.to_dict() for e in self.explanations],
-            "cautions": [c.to_dict() for c in self.cautions],
-        }
+        """A recommendation's JSON shape without ``rank`` and ``collaboration``."""
+        card = Recommendation(
+            intervention=self.intervention,
+            title=self.title,
+            category=self.category,
+            rank=0,
+            strength=self.strength,
+            explanations=self.explanations,
+            collaboration=(),
+            cautions=self.cautions,
+        ).to_dict()
+        del card["rank"], card["collaboration"]
+        return card
 
 
 @attrs.frozen
@@ -188,6 +204,18 @@ class Decision:
             "trace": {"fired": list(self.fired)},
         }
 
+    def to_cds_hooks(self, *, ruleset: RuleSet | None = None) -> list[dict[str, Any]]:
+        """The decision as CDS Hooks 2.0 cards: alerts (critical first), one card per
+        recommendation in rank order, then one card for what is not recommended or considered
+        but not suggested.
+
+        Plain JSON-ready dictionaries; each card's ``uuid`` is the same for the same decision.
+        Given the rule set that made the decision, alert cards also cite their rule's evidence.
+        """
+        from ._cards import cards
+
+        return cards(self, ruleset)
+
     def to_text(self, width: int = 100) -> str:
         """The decision for a reader: ranked, with reasons, prompts and cautions."""
         wrap = textwrap.TextWrapper(width=width, subsequent_indent="      ", break_on_hyphens=False)
@@ -210,12 +238,7 @@ class Decision:
                 lines.append(wrap.fill(f"    why: {e.text} ({e.rule}{_draft(e.status)})"))
                 for ev in e.evidence:
                     lines.append(wrap.fill(f"      evidence: {ev.source} (grade {ev.grade})"))
-            for note in r.cautions:
-                lines.append(
-                    wrap.fill(
-                        f"    caution [{note.severity}]: {note.text} ({note.rule}{_draft(note.status)})"
-                    )
-                )
+            lines += [wrap.fill(_caution_line(note)) for note in r.cautions]
             for prompt in r.collaboration:
                 source = f" ({prompt.rule}{_draft(prompt.status)})" if prompt.rule else ""
                 lines.append(
@@ -228,12 +251,7 @@ class Decision:
                 lines.append(f"  - {c.title} [{c.intervention}, {c.category}] strength {c.strength:g}")
                 for e in c.explanations:
                     lines.append(wrap.fill(f"    why: {e.text} ({e.rule}{_draft(e.status)})"))
-                for note in c.cautions:
-                    lines.append(
-                        wrap.fill(
-                            f"    caution [{note.severity}]: {note.text} ({note.rule}{_draft(note.status)})"
-                        )
-                    )
+                lines += [wrap.fill(_caution_line(note)) for note in c.cautions]
         if self.not_recommended:
             lines.append("")
             lines.append("NOT RECOMMENDED")
