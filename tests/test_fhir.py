@@ -77,6 +77,7 @@ def test_questionnaire_has_one_item_per_feature_with_its_type_values_and_text() 
         "family",
         "can_become_pregnant",
         "medications",
+        "order",  # a medicine being ordered (rules/vocabulary_orders.yaml), filled by the order hooks
     ]
     assert items["age"]["type"] == "integer"
     assert items["age"]["required"] is True

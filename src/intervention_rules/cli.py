@@ -35,7 +35,7 @@ __all__ = ["main"]
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 #: The optional layers whose ``_cli`` module declares subcommands, in ``--help`` order.
-LAYERS = ("governance", "testing", "fhir")
+LAYERS = ("governance", "testing", "fhir", "service")
 
 
 class _Usage(Exception):
