@@ -284,6 +284,10 @@ def test_a_wrong_answer_type_names_the_link_id_not_the_value(client: httpx.Clien
     ]
     reply = client.post("/cds-services/patient-view", json=request)
     assert reply.status_code == 400
+    (issue,) = reply.json()["issue"]
+    assert issue["expression"] == ["age"]
+    assert issue["details"]["coding"][0]["system"] == "urn:intervention-rules:problem-code"
+    assert issue["details"]["coding"][0]["code"].startswith("IR")
     assert "age" in json.dumps(reply.json())
     assert "thirty-three" not in reply.text
 
