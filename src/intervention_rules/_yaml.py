@@ -74,7 +74,7 @@ class Located:
         line, column = self.where(path)
         return Location(self.name, line, column, format_path(path), path)
 
-    def problem(self, path: Path, code: str, message: str, **extra: Any) -> Problem:
+    def problem(self, path: Path, code: str, message: str, *, suggestion: str | None = None) -> Problem:
         """A problem with the node at ``path``, located at it (or its nearest located ancestor)."""
         line, column = self.where(path)
         return Problem(
@@ -85,7 +85,7 @@ class Located:
             path=format_path(path),
             code=code,
             parts=path,
-            **extra,
+            suggestion=suggestion,
         )
 
 
