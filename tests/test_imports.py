@@ -30,6 +30,7 @@ PACKAGE = ROOT / "src" / "intervention_rules"
 #: Tests that import a private name, and why (each tests that private module's own behaviour).
 TESTS_MAY_IMPORT = {
     ("test_testing.py", "_thresholds"): "the operand thresholds of the property strategies",
+    ("test_cards.py", "_md"): "the Markdown escaping of the CDS Hooks cards' text",
     ("test_layers.py", "_parser"): "every subcommand of the command line's parser, without running one",
 }
 
