@@ -15,7 +15,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
 from ._extras import extra_for
@@ -48,22 +48,8 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage(f"{self.prog}: error: {message}")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="intervention-rules",
-        description="Evaluate self-harm assessments against a rule set of intervention recommendations. "
-        "Decision support for qualified professionals; not a substitute for clinical judgement.",
-    )
-    from . import __version__
-
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    def rules_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--rules", metavar="PATH", help="rule set directory or file (default: the bundled set)"
-        )
-
+def _evaluate_command(commands: Any, rules_option: Callable[[argparse.ArgumentParser], None]) -> None:
+    """The ``evaluate`` subcommand: one assessment, or a batch of them."""
     ev = commands.add_parser("evaluate", help="evaluate an assessment and print the decision")
     rules_option(ev)
     ev.add_argument(
@@ -104,6 +90,24 @@ def _parser() -> argparse.ArgumentParser:
         "cautions' and alerts' rules and severities, not-recommended rules, fired rules)",
     )
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="intervention-rules",
+        description="Evaluate self-harm assessments against a rule set of intervention recommendations. "
+        "Decision support for qualified professionals; not a substitute for clinical judgement.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def rules_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--rules", metavar="PATH", help="rule set directory or file (default: the bundled set)"
+        )
+
+    _evaluate_command(commands, rules_option)
     va = commands.add_parser("validate", help="check a rule set and report every problem")
     rules_option(va)
 
@@ -151,6 +155,48 @@ def _write_json(data: Any, out: TextIO) -> None:
     out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    """Run the chosen command: a layer's through its handler, the core's here."""
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        return int(handler(args, stdin, stdout, stderr))
+    if args.command == "validate":
+        ruleset = _load(args.rules)
+        live = ruleset.live_rules
+        drafts = sum(1 for r in live if r.status == "draft")
+        stdout.write(
+            f"{ruleset.name} {ruleset.version}: valid; {len(ruleset.rules)} rules "
+            f"({len(live) - drafts} active, {drafts} draft, {len(ruleset.rules) - len(live)} retired), "
+            f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
+        )
+        return EXIT_OK
+    if args.command == "evaluate" and (
+        args.batch is not None or args.output or args.workers or args.fields or args.summary
+    ):
+        from .scale._cli import run_batch
+
+        return run_batch(args, stdin, stdout, stderr)
+    ruleset = _load(args.rules)
+    assessment = _read_json(args.assessment, stdin)
+    if args.command == "evaluate":
+        decision = ruleset.evaluate(assessment)
+        if args.format == "text":
+            stdout.write(decision.to_text() + "\n")
+        else:
+            _write_json(decision.to_dict(), stdout)
+        return EXIT_OK
+    try:
+        explanation = ruleset.explain(assessment, args.intervention)
+    except UnknownInterventionError as error:
+        stderr.write(f"intervention-rules: error: {error}\n")
+        return EXIT_USAGE
+    if args.format == "json":
+        _write_json(explanation.to_dict(), stdout)
+    else:
+        stdout.write(explanation.to_text() + "\n")
+    return EXIT_OK
+
+
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -170,44 +216,7 @@ def main(
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
     try:
-        handler = getattr(args, "handler", None)
-        if handler is not None:
-            return int(handler(args, stdin, stdout, stderr))
-        if args.command == "validate":
-            ruleset = _load(args.rules)
-            live = [r for r in ruleset.rules if r.status != "retired"]
-            drafts = sum(1 for r in live if r.status == "draft")
-            stdout.write(
-                f"{ruleset.name} {ruleset.version}: valid; {len(ruleset.rules)} rules "
-                f"({len(live) - drafts} active, {drafts} draft, {len(ruleset.rules) - len(live)} retired), "
-                f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
-            )
-            return EXIT_OK
-        if args.command == "evaluate" and (
-            args.batch is not None or args.output or args.workers or args.fields or args.summary
-        ):
-            from .scale._cli import run_batch
-
-            return run_batch(args, stdin, stdout, stderr)
-        ruleset = _load(args.rules)
-        assessment = _read_json(args.assessment, stdin)
-        if args.command == "evaluate":
-            decision = ruleset.evaluate(assessment)
-            if args.format == "text":
-                stdout.write(decision.to_text() + "\n")
-            else:
-                _write_json(decision.to_dict(), stdout)
-            return EXIT_OK
-        try:
-            explanation = ruleset.explain(assessment, args.intervention)
-        except UnknownInterventionError as error:
-            stderr.write(f"intervention-rules: error: {error}\n")
-            return EXIT_USAGE
-        if args.format == "json":
-            _write_json(explanation.to_dict(), stdout)
-        else:
-            stdout.write(explanation.to_text() + "\n")
-        return EXIT_OK
+        return _run(args, stdin, stdout, stderr)
     except RuleSetError as error:
         for problem in error.problems:
             stderr.write(f"{problem}\n")

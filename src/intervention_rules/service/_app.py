@@ -388,10 +388,26 @@ def _shown(decision: Decision, cards: list[dict[str, Any]]) -> list[Shown]:
     ]
 
 
+PROBLEM_CODES = "urn:intervention-rules:problem-code"  # the IRnnn codes of docs/errors.md
+
+
 def _problems(error: AssessmentError, where: str) -> _Fail:
-    fields = [p.field or where for p in error.problems]
-    text = "; ".join(str(p) for p in error.problems)
-    return _Fail(400, "invalid", f"the assessment is not valid: {text}", fields)
+    """400 with one issue per problem: its field or linkId, its message and its stable code."""
+    issues = []
+    for problem in error.problems:
+        issue: dict[str, Any] = {
+            "severity": "error",
+            "code": "invalid",
+            "diagnostics": f"the assessment is not valid: {problem}",
+            "expression": [problem.field or where],
+        }
+        if problem.code:
+            coding = {"system": PROBLEM_CODES, "code": problem.code, "display": problem.slug}
+            issue["details"] = {"coding": [coding]}
+        issues.append(issue)
+    failure = _Fail(400, "invalid", "the assessment is not valid")
+    failure.body["issue"] = issues
+    return failure
 
 
 def _json(status: int, body: Any) -> JSONResponse:
