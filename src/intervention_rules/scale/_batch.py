@@ -5,12 +5,16 @@ JSON object on one line:
 
 - ``{"line": 3, "decision": {...}}``: the decision, exactly as :meth:`Decision.to_dict` gives it;
 - ``{"line": 4, "error": {"kind": "invalid_assessment", "problems": [...]}}``: the line could not
-  be evaluated; ``kind`` is ``invalid_json`` (not UTF-8 or not JSON) or ``invalid_assessment``,
-  and each problem has ``field``, ``message`` and ``suggestion``, as in :class:`AssessmentError`.
+  be evaluated; ``kind`` is ``invalid_json`` (not UTF-8, not JSON, text UTF-8 cannot hold such as
+  a lone surrogate, or longer than the line limit), ``invalid_assessment``, or ``internal_error``
+  (a fault in this library, never the input's; please report it), and each problem has
+  ``field``, ``message`` and ``suggestion``, as in :class:`AssessmentError`: they name fields,
+  never values, unless values were asked for (``show_values``).
 
 Lines are numbered from 1 as in the input; blank lines are skipped and give no record. A bad line
-never stops the batch. The engine holds the GIL, so :class:`Batch` spreads the work over worker
-processes; each loads the rule set once, refusing it if its digest differs from the one loaded
+never stops the batch, and every record is valid UTF-8 JSON whatever the line held. The engine
+holds the GIL, so :class:`Batch` spreads the work over worker processes (at most one per CPU core
+available); each loads the rule set once, refusing it if its digest differs from the one loaded
 here first.
 """
 
@@ -19,22 +23,23 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import attrs
 
-from .._jsonio import UnreadableJSON, parse_json
+from .._jsonio import MAX_ASSESSMENT_BYTES, UnreadableJSON, parse_json, too_large
 from ..errors import AssessmentError, AssessmentProblem, InterventionRulesError, RuleSetError
 from ..loading import load_ruleset
 from ..ruleset import RuleSet
 
-__all__ = ["Batch", "BatchError", "LineResult", "result_record"]
+__all__ = ["Batch", "BatchError", "LineReader", "LineResult", "available_cores", "result_record"]
 
 #: Lines sent to a worker at a time: large enough that the hand-over costs little.
 CHUNK_LINES = 64
@@ -57,33 +62,108 @@ def _problem_dict(problem: AssessmentProblem) -> dict[str, Any]:
     return {"field": problem.field, "message": problem.message, "suggestion": problem.suggestion}
 
 
-def result_record(ruleset: RuleSet, assessment: Any) -> tuple[dict[str, Any], tuple[AssessmentProblem, ...]]:
-    """``{"decision": ...}`` for an assessment, or ``{"error": ...}`` with its problems."""
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the system tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def result_record(
+    ruleset: RuleSet, assessment: Any, *, show_values: bool = False
+) -> tuple[dict[str, Any], tuple[AssessmentProblem, ...]]:
+    """``{"decision": ...}`` for an assessment, or ``{"error": ...}`` with its problems (which
+    quote values only with ``show_values``)."""
     try:
         decision = ruleset.evaluate(assessment)
     except AssessmentError as error:
-        problems = [_problem_dict(p) for p in error.problems]
-        return {"error": {"kind": "invalid_assessment", "problems": problems}}, error.problems
+        found = error.values(assessment) if show_values else error.problems
+        problems = [_problem_dict(p) for p in found]
+        return {"error": {"kind": "invalid_assessment", "problems": problems}}, found
     return {"decision": decision.to_dict()}, ()
 
 
-def _evaluate_line(ruleset: RuleSet, number: int, raw: str | bytes) -> LineResult:
+def _error(kind: str, message: str) -> tuple[dict[str, Any], tuple[AssessmentProblem, ...]]:
+    problem = AssessmentProblem("", message)
+    return {"error": {"kind": kind, "problems": [_problem_dict(problem)]}}, (problem,)
+
+
+def _evaluate_line(
+    ruleset: RuleSet, number: int, raw: str | bytes | None, limit: int, show_values: bool
+) -> LineResult:
+    """The result of one line, whatever it holds (``None``: a line longer than ``limit``)."""
     try:
-        assessment = parse_json(raw, what="line", lines=False)
+        if raw is None:
+            raise too_large("line", limit)
+        assessment = parse_json(raw, what="line", lines=False, limit=limit)
     except UnreadableJSON as error:
-        found: tuple[AssessmentProblem, ...] = (AssessmentProblem("", str(error)),)
-        record: dict[str, Any] = {"error": {"kind": "invalid_json", "problems": [_problem_dict(found[0])]}}
+        record, found = _error("invalid_json", str(error))
     else:
-        record, found = result_record(ruleset, assessment)
-    return LineResult(
-        line=number,
-        record=json.dumps({"line": number, **record}, ensure_ascii=False),
-        problems=tuple(str(p) for p in found),
-    )
+        try:
+            record, found = result_record(ruleset, assessment, show_values=show_values)
+        except Exception as error:  # noqa: BLE001 - one line's fault must not cost the others their records
+            record, found = _error(
+                "internal_error",
+                f"the line could not be evaluated: an internal error ({type(error).__name__}); "
+                "please report it",
+            )
+    text = json.dumps({"line": number, **record}, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # text UTF-8 cannot hold reached a record: escape it
+        text = json.dumps({"line": number, **record}, ensure_ascii=True)
+    return LineResult(line=number, record=text, problems=tuple(str(p) for p in found))
 
 
-def _evaluate_chunk(ruleset: RuleSet, chunk: list[tuple[int, str | bytes]]) -> list[LineResult]:
-    return [_evaluate_line(ruleset, number, raw) for number, raw in chunk]
+def _evaluate_chunk(
+    ruleset: RuleSet, chunk: list[tuple[int, str | bytes | None]], limit: int, show_values: bool
+) -> list[LineResult]:
+    return [_evaluate_line(ruleset, number, raw, limit, show_values) for number, raw in chunk]
+
+
+def _ends_line(raw: str | bytes) -> bool:
+    return raw.endswith(b"\n") if isinstance(raw, bytes) else raw.endswith("\n")
+
+
+class LineReader:
+    """The lines of a binary (or text) stream, each read no further than ``limit`` bytes: a
+    longer line is given as ``None`` (it gets an error record) and the rest of it is skipped.
+
+    A line that goes on past ``SKIP_LIMIT`` times the limit (``/dev/zero``) ends the reading;
+    ``stopped`` then says why, and the caller reports it.
+    """
+
+    SKIP_LIMIT = 64
+
+    def __init__(self, stream: IO[bytes] | IO[str], limit: int = MAX_ASSESSMENT_BYTES) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.stopped: str | None = None
+
+    def __iter__(self) -> Iterator[str | bytes | None]:
+        number = 0
+        while True:
+            raw = self.stream.readline(self.limit + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) <= self.limit:
+                yield raw
+                continue
+            yield None
+            skipped = len(raw)
+            while not _ends_line(raw):
+                raw = self.stream.readline(self.limit)
+                if not raw:
+                    return
+                skipped += len(raw)
+                if skipped > self.SKIP_LIMIT * self.limit:
+                    self.stopped = (
+                        f"line {number} goes on past {self.SKIP_LIMIT * self.limit} bytes without "
+                        "ending; the input is not JSON Lines, and reading stopped there"
+                    )
+                    return
 
 
 # --- worker processes ------------------------------------------------------------------------
@@ -94,6 +174,9 @@ _worker_failure = "the worker has not loaded a rule set"
 
 def _start_worker(path: str | None, digest: str) -> None:
     global _worker_ruleset, _worker_failure
+    # An interrupt (Ctrl-C reaches the whole process group) is the parent's to handle: it stops
+    # the batch and reports it; a worker finishes its chunk and exits without a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         _worker_ruleset = load_ruleset(path, expected_digest=digest)
     except RuleSetError as error:
@@ -101,10 +184,10 @@ def _start_worker(path: str | None, digest: str) -> None:
         _worker_failure = f"a worker process could not load the rule set: {error}"
 
 
-def _work(chunk: list[tuple[int, str | bytes]]) -> list[LineResult]:
+def _work(chunk: list[tuple[int, str | bytes | None]], limit: int, show_values: bool) -> list[LineResult]:
     if _worker_ruleset is None:
         raise BatchError(_worker_failure)
-    return _evaluate_chunk(_worker_ruleset, chunk)
+    return _evaluate_chunk(_worker_ruleset, chunk, limit, show_values)
 
 
 class BatchError(InterventionRulesError):
@@ -119,10 +202,10 @@ class BatchError(InterventionRulesError):
         return (BatchError, (self.message,))
 
 
-def _numbered(lines: Iterable[str | bytes]) -> Iterator[list[tuple[int, str | bytes]]]:
-    chunk: list[tuple[int, str | bytes]] = []
+def _numbered(lines: Iterable[str | bytes | None]) -> Iterator[list[tuple[int, str | bytes | None]]]:
+    chunk: list[tuple[int, str | bytes | None]] = []
     for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
+        if raw is not None and not raw.strip():
             continue
         chunk.append((number, raw))
         if len(chunk) == CHUNK_LINES:
@@ -136,14 +219,25 @@ class Batch:
     """A rule set loaded once, evaluating lines of JSON on ``workers`` processes.
 
     Loading raises :class:`RuleSetError` here, before any line is read. With one worker,
-    everything runs in this process. Use it as a context manager, or call :meth:`close`.
+    everything runs in this process; more than the CPU cores available are not started. A line
+    longer than ``max_line_bytes`` gets an error record without being parsed. Problems quote
+    no values unless ``show_values``. Use it as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, rules: str | os.PathLike[str] | None = None, *, workers: int = 1) -> None:
+    def __init__(
+        self,
+        rules: str | os.PathLike[str] | None = None,
+        *,
+        workers: int = 1,
+        max_line_bytes: int = MAX_ASSESSMENT_BYTES,
+        show_values: bool = False,
+    ) -> None:
         if workers < 1:
             raise ValueError("at least one worker is needed")
         self.ruleset = load_ruleset(rules)
-        self.workers = workers
+        self.workers = min(workers, available_cores())
+        self.max_line_bytes = max_line_bytes
+        self.show_values = show_values
         self._path = None if rules is None else str(Path(rules))
         self._pool: ProcessPoolExecutor | None = None
 
@@ -172,17 +266,19 @@ class Batch:
             )
         return self._pool
 
-    def evaluate(self, lines: Iterable[str | bytes]) -> Iterator[LineResult]:
-        """One result per non-blank line, in input order, reading the input as it goes."""
+    def evaluate(self, lines: Iterable[str | bytes | None]) -> Iterator[LineResult]:
+        """One result per non-blank line, in input order, reading the input as it goes (``None``
+        stands for a line too long to read, as :class:`LineReader` gives it)."""
+        limit, show = self.max_line_bytes, self.show_values
         if self.workers == 1:
             for chunk in _numbered(lines):
-                yield from _evaluate_chunk(self.ruleset, chunk)
+                yield from _evaluate_chunk(self.ruleset, chunk, limit, show)
             return
         pool = self._executor()
         pending: deque[Future[list[LineResult]]] = deque()
         try:
             for chunk in _numbered(lines):
-                pending.append(pool.submit(_work, chunk))
+                pending.append(pool.submit(_work, chunk, limit, show))
                 if len(pending) >= 4 * self.workers:  # bounded read-ahead keeps memory flat
                     yield from pending.popleft().result()
             while pending:

@@ -1,26 +1,32 @@
 """``intervention-rules evaluate --batch``: the command-line side of :mod:`intervention_rules.batch`.
 
 Exit status: 0 when every line was evaluated; 1 when any line was invalid (each reported on
-stderr as ``INPUT:LINE: problem``, and written to the output as an error record) or the rule set
-is invalid; 2 for wrong usage. A progress bar shows on a terminal only.
+stderr as ``INPUT:LINE: problem``, naming fields, never values, unless ``--show-values``, and
+written to the output as an error record) or the rule set is invalid, or the input stopped
+being JSON Lines; 2 for wrong usage; 3 when the output could not be written (``--output`` on a
+full disk). A progress bar shows on a terminal only. More workers than the CPU cores available
+are not started.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 from collections.abc import Iterator
 from typing import IO, TextIO
 
 from tqdm import tqdm
 
-from ._batch import Batch, BatchError
+from ._batch import Batch, BatchError, LineReader, available_cores
 
 __all__ = ["run_batch"]
 
 
 class _Usage(Exception):
+    pass
+
+
+class _OutputFailed(Exception):
     pass
 
 
@@ -33,8 +39,10 @@ def _count_lines(path: str) -> int | None:
 
 
 @contextlib.contextmanager
-def _input(source: str, stdin: TextIO) -> Iterator[IO[bytes] | TextIO]:
+def _input(source: str, stdin: TextIO | None) -> Iterator[IO[bytes] | TextIO]:
     if source == "-":
+        if stdin is None or stdin.closed:
+            raise _Usage("standard input is closed; give the input as a file")
         yield getattr(stdin, "buffer", stdin)
         return
     try:
@@ -54,11 +62,14 @@ def _output(target: str | None, stdout: TextIO) -> Iterator[TextIO]:
         handle = open(target, "w", encoding="utf-8")  # noqa: SIM115 - closed below
     except OSError as error:
         raise _Usage(f"cannot write {target}: {error.strerror}") from error
-    with handle:
-        yield handle
+    try:
+        with handle:
+            yield handle
+    except OSError as error:  # a full disk shows on a write or on the flush at close
+        raise _OutputFailed(f"cannot write {target}: {error.strerror or error}") from error
 
 
-def run_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+def run_batch(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, stderr: TextIO) -> int:
     """Run a batch from parsed arguments; returns the exit status."""
     from ..errors import RuleSetError
 
@@ -69,10 +80,18 @@ def run_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: T
             raise _Usage("give either an assessment file or --batch INPUT.jsonl, not both")
         if args.format != "json":
             raise _Usage("--batch writes JSON Lines; --format text is for single assessments")
-        workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+        cores = available_cores()
+        workers = args.workers if args.workers is not None else cores
         if workers < 1:
             raise _Usage("--workers must be at least 1")
-        batch = Batch(args.rules, workers=workers)
+        if workers > cores:
+            stderr.write(f"intervention-rules: {workers} workers asked for; {cores} used, one per core\n")
+        batch = Batch(
+            args.rules,
+            workers=min(workers, cores),
+            max_line_bytes=args.max_input_bytes,
+            show_values=args.show_values,
+        )
     except _Usage as error:
         stderr.write(f"intervention-rules: error: {error}\n")
         return 2
@@ -88,10 +107,11 @@ def run_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: T
     try:
         with (
             batch,
-            _input(args.batch, stdin) as lines,
+            _input(args.batch, stdin) as stream,
             _output(args.output, stdout) as out,
             tqdm(total=total, unit=" lines", file=stderr, disable=not terminal) as bar,
         ):
+            lines = LineReader(stream, args.max_input_bytes)
             for result in batch.evaluate(lines):
                 out.write(result.record + "\n")
                 if result.ok:
@@ -106,6 +126,12 @@ def run_batch(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: T
         return 2
     except BatchError as error:
         stderr.write(f"intervention-rules: error: {error}\n")
+        return 1
+    except _OutputFailed as error:
+        stderr.write(f"intervention-rules: error: {error}\n")
+        return 3
+    if lines.stopped is not None:
+        stderr.write(f"{name}: {lines.stopped}\n")
         return 1
     if terminal:
         stderr.write(f"{evaluated + invalid} lines: {evaluated} evaluated, {invalid} invalid\n")
