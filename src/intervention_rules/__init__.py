@@ -4,18 +4,46 @@ Decision support for qualified professionals; it never replaces clinical judgeme
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-from .decision import Decision, Explanation, NotRecommended, Recommendation
-from .errors import (
-    AssessmentError,
-    AssessmentProblem,
-    InterventionRulesError,
-    Problem,
-    RuleSetError,
-    UnknownInterventionError,
+from ._lazy import exports
+
+if TYPE_CHECKING:
+    from .decision import Decision, Explanation, NotRecommended, Recommendation
+    from .errors import (
+        AssessmentError,
+        AssessmentProblem,
+        InterventionRulesError,
+        MissingExtraError,
+        Problem,
+        RuleSetError,
+        UnknownInterventionError,
+    )
+    from .loading import load_ruleset
+    from .ruleset import InterventionExplanation, RuleOutcome, RuleSet
+
+# Each name is imported on first use: importing the package (as the pytest plugin does in every
+# test session of a project that has it installed) loads neither the engine nor the validators.
+__getattr__ = exports(
+    __name__,
+    {
+        "AssessmentError": ".errors",
+        "AssessmentProblem": ".errors",
+        "Decision": ".decision",
+        "Explanation": ".decision",
+        "InterventionExplanation": ".ruleset",
+        "InterventionRulesError": ".errors",
+        "MissingExtraError": ".errors",
+        "NotRecommended": ".decision",
+        "Problem": ".errors",
+        "Recommendation": ".decision",
+        "RuleOutcome": ".ruleset",
+        "RuleSet": ".ruleset",
+        "RuleSetError": ".errors",
+        "UnknownInterventionError": ".errors",
+        "load_ruleset": ".loading",
+    },
 )
-from .loading import load_ruleset
-from .ruleset import InterventionExplanation, RuleOutcome, RuleSet
 
 try:
     __version__ = version("intervention-rules")
@@ -29,6 +57,7 @@ __all__ = [
     "Explanation",
     "InterventionExplanation",
     "InterventionRulesError",
+    "MissingExtraError",
     "NotRecommended",
     "Problem",
     "Recommendation",
