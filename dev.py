@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""Project tasks that set themselves up: ``python3 dev.py example``, ``python3 dev.py test`` and
-``python3 dev.py bench`` (the benchmarks; ``--quick`` for a short run).
+"""Project tasks that set themselves up: ``python3 dev.py example``, ``python3 dev.py test``,
+``python3 dev.py bench`` (the benchmarks; ``--quick`` for a short run), and the long reliability
+runs that are not part of the tests: ``python3 dev.py fuzz --minutes 10`` (a coverage-guided
+fuzzing campaign with atheris) and ``python3 dev.py soak --minutes 10`` (threads and processes
+evaluating for a long time); see docs/safety.md.
 
 Each creates a virtual environment in ``.venv`` (with the interpreter running this script, which
 must be Python 3.11 or 3.12) and installs the project with the extras it needs the first time,
@@ -73,8 +76,8 @@ def example() -> None:
 def test() -> None:
     ensure_environment()
     ensure_chromium()
-    run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "dev.py")
-    run(str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "dev.py")
+    run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "stress", "dev.py")
+    run(str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "stress", "dev.py")
     run(str(BIN / "mypy"))
     run(str(PYTHON), "-m", "pytest", *sys.argv[2:])
 
@@ -84,7 +87,17 @@ def bench() -> None:
     run(str(PYTHON), "benchmarks/run.py", *sys.argv[2:])
 
 
-TASKS = {"example": example, "test": test, "bench": bench}
+def fuzz() -> None:
+    ensure_environment("dev,fuzz")
+    run(str(PYTHON), "stress/fuzz.py", *sys.argv[2:])
+
+
+def soak() -> None:
+    ensure_environment()
+    run(str(PYTHON), "stress/soak.py", *sys.argv[2:])
+
+
+TASKS = {"example": example, "test": test, "bench": bench, "fuzz": fuzz, "soak": soak}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
