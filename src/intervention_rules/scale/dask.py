@@ -29,7 +29,7 @@ except ImportError as error:
     raise ImportError("intervention_rules.dask needs Dask: pip install 'intervention-rules[dask]'") from error
 
 from ..errors import Problem, RuleSetError
-from ..loading import _files, bundled_rules_path, digest_files, load_ruleset
+from ..loading import bundled_rules_path, digest_files, load_ruleset, rule_files
 from ..ruleset import RuleSet
 from ._batch import result_record
 
@@ -53,7 +53,7 @@ class RuleFiles:
         root = bundled_rules_path() if path is None else Path(path)
         if not root.exists():
             raise RuleSetError([Problem(f"no rule set at {root}", file=str(root))])
-        files = tuple((relative, file.read_bytes()) for file, relative in _files(root))
+        files = tuple((relative, file.read_bytes()) for file, relative in rule_files(root))
         digest = digest_files(list(files))
         load_ruleset(root, expected_digest=digest)
         return cls(digest, files)
