@@ -121,7 +121,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="how long to run (default 10)")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus", help="the growing corpus")
+    parser.add_argument("inputs", nargs="*", type=Path, help="run only these inputs (a finding), once each")
     args = parser.parse_args()
+    if args.inputs:
+        atheris.Setup([sys.argv[0], *map(str, args.inputs)], one_input)
+        atheris.Fuzz()
     seed(args.corpus)
     findings = ROOT / "findings"
     findings.mkdir(exist_ok=True)

@@ -189,11 +189,9 @@ def _load(path: str | os.PathLike[str] | None, expected_digest: str | None, max_
     root = bundled_rules_path() if path is None else Path(path)
     if not root.exists() and not root.is_symlink():
         raise RuleSetError([Problem(f"no rule set at {root}", file=str(root))])
-    files = rule_files(root)
-    if not files:
+    files, problems = _files(root)
+    if not files and not problems:
         raise RuleSetError([Problem(f"no .yaml or .yml files under {root}", file=str(root))])
-
-    problems: list[Problem] = []
     docs: list[Located] = []
     contents: list[tuple[str, bytes]] = []
     for file, relative in files:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import stat
 from collections.abc import Iterator
 from typing import IO, TextIO
 
@@ -31,7 +33,11 @@ class _OutputFailed(Exception):
 
 
 def _count_lines(path: str) -> int | None:
+    """The non-blank lines of a regular file, for the progress bar (None for anything else: a
+    device such as /dev/zero would never end)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path, "rb") as handle:
             return sum(1 for line in handle if line.strip())
     except OSError:
@@ -101,8 +107,8 @@ def run_batch(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, st
         stderr.write(f"{len(error.problems)} problem(s); the rule set was not loaded\n")
         return 1
     name = "<stdin>" if args.batch == "-" else args.batch
-    total = None if args.batch == "-" else _count_lines(args.batch)
     terminal = getattr(stderr, "isatty", lambda: False)()
+    total = None if args.batch == "-" or not terminal else _count_lines(args.batch)
     evaluated = invalid = 0
     try:
         with (
