@@ -53,7 +53,7 @@ def test_closed_standard_input_is_a_usage_error(command: str) -> None:
 def test_closed_standard_output_is_reported() -> None:
     result = shell(f"echo '{json.dumps(VALID)}' | IR evaluate >&-")
     no_traceback(result)
-    assert result.returncode == 3
+    assert result.returncode == 74
     assert b"standard output is closed" in result.stderr
 
 
@@ -70,14 +70,14 @@ def many_lines(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_broken_pipe_ends_the_run_quietly(many_lines: Path) -> None:
-    """``... | head -1``: the reader goes away after one record; the writer stops with status 3."""
+    """``... | head -1``: the reader goes away after one record; the writer stops with status 74."""
     result = shell(
         f"IR evaluate --batch {many_lines} --workers 1 | head -1; echo status=${{PIPESTATUS[0]}} >&2"
     )
     no_traceback(result)
     assert len(result.stdout.splitlines()) == 1
     assert json.loads(result.stdout)["line"] == 1
-    assert b"status=3" in result.stderr
+    assert b"status=74" in result.stderr
     assert b"the output was closed before everything was written" in result.stderr
 
 
@@ -88,13 +88,13 @@ def test_a_broken_pipe_on_a_single_decision(format_: str) -> None:
         "echo status=${PIPESTATUS[1]} >&2"
     )
     no_traceback(result)
-    assert b"status=0" in result.stderr or b"status=3" in result.stderr  # depends on the pipe's buffer
+    assert b"status=0" in result.stderr or b"status=74" in result.stderr  # depends on the pipe's buffer
 
 
 def test_a_full_disk_on_output_is_reported(many_lines: Path) -> None:
     result = run("evaluate", "--batch", str(many_lines), "--workers", "1", "--output", "/dev/full")
     no_traceback(result)
-    assert result.returncode == 3
+    assert result.returncode == 74
     assert b"cannot write /dev/full: No space left on device" in result.stderr
 
 
@@ -102,7 +102,7 @@ def test_a_full_disk_on_standard_output_is_reported() -> None:
     with open("/dev/full", "wb") as full:
         result = run("evaluate", stdin=json.dumps(VALID).encode(), stdout=full, stderr=subprocess.PIPE)
     no_traceback(result)
-    assert result.returncode == 3
+    assert result.returncode == 74
     assert b"cannot write the output: No space left on device" in result.stderr
 
 

@@ -411,3 +411,12 @@ def _problems(directory: Path) -> tuple[ir.Problem, ...]:
     with pytest.raises(ir.RuleSetError) as caught:
         ir.load_ruleset(directory)
     return caught.value.problems
+
+
+def test_an_alias_bomb_is_refused_while_it_is_built(tmp_path: Path) -> None:
+    """A few lines of aliases that would expand to a billion nodes stop at the node limit."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(lines) + "\n")
+    (problem,) = _problems(tmp_path)
+    assert problem.message == "the document expands to more than 200000 nodes"

@@ -1,7 +1,7 @@
 """The ``intervention-rules`` command line.
 
 Exit status: 0 success; 1 invalid rules or invalid assessment (problems on stderr, nothing on
-stdout); 2 wrong usage, including a command whose optional extra is not installed; 3 the output
+stdout); 2 wrong usage, including a command whose optional extra is not installed; 74 the output
 could not be written (a closed pipe, a full disk); 130 interrupted. No traceback reaches the user.
 
 Problems name fields, never the values an assessment held, unless ``--show-values`` is given.
@@ -35,7 +35,7 @@ from .ruleset import RuleSet
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 74, 130
 
 #: The optional layers whose ``_cli`` module declares subcommands, in ``--help`` order.
 LAYERS = ("governance", "testing")

@@ -3,7 +3,7 @@
 Exit status: 0 when every line was evaluated; 1 when any line was invalid (each reported on
 stderr as ``INPUT:LINE: problem``, naming fields, never values, unless ``--show-values``, and
 written to the output as an error record) or the rule set is invalid, or the input stopped
-being JSON Lines; 2 for wrong usage; 3 when the output could not be written (``--output`` on a
+being JSON Lines; 2 for wrong usage; 74 when the output could not be written (``--output`` on a
 full disk). A progress bar shows on a terminal only. More workers than the CPU cores available
 are not started.
 """
@@ -135,7 +135,7 @@ def run_batch(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, st
         return 1
     except _OutputFailed as error:
         stderr.write(f"intervention-rules: error: {error}\n")
-        return 3
+        return 74  # EX_IOERR, as for any output failure (see cli.py)
     if lines.stopped is not None:
         stderr.write(f"{name}: {lines.stopped}\n")
         return 1
