@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Project tasks that set themselves up: ``python3 dev.py example``, ``python3 dev.py test``,
+``python3 dev.py docs`` (serves the documentation; ``docs build`` writes it to ``site/``),
 ``python3 dev.py bench`` (the benchmarks; ``--quick`` for a short run), and the long reliability
 runs that are not part of the tests: ``python3 dev.py fuzz --minutes 10`` (a coverage-guided
 fuzzing campaign with atheris) and ``python3 dev.py soak --minutes 10`` (threads and processes
@@ -7,7 +8,8 @@ evaluating for a long time); see docs/safety.md.
 
 Each creates a virtual environment in ``.venv`` (with the interpreter running this script, which
 must be Python 3.11 or 3.12) and installs the project with the extras it needs the first time,
-or again when ``pyproject.toml`` or the extras change.
+or again when ``pyproject.toml`` changes or it needs an extra not yet installed. ``example``
+needs the package alone; the others need the development tools (the ``dev`` extra).
 """
 
 from __future__ import annotations
@@ -26,25 +28,33 @@ PYTHON = BIN / "python"
 STAMP = VENV / ".installed"
 
 
-def ensure_environment(extras: str = "dev") -> None:
+def ensure_environment(*extras: str) -> None:
+    """Install the project (editable) with ``extras`` into ``.venv``, unless the stamp says it is.
+
+    The stamp records the digest of ``pyproject.toml`` and the extras installed with it, so the
+    package alone (``example``) and the development tools (``test``) share one environment: a task
+    that needs an extra not yet installed installs it, and no task installs more than it needs.
+    """
     if sys.version_info[:2] not in ((3, 11), (3, 12)):
         sys.exit(
             f"Python 3.11 or 3.12 is needed (durable-rules does not import on later versions); "
             f"this is {sys.version.split()[0]}. Run this script with python3.11 or python3.12."
         )
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    digest, _, installed = (STAMP.read_text() if STAMP.exists() else "").partition("\n")
-    if digest == wanted and set(extras.split(",")) <= set(installed.split(",")) and PYTHON.exists():
+    digest, _, listed = (STAMP.read_text() if STAMP.exists() else "").partition("\n")
+    installed = set(filter(None, listed.split(","))) if digest == wanted and PYTHON.exists() else set()
+    if digest == wanted and set(extras) <= installed and PYTHON.exists():
         return
     if not PYTHON.exists():
         print(f"Creating a virtual environment in {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    print("Installing intervention-rules and its development tools ...", flush=True)
+    everything = sorted(installed | set(extras))
+    what = "and its development tools " if "dev" in everything else ""
+    print(f"Installing intervention-rules {what}...", flush=True)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--quiet", "--editable", f"{ROOT}[{extras}]"], check=True
-    )
-    STAMP.write_text(f"{wanted}\n{extras}")
+    target = f"{ROOT}[{','.join(everything)}]" if everything else str(ROOT)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--editable", target], check=True)
+    STAMP.write_text(f"{wanted}\n{','.join(everything)}")
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -69,12 +79,12 @@ def run(*command: str) -> None:
 
 
 def example() -> None:
-    ensure_environment()
+    ensure_environment()  # the package alone: evaluating a file needs no extra
     run(str(BIN / "intervention-rules"), "evaluate", "--format", "text", "examples/adolescent.json")
 
 
 def test() -> None:
-    ensure_environment()
+    ensure_environment("dev")
     ensure_chromium()
     run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "stress", "dev.py")
     run(str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "stress", "dev.py")
@@ -82,8 +92,14 @@ def test() -> None:
     run(str(PYTHON), "-m", "pytest", *sys.argv[2:])
 
 
+def docs() -> None:
+    """Serve the documentation on http://127.0.0.1:8000 (``docs build``: write it to ``site/``)."""
+    ensure_environment("dev")
+    run(str(BIN / "mkdocs"), *(sys.argv[2:] or ["serve"]))
+
+
 def bench() -> None:
-    ensure_environment("dev,bench")
+    ensure_environment("dev", "bench")
     run(str(PYTHON), "benchmarks/run.py", *sys.argv[2:])
 
 
@@ -93,13 +109,13 @@ def fuzz() -> None:
 
 
 def soak() -> None:
-    ensure_environment()
+    ensure_environment("dev")
     run(str(PYTHON), "stress/soak.py", *sys.argv[2:])
 
 
-TASKS = {"example": example, "test": test, "bench": bench, "fuzz": fuzz, "soak": soak}
+TASKS = {"example": example, "test": test, "docs": docs, "bench": bench, "fuzz": fuzz, "soak": soak}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
-        sys.exit(f"usage: python3 {Path(__file__).name} {{{'|'.join(TASKS)}}} [pytest arguments]")
+        sys.exit(f"usage: python3 {Path(__file__).name} {{{'|'.join(TASKS)}}} [arguments for its tool]")
     TASKS[sys.argv[1]]()

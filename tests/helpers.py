@@ -35,10 +35,16 @@ def recommend(intervention: str, strength: float, text: str = "Because.") -> dic
 
 
 def make_ruleset(
-    tmp_path: Path, *rules: dict[str, Any], aggregate: str = "sum", constraints: bool = True
+    tmp_path: Path,
+    *rules: dict[str, Any],
+    aggregate: str = "sum",
+    constraints: bool = True,
+    zero_strength: str | None = None,
 ) -> ir.RuleSet:
     document = copy.deepcopy(BASE)
     document["ruleset"]["ranking"]["aggregate"] = aggregate
+    if zero_strength is not None:
+        document["ruleset"]["ranking"]["zero_strength"] = zero_strength
     if not constraints:
         document["ruleset"]["ranking"]["constraints"] = []
     document["rules"] = list(rules)

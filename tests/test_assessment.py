@@ -20,13 +20,20 @@ def problems(ruleset: ir.RuleSet, assessment: Any) -> list[str]:
     with pytest.raises(ir.AssessmentError) as caught:
         ruleset.evaluate(assessment)
     assert isinstance(caught.value, ir.InterventionRulesError)
-    return [str(p) for p in caught.value.problems]
+    return [without_code(p) for p in caught.value.problems]
+
+
+def without_code(problem: ir.AssessmentProblem) -> str:
+    """The problem as text, its code checked and left off (the codes have a test of their own)."""
+    assert problem.code.startswith("IR3")
+    assert str(problem).endswith(f" [{problem.code}]")
+    return str(problem).removesuffix(f" [{problem.code}]")
 
 
 def problems_with_values(ruleset: ir.RuleSet, assessment: Any) -> list[str]:
     with pytest.raises(ir.AssessmentError) as caught:
         ruleset.evaluate(assessment)
-    return [str(p) for p in caught.value.values(assessment)]
+    return [without_code(p) for p in caught.value.values(assessment)]
 
 
 VOCABULARY = "emotional_regulation, coping, communication, self_punishment, sense_of_control"
@@ -177,3 +184,32 @@ def test_a_required_field_is_required_even_when_its_object_is_absent(tmp_path: P
     for case in ({"age": 30}, {"age": 30, "family": {}}):
         assert problems(rs, case) == ["family.safeguarding_concern: required but not recorded"]
     assert rs.evaluate({"age": 30, "family": {"safeguarding_concern": False}}).fired == ()
+
+
+@pytest.mark.parametrize(
+    ("assessment", "code", "parts"),
+    [
+        ([], "IR301", ()),
+        ({"age": 15, "reason": []}, "IR302", ("reason",)),
+        ({"age": 15, "a note": 1}, "IR302", ("<key>",)),
+        ({"age": 15, "family": {"involvd": True}}, "IR303", ("family", "involvd")),
+        ({"age": "15"}, "IR304", ("age",)),
+        ({"age": 15, "reasons": [3]}, "IR304", ("reasons", 0)),
+        ({"age": 121}, "IR305", ("age",)),
+        ({"age": 15, "score": float("inf")}, "IR306", ("score",)),
+        ({"age": 15, "reasons": ["copin"]}, "IR307", ("reasons", 0)),
+        ({"age": 15, "medications": ["Lithium"]}, "IR308", ("medications", 0)),
+        ({"age": 15, "reasons": ["coping", "coping"]}, "IR309", ("reasons",)),
+        ({}, "IR310", ("age",)),
+        ({"age": 15, "pattern": "\ud800"}, "IR312", ("pattern",)),
+    ],
+)
+def test_every_assessment_problem_has_its_code_and_place(
+    ruleset: ir.RuleSet, assessment: Any, code: str, parts: tuple[str | int, ...]
+) -> None:
+    with pytest.raises(ir.AssessmentError) as caught:
+        ruleset.evaluate(assessment)
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.parts) == (code, parts)
+    (with_values,) = caught.value.values(assessment)
+    assert with_values.code == code

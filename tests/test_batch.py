@@ -92,6 +92,7 @@ def test_bytes_that_are_not_utf8_are_an_error_record(rules: Path) -> None:
                     "field": "",
                     "message": "the line is not UTF-8 text (invalid start byte at byte 9)",
                     "suggestion": None,
+                    "code": "IR311",
                 }
             ],
         },
@@ -120,9 +121,9 @@ def test_an_assessment_error_record_names_field_and_suggestion(rules: Path) -> N
         (result,) = batch.evaluate(['{"age": 20, "reason": ["coping"]}'])
     record = json.loads(result.record)
     assert record["error"]["problems"] == [
-        {"field": "reason", "message": "unknown feature", "suggestion": "reasons"}
+        {"field": "reason", "message": "unknown feature", "suggestion": "reasons", "code": "IR302"}
     ]
-    assert result.problems == ("reason: unknown feature; did you mean 'reasons'?",)
+    assert result.problems == ("reason: unknown feature; did you mean 'reasons'? [IR302]",)
 
 
 def test_workers_refuse_a_rule_set_changed_after_the_batch_started(tmp_path: Path) -> None:

@@ -167,7 +167,7 @@ def test_an_overlong_line_gets_an_error_record_and_the_batch_goes_on(tmp_path: P
     assert [("decision" in r, r["line"]) for r in records] == [(True, 1), (False, 2), (True, 3)]
     assert records[1]["error"]["kind"] == "invalid_json"
     assert result.stderr.decode().splitlines() == [
-        f"{source}:2: the line is larger than the limit of 2000 bytes"
+        f"{source}:2: the line is larger than the limit of 2000 bytes [IR313]"
     ]
 
 
@@ -220,6 +220,7 @@ def test_a_fault_on_one_line_costs_only_that_line_its_record(monkeypatch: pytest
                 "message": "the line could not be evaluated: an internal error (RuntimeError); "
                 "please report it",
                 "suggestion": None,
+                "code": "IR314",
             }
         ],
     }

@@ -120,7 +120,7 @@ def test_an_invalid_scenario_file_exits_1_with_problems_on_stderr(tmp_path: Path
     assert result.stdout == ""
     assert result.stderr == (
         f"{path}:5:22: unknown intervention 'sssri'; did you mean 'ssri'? (at "
-        "scenarios[0].expect.ranks.sssri)\n"
+        "scenarios[0].expect.ranks.sssri) [IR501]\n"
         "1 problem(s) in the scenario files; nothing was run\n"
     )
 

@@ -75,7 +75,14 @@ def test_the_documented_decision_shape_is_the_real_one(tmp_path: Path) -> None:
         {"collaborate": {"intervention": "dbt", "role": "psychiatrist", "prompt": "p"}},
     )
     documented_rule["evidence"][0]["note"] = "A note."
-    real = make_ruleset(tmp_path, documented_rule).evaluate({"age": 20, "reasons": ["coping"]}).to_dict()
+    weighed = rule(
+        "W",
+        {"reasons": {"contains_any": ["coping"]}},
+        recommend("mindfulness", 1),
+        {"adjust": {"intervention": "mindfulness", "by": -1, "text": "w"}},
+    )
+    rules = make_ruleset(tmp_path, documented_rule, weighed, zero_strength="considered")
+    real = rules.evaluate({"age": 20, "reasons": ["coping"]}).to_dict()
 
     def check(doc: Any, actual: Any, where: str) -> None:
         if isinstance(doc, dict):

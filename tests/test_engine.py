@@ -167,7 +167,7 @@ def test_eight_threads_on_one_ruleset_equal_sequential_and_leave_no_state(large:
 
 
 def test_engine_refusals_become_engine_errors() -> None:
-    with pytest.raises(_engine.EngineError, match="refused a compiled ruleset"):
+    with pytest.raises(ir.EngineError, match="refused a compiled ruleset"):
         _engine.Engine(['{"r": {"all": [{"m": {"$lt": {"k": 1e-05}}}]}}'])
 
 

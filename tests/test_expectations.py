@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from helpers import toolkit_ruleset, write_scenarios
-from intervention_rules.testing import Outcome, check_scenario, load_scenarios
+from intervention_rules.testing import Outcome, ScenarioError, check_scenario, load_scenarios
 from intervention_rules.testing._expectations import CHECKS
 
 RULES = toolkit_ruleset()
@@ -153,14 +153,17 @@ def test_an_unexpectedly_invalid_assessment_fails_at_its_line(tmp_path: Path) ->
     (failure,) = result.failures
     assert failure.location.line == 3
     assert failure.message == (
-        "the assessment is invalid:\n  reason: unknown feature; did you mean 'reasons'?"
+        "the assessment is invalid:\n  reason: unknown feature; did you mean 'reasons'? [IR302]"
     )
     assert result.decision is None
 
 
 def test_an_invalid_expectation_names_the_fields_it_wanted(tmp_path: Path) -> None:
     (failure,) = outcome(tmp_path, {"age": 121}, "{invalid: [reasons]}").failures
-    assert failure.message == "no problem with reasons; the problems are:\n  age: out of range (0 to 120)"
+    assert (
+        failure.message
+        == "no problem with reasons; the problems are:\n  age: out of range (0 to 120) [IR305]"
+    )
 
 
 INVARIANTS = """\
@@ -208,4 +211,38 @@ def test_only_when_and_always_when_invariants_show_what_was_seen(tmp_path: Path)
         "is recorded; saw not recorded",
         "dbt is not recommended (no rule recommending it fired), but it is required whenever conditions "
         "includes any of anxiety",
+    ]
+
+
+def test_considered_expectation_checks_the_considered_list(tmp_path: Path) -> None:
+    """``considered`` holds for an intervention set apart at strength 0, and says what happened
+    to one that was not; it contradicts ``recommended`` and ``not_recommended``."""
+    from helpers import make_ruleset, recommend, rule
+
+    lower = {"adjust": {"intervention": "mindfulness", "by": -1, "text": "Little support."}}
+    rules = make_ruleset(
+        tmp_path,
+        rule("REC", {"age": {"gte": 18}}, recommend("mindfulness", 1), recommend("cbt", 1)),
+        rule("LOWER", {"age": {"gte": 18}}, lower),
+        zero_strength="considered",
+    )
+
+    def failures(expect: str) -> list[tuple[str, str]]:
+        text = f"scenarios:\n  - name: case\n    assessment: {{age: 30}}\n    expect: {expect}\n"
+        (file,) = load_scenarios(write_scenarios(tmp_path, text), rules)
+        result = check_scenario(rules, file.scenarios[0], file.invariants)
+        return [(f.expectation, f.message) for f in result.failures]
+
+    assert failures("{considered: [mindfulness], absent: [mindfulness]}") == []
+    assert failures("{recommended: [mindfulness], order: [cbt, mindfulness]}") == [
+        ("recommended: [mindfulness]", "mindfulness is considered, not suggested (its strength ended at 0)"),
+        ("order: [cbt, mindfulness]", "mindfulness is considered, not suggested (its strength ended at 0)"),
+    ]
+    assert failures("{considered: [mindfulness, cbt]}") == [
+        ("considered: [mindfulness, cbt]", "cbt is recommended at rank 1"),
+    ]
+    with pytest.raises(ScenarioError) as caught:
+        failures("{considered: [cbt], not_recommended: [cbt]}")
+    assert [p.message for p in caught.value.problems] == [
+        "'cbt' is expected both not_recommended and considered"
     ]

@@ -51,7 +51,7 @@ def test_lint_on_a_copy_with_an_overdue_review_exits_1(tmp_path: Path) -> None:
     root = copy_rules(tmp_path)
     status, out, _ = run("lint", "--rules", str(root), "--today", "2100-01-01")
     assert status == 1
-    assert "error [review-overdue]" in out
+    assert "error [IR404 review-overdue]" in out
 
 
 def test_lint_on_rules_that_do_not_load_prints_problems_on_stderr(tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_approve_then_digest_then_a_change_makes_the_manifest_stale(tmp_path: Pa
     if any(r.status == "draft" for r in ir.load_ruleset(root).rules):
         status, out, err = run("approve", "--rules", str(root), "--by", "Dr A", "--on", "2026-11-27")
         assert (status, out) == (1, "")
-        assert "error [draft-in-approved-set]" in err
+        assert "error [IR406 draft-in-approved-set]" in err
         assert not (root / "manifest.json").exists()
     retire_drafts(root)
     digest = ir.load_ruleset(root).digest
@@ -155,7 +155,7 @@ def test_approve_refuses_a_rule_set_with_error_findings(tmp_path: Path) -> None:
     root = copy_rules(tmp_path)
     status, out, err = run("approve", "--rules", str(root), "--by", "Dr A", "--on", "2100-01-01")
     assert (status, out) == (1, "")
-    assert "error [review-overdue]" in err
+    assert "error [IR404 review-overdue]" in err
     assert not (root / "manifest.json").exists()
 
 

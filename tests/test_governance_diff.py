@@ -164,3 +164,31 @@ def test_the_html_diff_in_a_browser(browser: BrowserContext, tmp_path: Path) -> 
         assert overflow <= 0
     finally:
         page.close()
+
+
+def test_an_intervention_moved_to_considered_is_reported(tmp_path: Path) -> None:
+    """Declaring ``zero_strength: considered`` drops a strength-0 recommendation into the
+    considered list; the impact says both, and the reverse."""
+    from helpers import make_ruleset, recommend
+    from intervention_rules.governance._scenarios import NamedAssessment
+
+    lower = {"adjust": {"intervention": "mindfulness", "by": -1, "text": "Little support."}}
+    rules = (
+        rule("REC", {"age": {"gte": 18}}, recommend("mindfulness", 1), recommend("cbt", 1)),
+        rule("LOWER", {"age": {"gte": 18}}, lower),
+    )
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    old = make_ruleset(tmp_path / "old", *rules)
+    new = make_ruleset(tmp_path / "new", *rules, zero_strength="considered")
+    adult = [NamedAssessment("adult", {"age": 30})]
+    (changed,) = impact(old, new, adult, "named").changed
+    assert [(c["kind"], c["intervention"]) for c in changed.changes] == [
+        ("dropped", "mindfulness"),
+        ("newly_considered", "mindfulness"),
+    ]
+    (back,) = impact(new, old, adult, "named").changed
+    assert [(c["kind"], c["intervention"]) for c in back.changes] == [
+        ("newly_recommended", "mindfulness"),
+        ("no_longer_considered", "mindfulness"),
+    ]

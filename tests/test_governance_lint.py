@@ -16,8 +16,9 @@ from intervention_rules.governance import EXIT_STATUS, Manifest, lint, manifest_
 DAY = datetime.date(2026, 11, 27)
 
 
-def codes(result: Any, code: str) -> list[Any]:
-    return [f for f in result.findings if f.code == code]
+def codes(result: Any, slug: str) -> list[Any]:
+    """The findings of one kind, by the name of their code."""
+    return [f for f in result.findings if f.slug == slug]
 
 
 def test_the_bundled_rule_set_lints_with_located_findings() -> None:
@@ -25,7 +26,7 @@ def test_the_bundled_rule_set_lints_with_located_findings() -> None:
     is that of the worst finding."""
     result = lint(today=DAY)
     assert result.ruleset is not None
-    assert not codes(result, "invalid-rules")
+    assert all(f.code.startswith("IR4") for f in result.findings)
     for finding in result.findings:
         assert Path(finding.file).exists(), finding
         assert finding.line >= 1, finding
@@ -107,7 +108,7 @@ def test_a_rule_set_that_does_not_load_gives_its_problems_as_errors(tmp_path: Pa
     result = lint(root, today=DAY)
     assert result.ruleset is None
     (finding,) = result.findings
-    assert (finding.severity, finding.code) == ("error", "invalid-rules")
+    assert (finding.severity, finding.code, finding.slug) == ("error", "IR121", "missing-field")
     assert finding.message == "missing required field 'reviewer'"
     assert finding.line > 1
     assert result.exit_status == 1
@@ -254,3 +255,42 @@ def test_an_added_conflicting_rule_in_a_copy_of_the_bundled_set(tmp_path: Path) 
     assert rule_id in {f.rule for f in codes(result, "shadowed")}
     assert result.exit_status in (1, 3)
     assert yaml.safe_load((root / "zz-added.yaml").read_text())["rules"][0]["id"] == "VETO-ALL"
+
+
+def test_the_source_article_is_never_graded(tmp_path: Path) -> None:
+    """With ``ruleset.source_article`` declared, any evidence entry citing the article, on a live
+    rule or in the catalogue, graded above not_graded is an error at the rule or the entry."""
+    from strategies import BASE
+
+    def citing(grade: str) -> dict[str, Any]:
+        return {"source": "Guiding Hand, section 'DBT'", "grade": grade, "confidence": "high"}
+
+    graded, fine, retired = (
+        rule("GRADED", {"age": {"lt": 18}}, recommend("dbt", 1)),
+        rule("FINE", {"age": {"gte": 18}}, recommend("dbt", 1)),
+        rule("OLD", {"age": {"gte": 18}}, recommend("cbt", 1), status="retired"),
+    )
+    graded["evidence"].append(citing("high"))
+    fine["evidence"].append(citing("not_graded"))
+    retired["evidence"].append(citing("moderate"))
+    document = yaml.safe_load(yaml.safe_dump(BASE))
+    document["ruleset"]["source_article"] = "Guiding Hand"
+    document["interventions"]["dbt"]["evidence"] = [citing("not_graded"), citing("low")]
+    document["rules"] = [graded, fine, retired]
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    assert ir.load_ruleset(path).source_article == "Guiding Hand"
+    found = codes(lint(path, today=DAY), "source-article-graded")
+    assert [(f.severity, f.rule) for f in found] == [("error", None), ("error", "GRADED")]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[found[0].line - 2].strip() == "evidence:"  # the finding points at the list
+    assert "'low'" in found[0].message
+    assert lines[found[1].line - 1].strip() == "- id: GRADED"
+    assert found[1].message == (
+        "evidence citing the source article (Guiding Hand, section 'DBT') is graded 'high': the article "
+        "is the content encoded here, not evidence of an effect; grade it not_graded and cite the "
+        "studies or guidance for the grade"
+    )
+    del document["ruleset"]["source_article"]
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    assert codes(lint(path, today=DAY), "source-article-graded") == []

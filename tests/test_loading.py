@@ -32,27 +32,28 @@ def test_every_semantic_problem_is_reported_with_location_and_suggestion() -> No
     """The golden broken rule set: thirteen problems, each exact."""
     f = "tests/fixtures/invalid/rules.yaml"
     assert problems_of(Path("tests/fixtures/invalid")) == [
-        f"{f}:15:19: unknown feature 'reason'; did you mean 'reasons'? (at rules[0].when.all[0].reason)",
+        f"{f}:15:19: unknown feature 'reason'; did you mean 'reasons'? "
+        "(at rules[0].when.all[0].reason) [IR211]",
         f"{f}:16:36: unknown value 'emotional_regulaton' for 'reasons'; did you mean "
-        "'emotional_regulation'? (at rules[0].when.all[1].reasons.contains_any[0])",
-        f"{f}:17:16: 'age' is a number; '18' is not (at rules[0].when.all[2].age)",
+        "'emotional_regulation'? (at rules[0].when.all[1].reasons.contains_any[0]) [IR216]",
+        f"{f}:17:16: 'age' is a number; '18' is not (at rules[0].when.all[2].age) [IR214]",
         f"{f}:18:27: unknown feature 'family.involvd'; did you mean 'family.involved'? "
-        "(at rules[0].when.all[3].family.involvd)",
+        "(at rules[0].when.all[3].family.involvd) [IR211]",
         f"{f}:20:35: unknown intervention 'family_therapi'; did you mean 'family_therapy'? "
-        "(at rules[0].then[0].recommend.intervention)",
+        "(at rules[0].then[0].recommend.intervention) [IR223]",
         f"{f}:20:70: unknown feature 'ages' in text template; did you mean 'age'? "
-        "(at rules[0].then[0].recommend.text)",
+        "(at rules[0].then[0].recommend.text) [IR211]",
         f"{f}:21:48: unknown role 'psychiatrst'; did you mean 'psychiatrist'? "
-        "(at rules[0].then[1].collaborate.role)",
-        f"{f}:22:9: duplicate rule id 'UNKNOWN-NAMES' (first at {f}:5:9) (at rules[1].id)",
-        f"{f}:29:17: review_due is before last_reviewed (at rules[1].review_due)",
+        "(at rules[0].then[1].collaborate.role) [IR224]",
+        f"{f}:22:9: duplicate rule id 'UNKNOWN-NAMES' (first at {f}:5:9) (at rules[1].id) [IR210]",
+        f"{f}:29:17: review_due is before last_reviewed (at rules[1].review_due) [IR227]",
         f"{f}:30:55: an active rule rests on evidence of confidence 'med'; keep it draft until a "
-        "clinician confirms it against the primary text (at rules[1].evidence[0].confidence)",
+        "clinician confirms it against the primary text (at rules[1].evidence[0].confidence) [IR228]",
         f"{f}:33:9: this 'all' can never be true: no value of 'age' satisfies all of its bounds "
-        "(at rules[1].when.all)",
+        "(at rules[1].when.all) [IR221]",
         f"{f}:35:35: 'contains_any' does not apply to 'pattern' (string); use one of: eq, ne, in, "
-        "not_in, recorded (at rules[1].when.all[2].pattern.contains_any)",
-        f"{f}:48:5: derived facts form a cycle: a -> b -> a (at rules[3])",
+        "not_in, recorded (at rules[1].when.all[2].pattern.contains_any) [IR213]",
+        f"{f}:48:5: derived facts form a cycle: a -> b -> a (at rules[3]) [IR231]",
     ]
 
 
@@ -361,8 +362,8 @@ def test_unreadable_entries_fail_closed(rule_dir: Path) -> None:
         shutil.rmtree(shared)
     assert result.returncode == 1, result.stderr
     assert result.stderr.splitlines() == [
-        f"{directory}/locked: the directory cannot be read: Permission denied",
-        f"{directory}/secret.yaml: cannot read the file: Permission denied",
+        f"{directory}/locked: the directory cannot be read: Permission denied [IR103]",
+        f"{directory}/secret.yaml: cannot read the file: Permission denied [IR103]",
         "2 problem(s); the rule set was not loaded",
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import intervention_rules as ir
 from helpers import make_ruleset, recommend, rule
@@ -81,6 +82,67 @@ def test_adjustments_change_strength_but_never_recommend(tmp_path: Path) -> None
         ("REC", "recommend", 3.0),
         ("LOWER-MORE", "adjust", -5.0),
     ]
+
+
+def zero_strength_rules() -> tuple[dict[str, Any], ...]:
+    lower = {"adjust": {"intervention": "mindfulness", "by": -2, "text": "Little support here."}}
+    return (
+        rule("REC", ADULT, recommend("mindfulness", 2, "Suggested."), recommend("cbt", 1)),
+        rule(
+            "LOWER",
+            ADULT,
+            lower,
+            {"caution": {"intervention": "mindfulness", "severity": "info", "text": "Careful."}},
+        ),
+        rule("MED", ADULT, recommend("ssri", 1)),
+        rule("VETO", {"age": {"gte": 60}}, {"not_recommend": {"intervention": "mindfulness", "text": "No."}}),
+    )
+
+
+def test_strength_zero_is_ranked_last_unless_the_rule_set_says_otherwise(tmp_path: Path) -> None:
+    rs = make_ruleset(tmp_path, *zero_strength_rules())
+    assert rs.zero_strength == "ranked"
+    decision = rs.evaluate({"age": 30})
+    assert ranked(decision) == [("cbt", 1.0), ("ssri", 1.0), ("mindfulness", 0.0)]
+    assert decision.considered == ()
+    assert rs.explain({"age": 30}, "mindfulness").outcome == "recommended"
+
+
+def test_strength_zero_can_be_declared_considered_not_suggested(tmp_path: Path) -> None:
+    rs = make_ruleset(tmp_path, *zero_strength_rules(), zero_strength="considered")
+    assert rs.zero_strength == "considered"
+    decision = rs.evaluate({"age": 30})
+    assert ranked(decision) == [("cbt", 1.0), ("ssri", 1.0)]
+    assert decision.recommendation("mindfulness") is None
+    (weighed,) = decision.considered
+    out = decision.to_dict()["considered"]
+    assert out == [weighed.to_dict()]
+    assert {k: out[0][k] for k in ("intervention", "title", "category", "strength")} == {
+        "intervention": "mindfulness",
+        "title": "Mindfulness",
+        "category": "therapeutic",
+        "strength": 0.0,
+    }
+    assert [(e["rule"], e["kind"], e["contribution"]) for e in out[0]["explanations"]] == [
+        ("REC", "recommend", 2.0),
+        ("LOWER", "adjust", -2.0),
+    ]
+    assert [c["text"] for c in out[0]["cautions"]] == ["Careful."]
+    assert "collaboration" not in out[0]
+    why = rs.explain({"age": 30}, "mindfulness")
+    assert (why.outcome, why.rank, why.strength) == ("considered", None, 0.0)
+    assert (
+        why.summary
+        == "considered, not suggested: strength 0 after Suggested. (REC); Little support here. (LOWER)"
+    )
+    text = decision.to_text()
+    assert "CONSIDERED, NOT SUGGESTED" in text
+    assert "  - Mindfulness [mindfulness, therapeutic] strength 0" in text
+    assert "    why: Little support here. (LOWER)" in text
+    # a veto still wins: a ruled-out intervention is never shown as considered
+    old = rs.evaluate({"age": 70})
+    assert old.considered == ()
+    assert [n.intervention for n in old.not_recommended] == ["mindfulness"]
 
 
 def test_medicine_is_capped_below_the_best_psychological_intervention(tmp_path: Path) -> None:
@@ -175,7 +237,7 @@ def test_decision_json_shape(tmp_path: Path) -> None:
         ),
     )
     out = rs.evaluate({"age": 15, "reasons": ["emotional_regulation"]}).to_dict()
-    assert list(out) == ["ruleset", "recommendations", "not_recommended", "alerts", "trace"]
+    assert list(out) == ["ruleset", "recommendations", "not_recommended", "considered", "alerts", "trace"]
     assert out["ruleset"] == {"name": "generated", "version": "1", "digest": rs.digest}
     rec = out["recommendations"][0]
     assert {k: rec[k] for k in ("intervention", "title", "category", "rank", "strength")} == {

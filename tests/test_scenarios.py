@@ -52,13 +52,14 @@ def test_structural_problems_point_at_lines(tmp_path: Path) -> None:
         """,
     )
     assert problems(path) == [
-        "F:5:19: unknown field 'recomended'; did you mean 'recommended'? (at scenarios[0].expect.recomended)",
-        "F:7:17: expected object, found a list (at scenarios[1].assessment)",
-        "F:8:33: 0 is less than the minimum of 1 (at scenarios[1].expect.ranks.dbt.top)",
+        "F:5:19: unknown field 'recomended'; did you mean 'recommended'? "
+        "(at scenarios[0].expect.recomended) [IR120]",
+        "F:7:17: expected object, found a list (at scenarios[1].assessment) [IR123]",
+        "F:8:33: 0 is less than the minimum of 1 (at scenarios[1].expect.ranks.dbt.top) [IR127]",
         "F:8:60: 'severe' is not one of: info, warning, critical (at "
-        "scenarios[1].expect.cautions[0].severity)",
-        "F:9:5: missing required field 'name' (at scenarios[2])",
-        "F:10:13: expected exactly one key here, found 0: none (at scenarios[2].expect)",
+        "scenarios[1].expect.cautions[0].severity) [IR122]",
+        "F:9:5: missing required field 'name' (at scenarios[2]) [IR121]",
+        "F:10:13: expected exactly one key here, found 0: none (at scenarios[2].expect) [IR124]",
     ]
 
 
@@ -78,13 +79,15 @@ def test_names_are_checked_against_the_rule_set_with_suggestions(tmp_path: Path)
         """,
     )
     assert problems(path) == [
-        "F:5:21: unknown intervention 'dtb'; did you mean 'dbt'? (at scenarios[0].expect.recommended[0])",
+        "F:5:21: unknown intervention 'dtb'; did you mean 'dbt'? "
+        "(at scenarios[0].expect.recommended[0]) [IR501]",
         "F:6:29: unknown intervention 'grup_therapy'; did you mean 'group_therapy'? "
-        "(at scenarios[0].expect.ranks.cbt.above[0])",
+        "(at scenarios[0].expect.ranks.cbt.above[0]) [IR501]",
         "F:7:50: unknown role 'psychiatrst'; did you mean 'psychiatrist'? "
-        "(at scenarios[0].expect.collaboration[0].role)",
-        "F:8:15: unknown rule 'SAFETY-PLANS'; did you mean 'SAFETY-PLAN'? (at scenarios[0].expect.fired[0])",
-        "F:9:23: unknown rule 'NOPE' (at scenarios[0].expect.alerts[0].rule)",
+        "(at scenarios[0].expect.collaboration[0].role) [IR501]",
+        "F:8:15: unknown rule 'SAFETY-PLANS'; did you mean 'SAFETY-PLAN'? "
+        "(at scenarios[0].expect.fired[0]) [IR501]",
+        "F:9:23: unknown rule 'NOPE' (at scenarios[0].expect.alerts[0].rule) [IR501]",
     ]
 
 
@@ -102,10 +105,12 @@ def test_contradictions_duplicates_and_a_lone_invalid_are_enforced(tmp_path: Pat
         """,
     )
     assert problems(path) == [
-        "F:4:42: 'dbt' is expected both recommended and absent (at scenarios[0].expect.absent)",
-        "F:4:82: 'SAFETY-PLAN' is expected both fired and not_fired (at scenarios[0].expect.not_fired)",
-        "F:5:11: the scenario name 'same' is already used at line 2 (at scenarios[1].name)",
-        "F:7:13: 'invalid' expects the assessment to be rejected; it stands alone (at scenarios[1].expect)",
+        "F:4:42: 'dbt' is expected both recommended and absent (at scenarios[0].expect.absent) [IR503]",
+        "F:4:82: 'SAFETY-PLAN' is expected both fired and not_fired "
+        "(at scenarios[0].expect.not_fired) [IR503]",
+        "F:5:11: the scenario name 'same' is already used at line 2 (at scenarios[1].name) [IR505]",
+        "F:7:13: 'invalid' expects the assessment to be rejected; it stands alone "
+        "(at scenarios[1].expect) [IR502]",
     ]
 
 
@@ -131,13 +136,14 @@ def test_invariants_use_the_rule_language_and_are_checked_like_rules(tmp_path: P
     )
     assert problems(path) == [
         "F:5:28: unknown feature 'condition'; did you mean 'conditions'? (at "
-        "invariants[0].only_when.condition)",
+        "invariants[0].only_when.condition) [IR211]",
         "F:6:5: an invariant needs exactly one of only_when, always_when, never_when; found only_when, "
-        "never_when (at invariants[1])",
+        "never_when (at invariants[1]) [IR504]",
         "F:10:5: an invariant needs exactly one of only_when, always_when, never_when; found none "
-        "(at invariants[2])",
-        "F:11:19: unknown intervention 'sri'; did you mean 'ssri'? (at invariants[2].intervention)",
-        "F:14:24: unknown fact 'over_18'; did you mean 'under_18'? (at invariants[3].never_when.fact)",
+        "(at invariants[2]) [IR504]",
+        "F:11:19: unknown intervention 'sri'; did you mean 'ssri'? (at invariants[2].intervention) [IR501]",
+        "F:14:24: unknown fact 'over_18'; did you mean 'under_18'? "
+        "(at invariants[3].never_when.fact) [IR222]",
     ]
 
 
@@ -152,7 +158,9 @@ def test_invariant_conditions_are_checked_against_the_rule_language_schema(tmp_p
             never_when: {all: {age: 3}}
         """,
     )
-    assert problems(path) == ["F:5:23: expected array, found a mapping (at invariants[0].never_when.all)"]
+    assert problems(path) == [
+        "F:5:23: expected array, found a mapping (at invariants[0].never_when.all) [IR123]"
+    ]
 
 
 def test_accepted_mutants_name_real_rules(tmp_path: Path) -> None:
@@ -166,10 +174,11 @@ def test_accepted_mutants_name_real_rules(tmp_path: Path) -> None:
         """,
     )
     assert problems(path) == [
-        "F:3:14: unknown rule 'SAFETY-PLN'; did you mean 'SAFETY-PLAN'? (at accepted_mutants[0].mutant)",
+        "F:3:14: unknown rule 'SAFETY-PLN'; did you mean 'SAFETY-PLAN'? "
+        "(at accepted_mutants[0].mutant) [IR501]",
         "F:4:14: 'rename:SAFETY-PLAN' is not a mutant id (remove:RULE, negate:RULE:WHERE, "
         "shift:RULE:WHERE:STEP or drop:RULE:then[N], as the mutation report prints them) "
-        "(at accepted_mutants[1].mutant)",
+        "(at accepted_mutants[1].mutant) [IR506]",
     ]
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .errors import (
         AssessmentError,
         AssessmentProblem,
+        EngineError,
         InterventionRulesError,
         MissingExtraError,
         Problem,
@@ -30,6 +31,7 @@ __getattr__ = exports(
         "AssessmentError": ".errors",
         "AssessmentProblem": ".errors",
         "Decision": ".decision",
+        "EngineError": ".errors",
         "Explanation": ".decision",
         "InterventionExplanation": ".ruleset",
         "InterventionRulesError": ".errors",
@@ -54,6 +56,7 @@ __all__ = [
     "AssessmentError",
     "AssessmentProblem",
     "Decision",
+    "EngineError",
     "Explanation",
     "InterventionExplanation",
     "InterventionRulesError",

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._schema import suggest
+from ._yaml import format_path
 from .errors import AssessmentError, AssessmentProblem
 from .model import Feature
 
@@ -48,6 +49,9 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
+Parts = tuple[str | int, ...]
+
+
 class _Report:
     """The problems found so far. Each is recorded without its value unless values were asked for
     (``show``); ``shown`` is then the message that quotes the value."""
@@ -58,17 +62,26 @@ class _Report:
 
     def add(
         self,
-        field: str,
+        where: str | Parts,
+        code: str,
         message: str,
         value: object = None,
         *,
         shown: str | None = None,
         suggestion: str | None = None,
     ) -> None:
-        if self.show:
-            self.items.append(AssessmentProblem(field, shown or message, value, suggestion))
+        """Record a problem at ``where``: a feature's name (``family.involved``) or the parts of
+        its place (``("reasons", 0)``)."""
+        if isinstance(where, str):
+            parts: Parts = tuple(where.split(".")) if where else ()
         else:
-            self.items.append(AssessmentProblem(field, message, None, suggestion))
+            parts = where
+        field = format_path(parts)
+        if self.show:
+            problem = AssessmentProblem(field, shown or message, value, suggestion, code=code, parts=parts)
+        else:
+            problem = AssessmentProblem(field, message, None, suggestion, code=code, parts=parts)
+        self.items.append(problem)
 
 
 #: Text that cannot be written as UTF-8: a UTF-16 surrogate on its own (JSON's ``"\\ud800"``).
@@ -91,10 +104,11 @@ def _suggest(name: object, candidates: Any) -> str | None:
     return suggest(name, candidates)
 
 
-def _check_text(feature: Feature, field: str, value: str, report: _Report) -> bool:
+def _check_text(feature: Feature, field: Parts, value: str, report: _Report) -> bool:
     if _SURROGATE.search(value):
         report.add(
             field,
+            "IR312",
             "text that is not valid Unicode (a lone surrogate, such as \\ud800)",
             value,
         )
@@ -103,6 +117,7 @@ def _check_text(feature: Feature, field: str, value: str, report: _Report) -> bo
         expected = ", ".join(feature.values)
         report.add(
             field,
+            "IR307",
             f"unknown value; expected one of: {expected}",
             value,
             shown=f"unknown value {_short(value)}; expected one of: {expected}",
@@ -112,6 +127,7 @@ def _check_text(feature: Feature, field: str, value: str, report: _Report) -> bo
     if feature.pattern is not None and not re.fullmatch(feature.pattern, value):
         report.add(
             field,
+            "IR308",
             f"does not match the expected form {feature.pattern}",
             value,
             shown=f"{_short(value)} does not match the expected form {feature.pattern}",
@@ -120,62 +136,64 @@ def _check_text(feature: Feature, field: str, value: str, report: _Report) -> bo
     return True
 
 
-def _leaf(feature: Feature, field: str, value: Any, report: _Report) -> Any:
+def _leaf(feature: Feature, field: Parts, value: Any, report: _Report) -> Any:
     """The normal form of one recorded value, or ``_INVALID`` after recording problems."""
     kind = feature.type
     if kind in ("integer", "number"):
         expected = "an integer" if kind == "integer" else "a number"
         if isinstance(value, bool) or not isinstance(value, int | float):
-            report.add(field, f"expected {expected}, got {_kind(value)}", value)
+            report.add(field, "IR304", f"expected {expected}, got {_kind(value)}", value)
             return _INVALID
         if kind == "integer" and not isinstance(value, int):
             report.add(
                 field,
+                "IR304",
                 "expected an integer, got a number with a fraction or decimal point",
                 value,
                 shown=f"expected an integer, got {_short(value)}",
             )
             return _INVALID
         if isinstance(value, float) and not math.isfinite(value):
-            report.add(field, "expected a finite number", value)
+            report.add(field, "IR306", "expected a finite number", value)
             return _INVALID
         if (feature.minimum is not None and value < feature.minimum) or (
             feature.maximum is not None and value > feature.maximum
         ):
             bounds = f"({_num(feature.minimum)} to {_num(feature.maximum)})"
-            report.add(
-                field, f"out of range {bounds}", value, shown=f"{_short(value)} is out of range {bounds}"
-            )
+            shown = f"{_short(value)} is out of range {bounds}"
+            report.add(field, "IR305", f"out of range {bounds}", value, shown=shown)
             return _INVALID
         if abs(value) > (_LARGEST if kind == "number" else _LARGEST_INTEGER):
-            report.add(field, "too large a number", value, shown=f"{_short(value)} is too large a number")
+            shown = f"{_short(value)} is too large a number"
+            report.add(field, "IR305", "too large a number", value, shown=shown)
             return _INVALID
         return value if kind == "integer" else float(value)
     if kind == "boolean":
         if not isinstance(value, bool):
-            report.add(field, f"expected true or false, got {_kind(value)}", value)
+            report.add(field, "IR304", f"expected true or false, got {_kind(value)}", value)
             return _INVALID
         return value
     if kind == "string":
         if not isinstance(value, str):
-            report.add(field, f"expected a string, got {_kind(value)}", value)
+            report.add(field, "IR304", f"expected a string, got {_kind(value)}", value)
             return _INVALID
         return value if _check_text(feature, field, value, report) else _INVALID
     # list
     if not isinstance(value, list):
-        report.add(field, f"expected a list of strings, got {_kind(value)}", value)
+        report.add(field, "IR304", f"expected a list of strings, got {_kind(value)}", value)
         return _INVALID
     ok = True
     for i, item in enumerate(value):
         if not isinstance(item, str):
-            report.add(f"{field}[{i}]", f"expected a string, got {_kind(item)}", item)
+            report.add((*field, i), "IR304", f"expected a string, got {_kind(item)}", item)
             ok = False
-        elif not _check_text(feature, f"{field}[{i}]", item, report):
+        elif not _check_text(feature, (*field, i), item, report):
             ok = False
     if ok and len(set(value)) != len(value):
         twice = sorted(v for v, n in collections.Counter(value).items() if n > 1)
         report.add(
             field,
+            "IR309",
             "an item is listed more than once",
             value,
             shown=f"listed more than once: {', '.join(_short(v) for v in twice)}",
@@ -253,7 +271,7 @@ def _check(
     report: _Report,
 ) -> dict[str, Any]:
     if not isinstance(assessment, Mapping):
-        report.add("", f"an assessment is a JSON object, got {_kind(assessment)}", assessment)
+        report.add("", "IR301", f"an assessment is a JSON object, got {_kind(assessment)}", assessment)
         return {}
     out: dict[str, Any] = {}
     top_level = {name for name in features if "." not in name} | set(objects)
@@ -261,7 +279,8 @@ def _check(
         value = assessment[key]
         if not isinstance(key, str) or key not in top_level:
             report.add(
-                _key(key, report.show),
+                (_key(key, report.show),),
+                "IR302",
                 "unknown feature",
                 value,
                 suggestion=_suggest(key, sorted(top_level)),
@@ -269,12 +288,13 @@ def _check(
             continue
         if key in objects:
             if not isinstance(value, Mapping):
-                report.add(key, f"expected an object, got {_kind(value)}", value)
+                report.add((key,), "IR304", f"expected an object, got {_kind(value)}", value)
                 continue
             for sub in sorted(value, key=str):
                 if not isinstance(sub, str) or sub not in objects[key]:
                     report.add(
-                        f"{key}.{_key(sub, report.show)}",
+                        (key, _key(sub, report.show)),
+                        "IR303",
                         "unknown field",
                         value[sub],
                         suggestion=_suggest(sub, objects[key]),
@@ -283,11 +303,11 @@ def _check(
                 field = f"{key}.{sub}"
                 if field not in features:
                     continue
-                normal = _leaf(features[field], field, value[sub], report)
+                normal = _leaf(features[field], (key, sub), value[sub], report)
                 if normal is not _INVALID:
                     out[field] = normal
             continue
-        normal = _leaf(features[key], key, value, report)
+        normal = _leaf(features[key], (key,), value, report)
         if normal is not _INVALID:
             out[key] = normal
     for name, feature in features.items():
@@ -297,10 +317,10 @@ def _check(
             parent, field = name.split(".", 1)
             parent_value = assessment.get(parent)
             if parent_value is None or (isinstance(parent_value, Mapping) and field not in parent_value):
-                report.add(name, "required but not recorded")
+                report.add(name, "IR310", "required but not recorded")
         elif name not in assessment:
-            report.add(name, "required but not recorded")
+            report.add(name, "IR310", "required but not recorded")
     for name in sorted(object_required):
         if name not in assessment:
-            report.add(name, "required but not recorded")
+            report.add(name, "IR310", "required but not recorded")
     return out

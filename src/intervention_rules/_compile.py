@@ -329,7 +329,9 @@ def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tupl
                     line=loc.line,
                     column=loc.column,
                     path=f"{loc.path}.when",
+                    parts=(*loc.parts, "when"),
                     rule=rule.id,
+                    code="IR233",
                 )
             )
             continue
@@ -343,7 +345,9 @@ def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tupl
                         line=loc.line,
                         column=loc.column,
                         path=f"{loc.path}.when",
+                        parts=(*loc.parts, "when"),
                         rule=rule.id,
+                        code="IR234",
                     )
                 )
                 break

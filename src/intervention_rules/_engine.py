@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import durable_rules_engine as _dre
 
+from .errors import EngineError
+
 __all__ = ["GUARD", "SENTINEL", "Engine", "EngineError"]
 
 #: The key every fact carries and every rule tests first.
@@ -27,10 +29,6 @@ SENTINEL = "ir_sentinel"
 
 _sids = itertools.count(1)
 _names = itertools.count(1)
-
-
-class EngineError(RuntimeError):
-    """The engine refused something the compiler handed it: a bug in this library."""
 
 
 def _action_name(message: str) -> str:

@@ -21,7 +21,12 @@ MAX_ASSESSMENT_BYTES = 1024 * 1024
 
 
 class UnreadableJSON(Exception):
-    """The text is not an acceptable JSON document; the message says why."""
+    """The text is not an acceptable JSON document; the message says why, and ``code`` is the
+    problem's stable code (``IR311`` not JSON, ``IR312`` not Unicode, ``IR313`` too large)."""
+
+    def __init__(self, message: str, code: str = "IR311") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 #: A key is quoted in a message only when it looks like a field name (it may be free text).
@@ -57,7 +62,7 @@ def _has_surrogate(value: Any) -> bool:
 
 
 def too_large(what: str, limit: int) -> UnreadableJSON:
-    return UnreadableJSON(f"the {what} is larger than the limit of {limit} bytes")
+    return UnreadableJSON(f"the {what} is larger than the limit of {limit} bytes", "IR313")
 
 
 def read_limited(stream: IO[bytes] | IO[str], limit: int = MAX_ASSESSMENT_BYTES) -> bytes | str:
@@ -95,6 +100,6 @@ def parse_json(
         raise UnreadableJSON("not accepted: a number has too many digits") from error
     if _SURROGATE_ESCAPE.search(data) and _has_surrogate(parsed):
         raise UnreadableJSON(
-            "not accepted: text that is not valid Unicode (a lone surrogate escape such as \\ud800)"
+            "not accepted: text that is not valid Unicode (a lone surrogate escape such as \\ud800)", "IR312"
         )
     return parsed

@@ -1,6 +1,7 @@
 """Fired rules to a ranked decision.
 
 Strengths aggregate per intervention (sum or max, then adjustments, never below zero);
+under ``zero_strength: considered`` an intervention at 0 is set apart as considered, not ranked;
 not-recommend wins over recommend; ties are broken by catalogue order; ``never_above``
 constraints cap and move what they must and say so.
 """
@@ -14,6 +15,7 @@ from .decision import (
     AlertNote,
     CautionNote,
     Collaboration,
+    Considered,
     Explanation,
     NotRecommended,
     Recommendation,
@@ -34,7 +36,7 @@ from .model import (
 __all__ = ["rank"]
 
 Explain = Callable[[Rule, str, str, float | None], Explanation]
-Render = Callable[[str], str]
+Render = Callable[[Rule, str], str]
 
 _SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
@@ -46,7 +48,10 @@ def rank(
     constraints: Iterable[Constraint],
     explain: Explain,
     render: Render,
-) -> tuple[tuple[Recommendation, ...], tuple[NotRecommended, ...], tuple[AlertNote, ...]]:
+    zero_strength: str = "ranked",
+) -> tuple[
+    tuple[Recommendation, ...], tuple[NotRecommended, ...], tuple[AlertNote, ...], tuple[Considered, ...]
+]:
     strengths: dict[str, list[float]] = {}
     adjust: dict[str, float] = {}
     reasons: dict[str, list[Explanation]] = {}
@@ -60,25 +65,25 @@ def rank(
             if isinstance(action, Recommend):
                 strengths.setdefault(action.intervention, []).append(action.strength)
                 reasons.setdefault(action.intervention, []).append(
-                    explain(rule, "recommend", render(action.text), action.strength)
+                    explain(rule, "recommend", render(rule, action.text), action.strength)
                 )
             elif isinstance(action, Adjust):
                 adjust[action.intervention] = adjust.get(action.intervention, 0.0) + action.by
                 reasons.setdefault(action.intervention, []).append(
-                    explain(rule, "adjust", render(action.text), action.by)
+                    explain(rule, "adjust", render(rule, action.text), action.by)
                 )
             elif isinstance(action, NotRecommend):
                 vetoes.append((interventions[action.intervention], rule, action))
             elif isinstance(action, Caution):
                 cautions.setdefault(action.intervention, []).append(
-                    CautionNote(rule.id, action.severity, render(action.text), rule.status)
+                    CautionNote(rule.id, action.severity, render(rule, action.text), rule.status)
                 )
             elif isinstance(action, Collaborate):
                 prompts.setdefault(action.intervention, []).append(
-                    Collaboration(action.role, render(action.prompt), rule.id, rule.status)
+                    Collaboration(action.role, render(rule, action.prompt), rule.id, rule.status)
                 )
             elif isinstance(action, Alert):
-                alerts.append(AlertNote(rule.id, action.severity, render(action.text), rule.status))
+                alerts.append(AlertNote(rule.id, action.severity, render(rule, action.text), rule.status))
 
     vetoed = {iv.id for iv, _, _ in vetoes}
     entries: dict[str, float] = {}
@@ -87,6 +92,12 @@ def rank(
             continue
         base = sum(values) if aggregate == "sum" else max(values)
         entries[iv_id] = max(0.0, base + adjust.get(iv_id, 0.0))
+    zero = sorted(
+        (i for i in entries if zero_strength == "considered" and entries[i] == 0),
+        key=lambda i: interventions[i].order,
+    )
+    for iv_id in zero:
+        del entries[iv_id]
 
     above: dict[str, set[str]] = {}  # intervention -> those a constraint placed above it
     first_cap: dict[tuple[str, str, str], tuple[float, int]] = {}  # strength before, note position
@@ -148,6 +159,9 @@ def rank(
             reasons[iv_id].append(note)
         ranked = order()
 
+    def notes(iv_id: str) -> tuple[CautionNote, ...]:
+        return tuple(sorted(cautions.get(iv_id, []), key=lambda c: _SEVERITY_ORDER[c.severity]))
+
     recommendations = []
     for position, iv_id in enumerate(ranked, start=1):
         iv = interventions[iv_id]
@@ -159,7 +173,6 @@ def rank(
             if (c.role, c.prompt) not in seen:
                 seen.add((c.role, c.prompt))
                 unique.append(c)
-        notes = sorted(cautions.get(iv_id, []), key=lambda c: _SEVERITY_ORDER[c.severity])
         recommendations.append(
             Recommendation(
                 intervention=iv_id,
@@ -169,13 +182,24 @@ def rank(
                 strength=entries[iv_id],
                 explanations=tuple(reasons[iv_id]),
                 collaboration=tuple(unique),
-                cautions=tuple(notes),
+                cautions=notes(iv_id),
             )
         )
+    considered = tuple(
+        Considered(
+            iv_id,
+            interventions[iv_id].title,
+            interventions[iv_id].category,
+            0.0,
+            tuple(reasons[iv_id]),
+            notes(iv_id),
+        )
+        for iv_id in zero
+    )
     vetoes.sort(key=lambda v: (v[0].order, v[1].order))
     not_recommended = tuple(
-        NotRecommended(iv.id, iv.title, rule.id, render(action.text), rule.status)
+        NotRecommended(iv.id, iv.title, rule.id, render(rule, action.text), rule.status)
         for iv, rule, action in vetoes
     )
     alerts.sort(key=lambda a: _SEVERITY_ORDER[a.severity])
-    return tuple(recommendations), not_recommended, tuple(alerts)
+    return tuple(recommendations), not_recommended, tuple(alerts), considered

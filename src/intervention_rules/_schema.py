@@ -97,17 +97,20 @@ def _convert(doc: Located, error: ValidationError) -> Iterator[Problem]:
         known = list(schema.get("properties", {}))
         for key in instance:
             if key not in known:
-                yield doc.problem((*path, key), f"unknown field '{key}'", suggestion=suggest(key, known))
+                yield doc.problem(
+                    (*path, key), "IR120", f"unknown field '{key}'", suggestion=suggest(key, known)
+                )
         return
     if validator == "required":
         missing = [name for name in expected if name not in instance]
         for name in missing:
-            yield doc.problem(path, f"missing required field '{name}'")
+            yield doc.problem(path, "IR121", f"missing required field '{name}'")
         return
     if validator == "enum":
         choices = ", ".join(str(c) for c in expected)
         yield doc.problem(
             path,
+            "IR122",
             f"'{instance}' is not one of: {choices}",
             suggestion=suggest(instance, expected),
         )
@@ -117,24 +120,26 @@ def _convert(doc: Located, error: ValidationError) -> Iterator[Problem]:
         hint = ""
         if isinstance(instance, bool) and "string" in str(expected_text):
             hint = " (YAML reads unquoted yes, no, on, off, true and false as booleans: quote the text)"
-        yield doc.problem(path, f"expected {expected_text}, found {_kind(instance)}{hint}")
+        yield doc.problem(path, "IR123", f"expected {expected_text}, found {_kind(instance)}{hint}")
         return
     if validator in ("minProperties", "maxProperties") and isinstance(instance, dict):
         keys = ", ".join(instance) or "none"
-        yield doc.problem(path, f"expected exactly one key here, found {len(instance)}: {keys}")
+        yield doc.problem(path, "IR124", f"expected exactly one key here, found {len(instance)}: {keys}")
         return
     if validator == "pattern" and path and path[-1] == "id":
-        yield doc.problem(path, f"'{instance}' is not a valid id (upper-case letters, digits and hyphens)")
+        yield doc.problem(
+            path, "IR125", f"'{instance}' is not a valid id (upper-case letters, digits and hyphens)"
+        )
         return
     if validator == "pattern":
         yield doc.problem(
-            path, f"'{instance}' is not a valid name (lower-case letters, digits and underscores)"
+            path, "IR126", f"'{instance}' is not a valid name (lower-case letters, digits and underscores)"
         )
         return
     if validator == "propertyNames":
-        yield doc.problem((*path, instance), f"'{instance}' is not a valid name")
+        yield doc.problem((*path, instance), "IR126", f"'{instance}' is not a valid name")
         return
-    yield doc.problem(path, error.message)
+    yield doc.problem(path, "IR127", error.message)
 
 
 def schema_problems(doc: Located, validator: jsonschema.protocols.Validator | None = None) -> list[Problem]:

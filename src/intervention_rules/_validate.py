@@ -17,7 +17,7 @@ import attrs
 
 from ._schema import suggest
 from ._yaml import Located, Path, format_path
-from .conditions import OPERATORS
+from .conditions import OPERATORS, positive_list_tests
 from .errors import Problem
 from .model import (
     Action,
@@ -48,6 +48,7 @@ from .model import (
 __all__ = ["Definition", "build_definition"]
 
 RESERVED = frozenset({"all", "any", "not", "fact"})
+MATCHED = "matched."  # ``{matched.FEATURE}``: only the values of a list feature that the rule matched
 
 
 @attrs.frozen
@@ -66,18 +67,20 @@ class Definition:
     roles: dict[str, Role]
     interventions: dict[str, Intervention]
     rules: tuple[Rule, ...]  # every rule, retired ones included, in definition order
+    zero_strength: str = "ranked"  # or "considered": strength 0 is listed apart, not ranked
+    source_article: str | None = None  # how evidence entries name the article the set encodes
 
 
 class _Context:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(self, doc: Located, path: Path, message: str, **extra: Any) -> None:
-        self.problems.append(doc.problem(path, message, **extra))
+    def add(self, doc: Located, path: Path, code: str, message: str, **extra: Any) -> None:
+        self.problems.append(doc.problem(path, code, message, **extra))
 
     def location(self, doc: Located, path: Path) -> Location:
         line, column = doc.where(path)
-        return Location(doc.name, line, column, format_path(path))
+        return Location(doc.name, line, column, format_path(path), path)
 
 
 def _sections(docs: Iterable[Located], name: str) -> Iterable[tuple[Located, Any]]:
@@ -102,28 +105,30 @@ def _features(
         kind = spec["type"]
         ok = True
         if kind not in ("integer", "number") and ("minimum" in spec or "maximum" in spec):
-            ctx.add(doc, path, f"'minimum' and 'maximum' apply only to numbers, not to {kind}")
+            ctx.add(doc, path, "IR201", f"'minimum' and 'maximum' apply only to numbers, not to {kind}")
             ok = False
         if kind not in ("string", "list") and ("values" in spec or "pattern" in spec):
-            ctx.add(doc, path, f"'values' and 'pattern' apply only to string and list, not to {kind}")
+            ctx.add(
+                doc, path, "IR202", f"'values' and 'pattern' apply only to string and list, not to {kind}"
+            )
             ok = False
         if "values" in spec and "pattern" in spec:
-            ctx.add(doc, path, "give either 'values' or 'pattern', not both")
+            ctx.add(doc, path, "IR203", "give either 'values' or 'pattern', not both")
             ok = False
         if kind == "integer":
             for key in ("minimum", "maximum"):
                 if key in spec and not float(spec[key]).is_integer():
-                    ctx.add(doc, (*path, key), f"an integer feature needs a whole {key}")
+                    ctx.add(doc, (*path, key), "IR204", f"an integer feature needs a whole {key}")
                     ok = False
         if "minimum" in spec and "maximum" in spec and spec["minimum"] > spec["maximum"]:
-            ctx.add(doc, (*path, "minimum"), "minimum is greater than maximum")
+            ctx.add(doc, (*path, "minimum"), "IR205", "minimum is greater than maximum")
             ok = False
         pattern = spec.get("pattern")
         if pattern is not None:
             try:
                 re.compile(pattern)
             except re.error as error:
-                ctx.add(doc, (*path, "pattern"), f"invalid regular expression: {error}")
+                ctx.add(doc, (*path, "pattern"), "IR206", f"invalid regular expression: {error}")
                 ok = False
         if not ok:
             return None
@@ -143,10 +148,10 @@ def _features(
         for name, spec in section.items():
             path: Path = ("features", name)
             if name in RESERVED:
-                ctx.add(doc, path, f"'{name}' is reserved by the condition language")
+                ctx.add(doc, path, "IR207", f"'{name}' is reserved by the condition language")
                 continue
             if name in seen:
-                ctx.add(doc, path, f"feature '{name}' is already declared in {seen[name].file}")
+                ctx.add(doc, path, "IR208", f"feature '{name}' is already declared in {seen[name].file}")
                 continue
             seen[name] = doc
             if spec["type"] == "object":
@@ -171,7 +176,12 @@ def _named(ctx: _Context, docs: list[Located], section: str, what: str) -> dict[
     for doc, items in _sections(docs, section):
         for name, spec in items.items():
             if name in out:
-                ctx.add(doc, (section, name), f"{what} '{name}' is already declared in {out[name][0].file}")
+                ctx.add(
+                    doc,
+                    (section, name),
+                    "IR208",
+                    f"{what} '{name}' is already declared in {out[name][0].file}",
+                )
                 continue
             out[name] = (doc, spec)
     return out
@@ -187,25 +197,42 @@ def check_template(
     text: str,
     features: dict[str, Feature],
     objects: dict[str, tuple[str, ...]],
-) -> None:
-    """Placeholders in a text must name features; braces must balance."""
+) -> list[str]:
+    """Placeholders in a text must name features; braces must balance. Returns the features
+    named as ``{matched.FEATURE}``, which the rule must test (checked once all rules are read)."""
     try:
         parts = list(_PLACEHOLDER.parse(text))
     except ValueError as error:
-        ctx.add(doc, path, f"invalid text template: {error}; write {{{{ and }}}} for literal braces")
-        return
+        ctx.add(doc, path, "IR225", f"invalid text template: {error}; write {{{{ and }}}} for literal braces")
+        return []
+    matched: list[str] = []
     for _, field, spec, conversion in parts:
         if field is None:
             continue
         if spec or conversion:
-            ctx.add(doc, path, f"placeholder '{{{field}}}' takes no format or conversion")
+            ctx.add(doc, path, "IR226", f"placeholder '{{{field}}}' takes no format or conversion")
+        elif field.startswith(MATCHED):
+            name = field.removeprefix(MATCHED)
+            lists = [f.name for f in features.values() if f.type == "list"]
+            if name in lists:
+                matched.append(name)
+            else:
+                ctx.add(
+                    doc,
+                    path,
+                    "IR235",
+                    f"'{{{field}}}' needs a list feature; '{name}' is not one",
+                    suggestion=suggest(name, lists),
+                )
         elif field not in features and field not in objects:
             ctx.add(
                 doc,
                 path,
+                "IR211",
                 f"unknown feature '{field}' in text template",
                 suggestion=suggest(field, list(features) + list(objects)),
             )
+    return matched
 
 
 class _RuleChecker:
@@ -223,39 +250,41 @@ class _RuleChecker:
         self.objects = objects
         self.facts = facts
         self.ok = True
+        self.matched: list[tuple[Path, str]] = []  # ``{matched.FEATURE}`` placeholders, by text
 
-    def fail(self, path: Path, message: str, **extra: Any) -> None:
+    def fail(self, path: Path, code: str, message: str, **extra: Any) -> None:
         self.ok = False
-        self.ctx.add(self.doc, path, message, **extra)
+        self.ctx.add(self.doc, path, code, message, **extra)
 
     def _operand(self, path: Path, feature: Feature, op: str, value: Any) -> None:
         """Check one operand value against the feature's type, values, pattern and range."""
         kind = feature.type
         if kind in ("integer", "number") or OPERATORS[op].operand in ("number", "pair"):
             if isinstance(value, bool) or not isinstance(value, int | float):
-                self.fail(path, f"'{feature.name}' is a number; {value!r} is not")
+                self.fail(path, "IR214", f"'{feature.name}' is a number; {value!r} is not")
                 return
             if not math.isfinite(value):
-                self.fail(path, "numbers must be finite")
+                self.fail(path, "IR214", "numbers must be finite")
                 return
             if kind == "integer" and op in ("eq", "ne", "in", "not_in") and not float(value).is_integer():
-                self.fail(path, f"'{feature.name}' is a whole number; {value!r} can never match")
+                self.fail(path, "IR215", f"'{feature.name}' is a whole number; {value!r} can never match")
             return
         if kind == "boolean":
             if not isinstance(value, bool):
-                self.fail(path, f"'{feature.name}' is true or false; {value!r} is not")
+                self.fail(path, "IR214", f"'{feature.name}' is true or false; {value!r} is not")
             return
         if not isinstance(value, str):
-            self.fail(path, f"'{feature.name}' holds text; {value!r} is not a string")
+            self.fail(path, "IR214", f"'{feature.name}' holds text; {value!r} is not a string")
             return
         if feature.values is not None and value not in feature.values:
             self.fail(
                 path,
+                "IR216",
                 f"unknown value '{value}' for '{feature.name}'",
                 suggestion=suggest(value, feature.values),
             )
         elif feature.pattern is not None and not re.fullmatch(feature.pattern, value):
-            self.fail(path, f"'{value}' does not match the pattern of '{feature.name}'")
+            self.fail(path, "IR217", f"'{value}' does not match the pattern of '{feature.name}'")
 
     def _range(self, path: Path, feature: Feature, op: str, operand: Any) -> None:
         """A numeric operand outside the feature's range makes a test that is constant."""
@@ -268,6 +297,7 @@ class _RuleChecker:
             ):
                 self.fail(
                     path,
+                    "IR218",
                     f"{number} is outside the range of '{feature.name}' "
                     f"({feature.minimum} to {feature.maximum})",
                 )
@@ -278,12 +308,13 @@ class _RuleChecker:
             if name in self.objects:
                 self.fail(
                     path,
+                    "IR212",
                     f"'{name}' is an object; test one of its fields: "
                     + ", ".join(f"{name}.{f}" for f in self.objects[name]),
                 )
             else:
                 candidates = list(self.features) + list(RESERVED)
-                self.fail(path, f"unknown feature '{name}'", suggestion=suggest(name, candidates))
+                self.fail(path, "IR211", f"unknown feature '{name}'", suggestion=suggest(name, candidates))
             return None
         if isinstance(raw, dict):
             ((op, operand),) = raw.items()
@@ -292,7 +323,9 @@ class _RuleChecker:
             op, operand, opath = "eq", raw, path
         if feature.type not in OPERATORS[op].types:
             allowed = ", ".join(o.name for o in OPERATORS.values() if feature.type in o.types)
-            self.fail(opath, f"'{op}' does not apply to '{name}' ({feature.type}); use one of: {allowed}")
+            self.fail(
+                opath, "IR213", f"'{op}' does not apply to '{name}' ({feature.type}); use one of: {allowed}"
+            )
             return None
         start = len(self.ctx.problems)
         kind = OPERATORS[op].operand
@@ -306,13 +339,15 @@ class _RuleChecker:
                 self._operand((*opath, i), feature, op, value)
             if self.ok and operand[0] > operand[1]:
                 self.fail(
-                    opath, f"between [{operand[0]}, {operand[1]}] is empty: the low end is above the high end"
+                    opath,
+                    "IR219",
+                    f"between [{operand[0]}, {operand[1]}] is empty: the low end is above the high end",
                 )
         elif kind == "values":
             for i, value in enumerate(operand):
                 self._operand((*opath, i), feature, op, value)
             if len(set(map(repr, operand))) != len(operand):
-                self.fail(opath, "a value is listed twice")
+                self.fail(opath, "IR220", "a value is listed twice")
         if len(self.ctx.problems) > start:
             return None
         if isinstance(operand, list):
@@ -337,7 +372,9 @@ class _RuleChecker:
             return None if item is None else Not(item, location)
         if key == "fact":
             if value not in self.facts:
-                self.fail((*path, "fact"), f"unknown fact '{value}'", suggestion=suggest(value, self.facts))
+                self.fail(
+                    (*path, "fact"), "IR222", f"unknown fact '{value}'", suggestion=suggest(value, self.facts)
+                )
                 return None
             return FactTest(value, self.ctx.location(self.doc, (*path, "fact")))
         return self.test((*path, key), key, value)
@@ -351,7 +388,7 @@ class _RuleChecker:
         for feature, tests in by_feature.items():
             reason = _contradiction(self.features[feature], tests)
             if reason is not None:
-                self.fail(path, f"this 'all' can never be true: {reason}")
+                self.fail(path, "IR221", f"this 'all' can never be true: {reason}")
 
     def action(
         self, path: Path, raw: dict[str, Any], interventions: dict[str, Any], roles: dict[str, Any]
@@ -361,23 +398,30 @@ class _RuleChecker:
         location = self.ctx.location(self.doc, apath)
         if kind == "conclude":
             if body not in self.facts:
-                self.fail(apath, f"unknown fact '{body}'", suggestion=suggest(body, self.facts))
+                self.fail(apath, "IR222", f"unknown fact '{body}'", suggestion=suggest(body, self.facts))
                 return None
             return Conclude(body, location)
         start = len(self.ctx.problems)
         if "intervention" in body and body["intervention"] not in interventions:
             self.fail(
                 (*apath, "intervention"),
+                "IR223",
                 f"unknown intervention '{body['intervention']}'",
                 suggestion=suggest(body["intervention"], interventions),
             )
         if "role" in body and body["role"] not in roles:
             self.fail(
-                (*apath, "role"), f"unknown role '{body['role']}'", suggestion=suggest(body["role"], roles)
+                (*apath, "role"),
+                "IR224",
+                f"unknown role '{body['role']}'",
+                suggestion=suggest(body["role"], roles),
             )
         for key in ("text", "prompt"):
             if key in body:
-                check_template(self.ctx, self.doc, (*apath, key), body[key], self.features, self.objects)
+                for name in check_template(
+                    self.ctx, self.doc, (*apath, key), body[key], self.features, self.objects
+                ):
+                    self.matched.append(((*apath, key), name))
         if len(self.ctx.problems) > start:
             return None
         if kind == "recommend":
@@ -455,15 +499,49 @@ def _contradiction(feature: Feature, tests: list[Test]) -> str | None:
     return None
 
 
+def _check_matched(ctx: _Context, rules: list[Rule], refs: list[tuple[Located, Path, str, str]]) -> None:
+    """``{matched.FEATURE}`` needs a rule that tests the feature with a list test outside any
+    ``not``, itself or through a fact it tests (run only on a rule set with no fact cycle)."""
+    concluders: dict[str, list[Rule]] = {}
+    for rule in rules:
+        for action in rule.then:
+            if isinstance(action, Conclude):
+                concluders.setdefault(action.fact, []).append(rule)
+    reach: dict[str, set[str]] = {}
+
+    def reachable(rule: Rule) -> set[str]:
+        if rule.id not in reach:
+            features, facts = positive_list_tests(rule.when)
+            for fact in facts:
+                for producer in concluders.get(fact, ()):
+                    features = features | reachable(producer)
+            reach[rule.id] = features
+        return reach[rule.id]
+
+    by_id = {rule.id: rule for rule in rules}
+    for doc, path, rule_id, name in refs:
+        if name not in reachable(by_id[rule_id]):
+            ctx.add(
+                doc,
+                path,
+                "IR236",
+                f"'{{{MATCHED}{name}}}': rule {rule_id} never matches values of '{name}' "
+                "(no contains_any, contains_all or contains_other_than test on it outside a 'not', "
+                "nor through a fact it tests)",
+            )
+
+
 def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Problem]]:
     """Validate schema-valid documents as a whole rule set."""
     ctx = _Context()
     rulesets = list(_sections(docs, "ruleset"))
     if not rulesets:
         file = docs[0].file if docs else "<rule set>"
-        ctx.problems.append(Problem("no file declares the 'ruleset' section", file=file, line=1, column=1))
+        ctx.problems.append(
+            Problem("no file declares the 'ruleset' section", file=file, line=1, column=1, code="IR209")
+        )
     for doc, _ in rulesets[1:]:
-        ctx.add(doc, ("ruleset",), f"'ruleset' is already declared in {rulesets[0][0].file}")
+        ctx.add(doc, ("ruleset",), "IR208", f"'ruleset' is already declared in {rulesets[0][0].file}")
 
     features, objects, object_required = _features(ctx, docs)
     facts = {name: spec["description"] for name, (_, spec) in _named(ctx, docs, "facts", "fact").items()}
@@ -479,6 +557,7 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
                 ctx.add(
                     doc,
                     ("interventions", name, "collaboration", i, "role"),
+                    "IR224",
                     f"unknown role '{item['role']}'",
                     suggestion=suggest(item["role"], roles),
                 )
@@ -496,23 +575,27 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
 
     rules: list[Rule] = []
     rule_ids: dict[str, str] = {}
+    matched_refs: list[tuple[Located, Path, str, str]] = []
     for doc, items in _sections(docs, "rules"):
         for index, raw in enumerate(items):
             path: Path = ("rules", index)
             checker = _RuleChecker(ctx, doc, features, objects, facts)
             rule_id = raw["id"]
             if rule_id in rule_ids:
-                checker.fail((*path, "id"), f"duplicate rule id '{rule_id}' (first at {rule_ids[rule_id]})")
+                checker.fail(
+                    (*path, "id"), "IR210", f"duplicate rule id '{rule_id}' (first at {rule_ids[rule_id]})"
+                )
             else:
                 line, column = doc.where((*path, "id"))
                 rule_ids[rule_id] = f"{doc.file}:{line}:{column}"
             if raw["review_due"] < raw["last_reviewed"]:
-                checker.fail((*path, "review_due"), "review_due is before last_reviewed")
+                checker.fail((*path, "review_due"), "IR227", "review_due is before last_reviewed")
             if raw["status"] == "active":
                 for i, ev in enumerate(raw["evidence"]):
                     if ev["confidence"] != "high":
                         checker.fail(
                             (*path, "evidence", i, "confidence"),
+                            "IR228",
                             f"an active rule rests on evidence of confidence '{ev['confidence']}'; "
                             "keep it draft until a clinician confirms it against the primary text",
                         )
@@ -523,6 +606,7 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
             ]
             if when is None or any(a is None for a in then) or not checker.ok:
                 continue
+            matched_refs.extend((doc, path, rule_id, name) for path, name in checker.matched)
             rules.append(
                 Rule(
                     id=rule_id,
@@ -545,11 +629,15 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
     name = version = ""
     description: str | None = None
     aggregate = "sum"
+    zero_strength = "ranked"
+    source_article: str | None = None
     if rulesets:
         doc, spec = rulesets[0]
         name, version, description = spec["name"], spec["version"], spec.get("description")
+        source_article = spec.get("source_article")
         ranking = spec.get("ranking", {})
         aggregate = ranking.get("aggregate", "sum")
+        zero_strength = ranking.get("zero_strength", "ranked")
         for i, raw in enumerate(ranking.get("constraints", [])):
             cpath: Path = ("ruleset", "ranking", "constraints", i, "never_above")
             sides = {}
@@ -560,6 +648,7 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
                         ctx.add(
                             doc,
                             (*cpath, side, "interventions", j),
+                            "IR223",
                             f"unknown intervention '{item}'",
                             suggestion=suggest(item, interventions),
                         )
@@ -577,6 +666,8 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
     if rulesets:
         _check_constraints(ctx, rulesets[0][0], constraints, interventions)
     _check_cycles(ctx, docs, rules)
+    if not ctx.problems:
+        _check_matched(ctx, rules, matched_refs)
     if ctx.problems:
         return None, ctx.problems
     return (
@@ -593,6 +684,8 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
             roles=roles,
             interventions=interventions,
             rules=tuple(rules),
+            zero_strength=zero_strength,
+            source_article=source_article,
         ),
         [],
     )
@@ -609,7 +702,7 @@ def _check_constraints(
         lowers = {iv.id for iv in interventions.values() if constraint.lower.selects(iv)}
         both = sorted(uppers & lowers)
         if both:
-            ctx.add(doc, path, f"constraint {constraint.id} selects {', '.join(both)} on both sides")
+            ctx.add(doc, path, "IR229", f"constraint {constraint.id} selects {', '.join(both)} on both sides")
         for upper in uppers:
             above.setdefault(upper, set()).update(lowers - {upper})
     # A cycle means some intervention would have to rank above itself.
@@ -630,6 +723,7 @@ def _check_constraints(
                 ctx.add(
                     doc,
                     ("ruleset", "ranking", "constraints"),
+                    "IR230",
                     "ranking constraints contradict each other: " + " above ".join(cycle),
                 )
                 return
@@ -659,7 +753,7 @@ def _check_cycles(ctx: _Context, docs: list[Located], rules: list[Rule]) -> None
                 depends.setdefault(action.fact, set()).update(tested)
                 where.setdefault(action.fact, rule)
 
-    def report(rule: Rule, message: str) -> None:
+    def report(rule: Rule, code: str, message: str) -> None:
         loc = rule.location
         ctx.problems.append(
             Problem(
@@ -669,6 +763,8 @@ def _check_cycles(ctx: _Context, docs: list[Located], rules: list[Rule]) -> None
                 column=loc.column,
                 path=loc.path,
                 rule=rule.id,
+                code=code,
+                parts=loc.parts,
             )
         )
 
@@ -687,7 +783,9 @@ def _check_cycles(ctx: _Context, docs: list[Located], rules: list[Rule]) -> None
                 pending.pop()
             elif state.get(nxt) == 1:
                 cycle = [*path[path.index(nxt) :], nxt]
-                report(where[path[-1]], "derived facts form a cycle: " + " -> ".join(reversed(cycle)))
+                report(
+                    where[path[-1]], "IR231", "derived facts form a cycle: " + " -> ".join(reversed(cycle))
+                )
                 found_cycle = True
             elif nxt not in state:
                 state[nxt] = 1
@@ -699,4 +797,8 @@ def _check_cycles(ctx: _Context, docs: list[Located], rules: list[Rule]) -> None
     deepest = max(levels.values(), default=0)
     if deepest >= MAX_STRATA:
         rule = next(r for r in live if levels[r.id] == deepest)
-        report(rule, f"derived facts build on each other {deepest} levels deep (at most {MAX_STRATA - 1})")
+        report(
+            rule,
+            "IR232",
+            f"derived facts build on each other {deepest} levels deep (at most {MAX_STRATA - 1})",
+        )

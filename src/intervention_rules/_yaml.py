@@ -97,9 +97,19 @@ class Located:
             path = path[:-1]
         return self.marks.get(path, (1, 1))
 
-    def problem(self, path: Path, message: str, **extra: Any) -> Problem:
+    def problem(self, path: Path, code: str, message: str, **extra: Any) -> Problem:
+        """A problem with the node at ``path``, located at it (or its nearest located ancestor)."""
         line, column = self.where(path)
-        return Problem(message, file=self.file, line=line, column=column, path=format_path(path), **extra)
+        return Problem(
+            message,
+            file=self.file,
+            line=line,
+            column=column,
+            path=format_path(path),
+            code=code,
+            parts=path,
+            **extra,
+        )
 
 
 class _Builder:
@@ -110,7 +120,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self.count = 0
 
-    def problem(self, node: yaml.Node, path: Path, message: str) -> None:
+    def problem(self, node: yaml.Node, path: Path, code: str, message: str) -> None:
         mark = node.start_mark
         self.problems.append(
             Problem(
@@ -119,6 +129,8 @@ class _Builder:
                 line=mark.line + 1,
                 column=mark.column + 1,
                 path=format_path(path),
+                code=code,
+                parts=path,
             )
         )
 
@@ -130,15 +142,19 @@ class _Builder:
             raise _TooLarge(node)
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if len(path) > MAX_DEPTH:
-            self.problem(node, path, f"nested more than {MAX_DEPTH} levels deep")
+            self.problem(node, path, "IR107", f"nested more than {MAX_DEPTH} levels deep")
             return None
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if id(node) in active:
-            self.problem(node, path, "an alias refers to itself; recursive structures are not allowed")
+            self.problem(
+                node, path, "IR109", "an alias refers to itself; recursive structures are not allowed"
+            )
             return None
         if node.tag not in _PLAIN_TAGS:
-            self.problem(node, path, f"the tag {node.tag} is not allowed; rule files hold plain data")
+            self.problem(
+                node, path, "IR110", f"the tag {node.tag} is not allowed; rule files hold plain data"
+            )
             return None
         active.add(id(node))
         try:
@@ -146,7 +162,7 @@ class _Builder:
                 try:
                     self.loader.flatten_mapping(node)  # YAML merge keys (<<)
                 except yaml.YAMLError as error:
-                    self.problem(node, path, f"invalid merge: {getattr(error, 'problem', error)}")
+                    self.problem(node, path, "IR111", f"invalid merge: {getattr(error, 'problem', error)}")
                     return None
                 result: dict[str, Any] = {}
                 for key_node, value_node in node.value:
@@ -154,13 +170,14 @@ class _Builder:
                         self.problem(
                             key_node,
                             path,
+                            "IR112",
                             "mapping keys must be plain strings "
                             "(quote keys such as yes, no, on, off or numbers)",
                         )
                         continue
                     key = key_node.value
                     if key in result:
-                        self.problem(key_node, (*path, key), f"duplicate key '{key}'")
+                        self.problem(key_node, (*path, key), "IR113", f"duplicate key '{key}'")
                         continue
                     result[key] = self.build(value_node, (*path, key), active)
                 return result
@@ -181,15 +198,15 @@ class _Builder:
         except Exception as error:  # noqa: BLE001 - pyyaml's scalar constructors raise many kinds
             del error
             kind = tag.rsplit(":", 1)[-1]
-            self.problem(node, path, shorten_quotes(f"{node.value!r} is not a valid YAML {kind}"))
+            self.problem(node, path, "IR114", shorten_quotes(f"{node.value!r} is not a valid YAML {kind}"))
             return None
         if isinstance(value, datetime.datetime | datetime.date):
             return value.isoformat()
         if isinstance(value, bytes):
-            self.problem(node, path, "binary values are not allowed")
+            self.problem(node, path, "IR115", "binary values are not allowed")
             return None
         if isinstance(value, float) and not math.isfinite(value):
-            self.problem(node, path, "'.nan' and '.inf' are not allowed in rule files")
+            self.problem(node, path, "IR116", "'.nan' and '.inf' are not allowed in rule files")
             return None
         return value
 
@@ -237,7 +254,7 @@ def load_located(file: str, text: str, name: str | None = None) -> tuple[Located
     where = _too_many_nodes(text)
     if where is not None:
         message = f"the document has more than {MAX_NODES} nodes"
-        return None, [Problem(message, file=file, line=where[0], column=where[1])]
+        return None, [Problem(message, file=file, line=where[0], column=where[1], code="IR108")]
     loader = _Loader(text)
     try:
         try:
@@ -246,15 +263,21 @@ def load_located(file: str, text: str, name: str | None = None) -> tuple[Located
             mark = error.problem_mark or error.context_mark
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             reason = " ".join(str(x) for x in (error.context, error.problem) if x)
-            return None, [Problem(f"YAML syntax error: {reason}", file=file, line=line, column=column)]
+            return None, [
+                Problem(f"YAML syntax error: {reason}", file=file, line=line, column=column, code="IR105")
+            ]
         except yaml.YAMLError as error:
-            return None, [Problem(f"YAML error: {error}", file=file, line=1, column=1)]
+            return None, [Problem(f"YAML error: {error}", file=file, line=1, column=1, code="IR105")]
         except RecursionError:
-            return None, [Problem("the document is nested too deeply to read", file=file, line=1, column=1)]
+            return None, [
+                Problem(
+                    "the document is nested too deeply to read", file=file, line=1, column=1, code="IR107"
+                )
+            ]
         if len(nodes) != 1:
             count = len(nodes)
             message = "the file is empty" if count == 0 else f"expected one YAML document, found {count}"
-            return None, [Problem(message, file=file, line=1, column=1)]
+            return None, [Problem(message, file=file, line=1, column=1, code="IR106")]
         builder = _Builder(file, loader)
         try:
             data = builder.build(nodes[0], (), set())
@@ -265,6 +288,7 @@ def load_located(file: str, text: str, name: str | None = None) -> tuple[Located
                 file=file,
                 line=mark.line + 1,
                 column=mark.column + 1,
+                code="IR108",
             )
             return None, [problem]
         return Located(file, data, builder.marks, name if name is not None else file), builder.problems

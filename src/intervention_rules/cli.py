@@ -137,8 +137,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def _invalid(message: str) -> AssessmentError:
-    return AssessmentError([AssessmentProblem("", message)])
+def _invalid(message: str, code: str) -> AssessmentError:
+    return AssessmentError([AssessmentProblem("", message, code=code)])
 
 
 def _read_json(source: str, stdin: TextIO | None, limit: int) -> Any:
@@ -157,7 +157,7 @@ def _read_json(source: str, stdin: TextIO | None, limit: int) -> Any:
                 raise _Usage(f"cannot read {source}: {error.strerror}") from error
         return parse_json(data, limit=limit)
     except UnreadableJSON as error:
-        raise _invalid(str(error)) from error
+        raise _invalid(str(error), error.code) from error
 
 
 def _load(path: str | None) -> RuleSet:

@@ -23,6 +23,8 @@ __all__ = [
     "Operator",
     "describe",
     "evaluate",
+    "matched_values",
+    "positive_list_tests",
     "referenced_facts",
     "referenced_features",
     "trace",
@@ -283,6 +285,55 @@ def referenced_features(condition: Condition) -> list[str]:
 def referenced_facts(condition: Condition) -> list[str]:
     """The derived facts a condition tests, in order of first mention."""
     return list(dict.fromkeys(leaf.fact for leaf in _leaves(condition) if isinstance(leaf, FactTest)))
+
+
+_MATCHING = frozenset({"contains_any", "contains_all", "contains_other_than"})
+
+
+def positive_list_tests(condition: Condition) -> tuple[set[str], set[str]]:
+    """The list features a condition tests with ``contains_any``, ``contains_all`` or
+    ``contains_other_than`` outside any ``not``, and the facts it tests outside any ``not``:
+    what ``{matched.FEATURE}`` can show."""
+    if isinstance(condition, Test):
+        return ({condition.feature} if condition.op in _MATCHING else set()), set()
+    if isinstance(condition, FactTest):
+        return set(), {condition.fact}
+    if isinstance(condition, Not):
+        return set(), set()
+    features: set[str] = set()
+    facts: set[str] = set()
+    for item in condition.items:
+        more, tested = positive_list_tests(item)
+        features |= more
+        facts |= tested
+    return features, facts
+
+
+def matched_values(
+    condition: Condition,
+    values: Values,
+    facts: Collection[str],
+    through: Callable[[str], Collection[tuple[str, AnyType]]],
+) -> set[tuple[str, AnyType]]:
+    """The (feature, value) pairs of list features that made a condition hold: the recorded values
+    a ``contains_any`` or ``contains_all`` test named, or that a ``contains_other_than`` test did
+    not, in tests that held outside any ``not``; a fact that holds brings what ``through`` gives
+    for it (the values that made the rules concluding it fire)."""
+    if isinstance(condition, Test):
+        if condition.op not in _MATCHING or not test_holds(condition, values):
+            return set()
+        named = condition.operand
+        other = condition.op == "contains_other_than"
+        return {(condition.feature, v) for v in values[condition.feature] if (v in named) != other}
+    if isinstance(condition, FactTest):
+        return set(through(condition.fact)) if condition.fact in facts else set()
+    if isinstance(condition, Not):
+        return set()
+    out: set[tuple[str, AnyType]] = set()
+    for item in condition.items:
+        if evaluate(item, values, facts):
+            out |= matched_values(item, values, facts, through)
+    return out
 
 
 def feature_accepts(feature: Feature, op: str) -> bool:

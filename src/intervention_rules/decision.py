@@ -17,6 +17,7 @@ __all__ = [
     "AlertNote",
     "CautionNote",
     "Collaboration",
+    "Considered",
     "Decision",
     "Explanation",
     "NotRecommended",
@@ -118,6 +119,30 @@ class Recommendation:
 
 
 @attrs.frozen
+class Considered:
+    """An intervention some rule recommended whose strength ended at 0 under a rule set that
+    declares ``zero_strength: considered``: shown as considered, not suggested, with every reason
+    for and against it and its cautions, but not ranked and without collaboration prompts."""
+
+    intervention: str
+    title: str
+    category: str
+    strength: float
+    explanations: tuple[Explanation, ...]
+    cautions: tuple[CautionNote, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "intervention": self.intervention,
+            "title": self.title,
+            "category": self.category,
+            "strength": _number(self.strength),
+            "explanations": [e.to_dict() for e in self.explanations],
+            "cautions": [c.to_dict() for c in self.cautions],
+        }
+
+
+@attrs.frozen
 class NotRecommended(_Record):
     intervention: str
     title: str
@@ -143,6 +168,7 @@ class Decision:
     not_recommended: tuple[NotRecommended, ...]
     alerts: tuple[AlertNote, ...]
     fired: tuple[str, ...]
+    considered: tuple[Considered, ...] = ()  # strength 0 under ``zero_strength: considered``
 
     def recommendation(self, intervention: str) -> Recommendation | None:
         """The recommendation for an intervention, or None if it is not recommended."""
@@ -157,6 +183,7 @@ class Decision:
             "ruleset": self.ruleset.to_dict(),
             "recommendations": [r.to_dict() for r in self.recommendations],
             "not_recommended": [n.to_dict() for n in self.not_recommended],
+            "considered": [c.to_dict() for c in self.considered],
             "alerts": [a.to_dict() for a in self.alerts],
             "trace": {"fired": list(self.fired)},
         }
@@ -194,6 +221,19 @@ class Decision:
                 lines.append(
                     wrap.fill(f"    involve {prompt.role.replace('_', ' ')}: {prompt.prompt}{source}")
                 )
+        if self.considered:
+            lines.append("")
+            lines.append("CONSIDERED, NOT SUGGESTED (reasons for and against left no support)")
+            for c in self.considered:
+                lines.append(f"  - {c.title} [{c.intervention}, {c.category}] strength {c.strength:g}")
+                for e in c.explanations:
+                    lines.append(wrap.fill(f"    why: {e.text} ({e.rule}{_draft(e.status)})"))
+                for note in c.cautions:
+                    lines.append(
+                        wrap.fill(
+                            f"    caution [{note.severity}]: {note.text} ({note.rule}{_draft(note.status)})"
+                        )
+                    )
         if self.not_recommended:
             lines.append("")
             lines.append("NOT RECOMMENDED")

@@ -11,9 +11,12 @@ from collections.abc import Callable, Iterable
 
 import attrs
 
+from ._codes import slug_of
+
 __all__ = [
     "AssessmentError",
     "AssessmentProblem",
+    "EngineError",
     "InterventionRulesError",
     "MissingExtraError",
     "Problem",
@@ -22,9 +25,17 @@ __all__ = [
 ]
 
 
+PathParts = tuple[str | int, ...]
+
+
 @attrs.frozen
 class Problem:
-    """One problem in a rule file, with where it is and what was probably meant."""
+    """One problem in a rule file, with where it is and what was probably meant.
+
+    ``code`` is the problem's stable code (``IR211``; see docs/errors.md), ``path`` the place
+    inside the document as text (``rules[3].when``) and ``parts`` the same place as a tuple
+    (``("rules", 3, "when")``).
+    """
 
     message: str
     file: str = ""
@@ -33,6 +44,13 @@ class Problem:
     path: str = ""
     rule: str | None = None
     suggestion: str | None = None
+    code: str = ""
+    parts: PathParts = ()
+
+    @property
+    def slug(self) -> str:
+        """The code's short name (``unknown-feature``)."""
+        return slug_of(self.code)
 
     def __str__(self) -> str:
         if not self.file:
@@ -46,12 +64,17 @@ class Problem:
             text += f"; did you mean '{self.suggestion}'?"
         if self.path:
             text += f" (at {self.path})"
+        if self.code:
+            text += f" [{self.code}]"
         return f"{where}: {text}"
 
 
 @attrs.frozen
 class AssessmentProblem:
     """One problem in an assessment, naming the field it concerns.
+
+    ``field`` is the place as text (``reasons[1]``), ``parts`` the same place as a tuple
+    (``("reasons", 1)``) and ``code`` the problem's stable code (``IR3xx``; see docs/errors.md).
 
     The message says what kind of problem it is, never the value the assessment held (it is
     patient data), and ``value`` is ``None``, unless values were asked for with
@@ -62,11 +85,20 @@ class AssessmentProblem:
     message: str
     value: object = attrs.field(default=None, repr=False)
     suggestion: str | None = None
+    code: str = ""
+    parts: PathParts = ()
+
+    @property
+    def slug(self) -> str:
+        """The code's short name (``required``)."""
+        return slug_of(self.code)
 
     def __str__(self) -> str:
         text = f"{self.field}: {self.message}" if self.field else self.message
         if self.suggestion is not None:
             text += f"; did you mean '{self.suggestion}'?"
+        if self.code:
+            text += f" [{self.code}]"
         return text
 
 
@@ -99,6 +131,11 @@ class RuleSetError(InterventionRulesError):
         count = len(self.problems)
         lines = "\n".join(str(p) for p in self.problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the rule set:\n{lines}")
+
+
+class EngineError(InterventionRulesError, RuntimeError):
+    """The rule engine refused something the compiler handed it: a bug in this library, never an
+    input problem. Please report it."""
 
 
 class UnknownInterventionError(InterventionRulesError, ValueError):

@@ -49,12 +49,13 @@ def bundled_rules_path() -> Path:
     return Path(__file__).resolve().parents[2] / "rules"
 
 
-def _unreadable(error: OSError, link: bool) -> str:
+def _unreadable(error: OSError, link: bool) -> tuple[str, str]:
+    """The code and message for an entry that cannot be followed or read."""
     if link and error.errno == errno.ENOENT:
-        return "a symbolic link to nothing (dangling): its target does not exist"
+        return "IR118", "a symbolic link to nothing (dangling): its target does not exist"
     if error.errno == errno.ELOOP:
-        return "a symbolic link loop"
-    return f"cannot be read: {error.strerror or error}"
+        return "IR119", "a symbolic link loop"
+    return "IR103", f"cannot be read: {error.strerror or error}"
 
 
 def _files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
@@ -63,10 +64,12 @@ def _files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
     try:
         mode = root.stat().st_mode
     except OSError as error:
-        return [], [Problem(f"the rule set {_unreadable(error, root.is_symlink())}", file=str(root))]
+        code, message = _unreadable(error, root.is_symlink())
+        return [], [Problem(f"the rule set: {message}", file=str(root), code=code)]
     if not stat.S_ISDIR(mode):
         if not stat.S_ISREG(mode):
-            return [], [Problem("the rule set is not a regular file or a directory", file=str(root))]
+            message = "the rule set is not a regular file or a directory"
+            return [], [Problem(message, file=str(root), code="IR128")]
         return [(root, root.name)], []
     found: list[tuple[Path, str]] = []
     problems: list[Problem] = []
@@ -76,7 +79,8 @@ def _files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
         except OSError as error:
-            problems.append(Problem(f"the directory {_unreadable(error, False)}", file=str(directory)))
+            code, message = _unreadable(error, False)
+            problems.append(Problem(f"the directory {message}", file=str(directory), code=code))
             return
         for entry in entries:
             if entry.name.startswith("."):
@@ -87,7 +91,9 @@ def _files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
             try:
                 entry.name.encode("utf-8")
             except UnicodeEncodeError:
-                problems.append(Problem("the file name is not UTF-8; rename it", file=str(path)))
+                problems.append(
+                    Problem("the file name is not UTF-8; rename it", file=str(path), code="IR131")
+                )
                 continue
             if lower.endswith(_SUFFIXES) and not rule_file:
                 problems.append(
@@ -95,19 +101,25 @@ def _files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
                         "rule files end in .yaml or .yml in lower case; rename this file, "
                         "or move it out of the rule directory",
                         file=str(path),
+                        code="IR129",
                     )
                 )
                 continue
             try:
                 info = os.stat(path)  # follows links
             except OSError as error:
-                problems.append(Problem(_unreadable(error, entry.is_symlink()), file=str(path)))
+                code, message = _unreadable(error, entry.is_symlink())
+                problems.append(Problem(message, file=str(path), code=code))
                 continue
             if stat.S_ISDIR(info.st_mode):
                 key = (info.st_dev, info.st_ino)
                 if key in ancestors:
                     problems.append(
-                        Problem("a link back to a directory that contains it (a loop)", file=str(path))
+                        Problem(
+                            "a link back to a directory that contains it (a loop)",
+                            file=str(path),
+                            code="IR119",
+                        )
                     )
                     continue
                 walk(path, relative / entry.name, ancestors | {key})
@@ -117,6 +129,7 @@ def _files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
                         "not a regular file or a directory (a FIFO, socket or device); "
                         "a rule directory holds only files and directories",
                         file=str(path),
+                        code="IR128",
                     )
                 )
             elif rule_file:
@@ -188,10 +201,10 @@ MAX_MESSAGE = 200
 def _load(path: str | os.PathLike[str] | None, expected_digest: str | None, max_file_bytes: int) -> RuleSet:
     root = bundled_rules_path() if path is None else Path(path)
     if not root.exists() and not root.is_symlink():
-        raise RuleSetError([Problem(f"no rule set at {root}", file=str(root))])
+        raise RuleSetError([Problem(f"no rule set at {root}", file=str(root), code="IR101")])
     files, problems = _files(root)
     if not files and not problems:
-        raise RuleSetError([Problem(f"no .yaml or .yml files under {root}", file=str(root))])
+        raise RuleSetError([Problem(f"no .yaml or .yml files under {root}", file=str(root), code="IR102")])
     docs: list[Located] = []
     contents: list[tuple[str, bytes]] = []
     for file, relative in files:
@@ -200,17 +213,19 @@ def _load(path: str | os.PathLike[str] | None, expected_digest: str | None, max_
             content = _read(file, max_file_bytes)
         except _TooLarge:
             message = f"the file is larger than the limit of {max_file_bytes} bytes"
-            problems.append(Problem(message, file=name))
+            problems.append(Problem(message, file=name, code="IR117"))
             continue
         except OSError as error:
-            problems.append(Problem(f"cannot read the file: {error.strerror}", file=name))
+            problems.append(Problem(f"cannot read the file: {error.strerror}", file=name, code="IR103"))
             continue
         contents.append((relative, content))
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError as error:
             problems.append(
-                Problem(f"the file is not UTF-8 text: {error.reason}", file=name, line=1, column=1)
+                Problem(
+                    f"the file is not UTF-8 text: {error.reason}", file=name, line=1, column=1, code="IR104"
+                )
             )
             continue
         doc, found = load_located(name, text, relative)
@@ -233,6 +248,7 @@ def _load(path: str | os.PathLike[str] | None, expected_digest: str | None, max_
                     f"the rule set's digest is {digest}, not the approved {expected_digest}; "
                     "it differs from the approved version and will not be used",
                     file=str(root),
+                    code="IR130",
                 )
             ]
         )

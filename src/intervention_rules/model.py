@@ -54,6 +54,7 @@ class Location:
     line: int
     column: int
     path: str
+    parts: tuple[str | int, ...] = ()  # ``path`` as a tuple: ("rules", 3, "when")
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"

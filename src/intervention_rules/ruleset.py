@@ -18,10 +18,11 @@ from ._assessment import normalise
 from ._compile import FactEncoder, Plan
 from ._engine import Engine
 from ._rank import rank
-from ._validate import Definition
+from ._validate import MATCHED, Definition
 from .conditions import (
     ConditionResult,
     evaluate,
+    matched_values,
     referenced_facts,
     referenced_features,
     show_value,
@@ -87,7 +88,7 @@ class InterventionExplanation:
 
     intervention: str
     title: str
-    outcome: str  # "recommended", "ruled_out" or "not_recommended"
+    outcome: str  # "recommended", "considered", "ruled_out" or "not_recommended"
     rank: int | None
     strength: float | None
     summary: str
@@ -119,7 +120,7 @@ class InterventionExplanation:
 
 
 class RuleSet:
-    """A validated and compiled rule set. Build one with :func:`intervention_rules.load_ruleset`."""
+    """A validated and compiled rule set. Build one with [`load_ruleset`][intervention_rules.load_ruleset]."""
 
     __slots__ = (
         "_definition",
@@ -222,6 +223,18 @@ class RuleSet:
     def aggregate(self) -> str:
         return self._definition.aggregate
 
+    @property
+    def source_article(self) -> str | None:
+        """The words by which evidence entries cite the source article the rule set encodes
+        (``ruleset.source_article``), or None; lint checks that it is never graded."""
+        return self._definition.source_article
+
+    @property
+    def zero_strength(self) -> str:
+        """``ranked`` (an intervention at strength 0 is ranked last) or ``considered`` (it is
+        listed apart as considered, not suggested)."""
+        return self._definition.zero_strength
+
     def rule(self, rule_id: str) -> Rule:
         """A rule by id (KeyError if there is none)."""
         return self._rules_by_id[rule_id]
@@ -268,16 +281,36 @@ class RuleSet:
                 facts.update(self._plan.concludes[rule_id])
         return [r for r in self._live if r.id in fired], facts
 
-    def _render(self, values: Mapping[str, Any]) -> Any:
-        """A function that fills a text's ``{feature}`` placeholders from the assessment.
+    def _render(self, values: Mapping[str, Any], fired: list[Rule]) -> Any:
+        """A function that fills a rule's text: ``{feature}`` placeholders from the assessment,
+        ``{matched.feature}`` with the values of it that made the rule (or the rules concluding
+        the facts it tests) fire.
 
         Templates are parsed once at load; within one evaluation each text and each placeholder
-        is rendered once, however many rules share it.
+        is rendered once, however many rules share it (a text with ``{matched...}`` once per rule).
         """
         objects = self._definition.objects
         templates = self._templates
         shown: dict[str, str] = {}
         rendered: dict[str, str] = {}
+        by_rule: dict[tuple[str, str], str] = {}
+        concluders: dict[str, list[Rule]] = {}
+        for producer in fired:
+            for fact in self._plan.concludes[producer.id]:
+                concluders.setdefault(fact, []).append(producer)
+        matches: dict[str, set[tuple[str, Any]]] = {}
+
+        def through(fact: str) -> set[tuple[str, Any]]:
+            out: set[tuple[str, Any]] = set()
+            for producer in concluders.get(fact, ()):
+                out |= matched(producer)
+            return out
+
+        def matched(rule: Rule) -> set[tuple[str, Any]]:
+            found = matches.get(rule.id)
+            if found is None:
+                found = matches[rule.id] = matched_values(rule.when, values, concluders, through)
+            return found
 
         def show(field: str) -> str:
             text = shown.get(field)
@@ -294,14 +327,39 @@ class RuleSet:
                 shown[field] = text
             return text
 
-        def render(text: str) -> str:
+        def show_matched(rule: Rule, feature: str) -> str:
+            if feature not in values:
+                return "not recorded"
+            found = matched(rule)
+            return show_value([v for v in values[feature] if (feature, v) in found])
+
+        def render(rule: Rule, text: str) -> str:
             out = rendered.get(text)
-            if out is None:
-                template = templates.get(text)
-                if template is None:
-                    template = _template(text)
+            if out is not None:
+                return out
+            template = templates.get(text)
+            if template is None:
+                template = _template(text)
+            if not any(field is not None and field.startswith(MATCHED) for _, field in template):
                 out = rendered[text] = "".join(
                     [literal if field is None else literal + show(field) for literal, field in template]
+                )
+                return out
+            key = (rule.id, text)
+            out = by_rule.get(key)
+            if out is None:
+                out = by_rule[key] = "".join(
+                    [
+                        literal
+                        if field is None
+                        else literal
+                        + (
+                            show_matched(rule, field.removeprefix(MATCHED))
+                            if field.startswith(MATCHED)
+                            else show(field)
+                        )
+                        for literal, field in template
+                    ]
                 )
             return out
 
@@ -370,13 +428,14 @@ class RuleSet:
 
     def _decide(self, values: Mapping[str, Any], fired: list[Rule]) -> Decision:
         d = self._definition
-        recommendations, not_recommended, alerts = rank(
+        recommendations, not_recommended, alerts, considered = rank(
             fired,
             d.interventions,
             d.aggregate,
             d.constraints,
             self._explainer(values, fired),
-            self._render(values),
+            self._render(values, fired),
+            d.zero_strength,
         )
         return Decision(
             ruleset=RuleSetInfo(d.name, d.version, self._digest),
@@ -384,6 +443,7 @@ class RuleSet:
             not_recommended=not_recommended,
             alerts=alerts,
             fired=tuple(r.id for r in fired),
+            considered=considered,
         )
 
     def evaluate(self, assessment: Mapping[str, Any]) -> Decision:
@@ -407,7 +467,7 @@ class RuleSet:
         fired, facts = self._fire_engine(values)
         decision = self._decide(values, fired)
         fired_ids = {r.id for r in fired}
-        render = self._render(values)
+        render = self._render(values, fired)
         outcomes = []
         for rule in self._live:
             actions: list[Action] = [a for a in rule.then if action_intervention(a) == intervention]
@@ -415,7 +475,7 @@ class RuleSet:
                 continue
             did = rule.id in fired_ids
             texts = tuple(
-                render(a.prompt if hasattr(a, "prompt") else a.text)  # type: ignore[union-attr]
+                render(rule, a.prompt if hasattr(a, "prompt") else a.text)  # type: ignore[union-attr]
                 for a in actions
             )
             outcomes.append(
@@ -434,9 +494,16 @@ class RuleSet:
             )
         rec = decision.recommendation(intervention)
         vetoes = [n for n in decision.not_recommended if n.intervention == intervention]
+        weighed = [c for c in decision.considered if c.intervention == intervention]
         title = d.interventions[intervention].title
         if rec is not None:
             outcome, summary = "recommended", f"recommended, rank {rec.rank}, strength {rec.strength:g}"
+        elif weighed:
+            outcome = "considered"
+            summary = "considered, not suggested: strength 0 after " + "; ".join(
+                f"{e.text} ({e.rule}{', draft' if e.status == 'draft' else ''})"
+                for e in weighed[0].explanations
+            )
         elif vetoes:
             outcome = "ruled_out"
             summary = "not recommended: " + "; ".join(
@@ -450,7 +517,7 @@ class RuleSet:
             title=title,
             outcome=outcome,
             rank=rec.rank if rec else None,
-            strength=rec.strength if rec else None,
+            strength=rec.strength if rec else (0.0 if weighed else None),
             summary=summary,
             rules=tuple(outcomes),
         )

@@ -153,7 +153,7 @@ def _optional_manifest(args: argparse.Namespace) -> Manifest | None:
     if where.exists():
         return read_manifest(where)
     if args.manifest:
-        raise ManifestError([Problem("no manifest at this path", file=str(where))])
+        raise ManifestError([Problem("no manifest at this path", file=str(where), code="IR401")])
     return None
 
 
@@ -193,7 +193,7 @@ def _lint(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     result = lint(args.rules, today=args.today, manifest=args.manifest)
     if result.ruleset is None:  # the rule set does not load: problems on stderr, as everywhere
         raise RuleSetError(
-            Problem(f.message, file=f.file, line=f.line, column=f.column, rule=f.rule)
+            Problem(f.message, file=f.file, line=f.line, column=f.column, rule=f.rule, code=f.code)
             for f in result.findings
         )
     if args.format == "json":

@@ -238,6 +238,8 @@ KIND_WORDS = {
     "strength_changed": "strength changed",
     "newly_not_recommended": "newly listed as not recommended",
     "no_longer_not_recommended": "no longer listed as not recommended",
+    "newly_considered": "newly listed as considered, not suggested",
+    "no_longer_considered": "no longer listed as considered, not suggested",
     "caution_added": "new caution",
     "caution_removed": "caution removed",
     "prompt_added": "new collaboration prompt",
@@ -292,6 +294,12 @@ def _decision_changes(old: Decision, new: Decision) -> list[dict[str, Any]]:
         add("newly_not_recommended", iv, vetoed_b[iv])
     for iv in sorted(vetoed_a.keys() - vetoed_b.keys()):
         add("no_longer_not_recommended", iv, vetoed_a[iv])
+    weighed_a = {c.intervention for c in old.considered}
+    weighed_b = {c.intervention for c in new.considered}
+    for iv in sorted(weighed_b - weighed_a):
+        add("newly_considered", iv, "strength 0: considered, not suggested")
+    for iv in sorted(weighed_a - weighed_b):
+        add("no_longer_considered", iv, "was considered, not suggested")
     alerts_a = {(a.severity, a.text) for a in old.alerts}
     alerts_b = {(a.severity, a.text) for a in new.alerts}
     for sev, text in sorted(alerts_b - alerts_a):

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .._codes import slug_of
 from .._yaml import Located, load_located
 from ..conditions import referenced_facts, referenced_features
 from ..errors import RuleSetError
@@ -47,7 +48,8 @@ PLACEHOLDER_WORDS = ("pending", "tbd", "tbc", "todo", "to be confirmed", "unassi
 
 @attrs.frozen
 class Finding:
-    """One governance finding."""
+    """One governance finding. ``code`` is its stable code (``IR419``), ``slug`` the code's short
+    name (``unreachable``); a rule set that does not load gives its load problems' own codes."""
 
     severity: Severity
     code: str
@@ -58,15 +60,20 @@ class Finding:
     rule: str | None = None
     example: dict[str, Any] | None = None  # an assessment that shows the finding, checked by evaluating it
 
+    @property
+    def slug(self) -> str:
+        return slug_of(self.code)
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.file else "<rule set>"
         subject = f"{self.rule}: " if self.rule else ""
-        return f"{where}: {self.severity} [{self.code}] {subject}{self.message}"
+        return f"{where}: {self.severity} [{self.code} {self.slug}] {subject}{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "severity": self.severity,
             "code": self.code,
+            "slug": self.slug,
             "message": self.message,
             "file": self.file,
             "line": self.line,
@@ -135,8 +142,7 @@ def lint(
         ruleset = load_ruleset(root)
     except RuleSetError as error:
         found = [
-            Finding("error", "invalid-rules", p.message, p.file, p.line, p.column, p.rule)
-            for p in error.problems
+            Finding("error", p.code, p.message, p.file, p.line, p.column, p.rule) for p in error.problems
         ]
         return LintResult(tuple(found), None, None)
     record: Manifest | None = None
@@ -146,11 +152,10 @@ def lint(
             record = read_manifest(where)
         except ManifestError as error:
             findings += [
-                Finding("error", "invalid-manifest", p.message, p.file, p.line, p.column)
-                for p in error.problems
+                Finding("error", p.code, p.message, p.file, p.line, p.column) for p in error.problems
             ]
     elif manifest is not None:
-        findings.append(Finding("error", "invalid-manifest", "no manifest at this path", str(where)))
+        findings.append(Finding("error", "IR401", "no manifest at this path", str(where)))
     result = lint_ruleset(ruleset, root, today=today, manifest=record, manifest_file=str(where))
     return LintResult(tuple(sorted([*findings, *result.findings], key=_order)), ruleset, record)
 
@@ -169,8 +174,7 @@ def lint_ruleset(
     checker = _Checker(ruleset, Path(root), today or datetime.date.today())
     if manifest is not None:
         for p in manifest_problems(ruleset, manifest, manifest_file):
-            code = "stale-manifest" if p.message.startswith("stale") else "manifest-mismatch"
-            checker.add("error", code, p.message, (manifest_file, 1, 1))
+            checker.add("error", p.code, p.message, (manifest_file, 1, 1))
     checker.run(manifest is not None if approved is None else approved)
     return LintResult(tuple(sorted(checker.findings, key=_order)), ruleset, manifest)
 
@@ -240,6 +244,7 @@ class _Checker:
         for rule in self.live:
             self.review(rule, approved)
         self.vocabulary()
+        self.article_grades()
         logic = Logic(self.ruleset)
         self.reachability(logic)
         self.conflicts(logic)
@@ -256,7 +261,7 @@ class _Checker:
             if not any(isinstance(p, str) and p.endswith("rule-file.schema.json") for p in pointers):
                 self.add(
                     "info",
-                    "no-schema-pointer",
+                    "IR424",
                     "the file does not point at the rule-file JSON Schema (a '$schema' key or a "
                     "'# yaml-language-server: $schema=...' first line), so editors cannot check it "
                     "as it is typed",
@@ -267,14 +272,14 @@ class _Checker:
         place = self.place_of_rule(rule)
         due = datetime.date.fromisoformat(str(rule.review_due))
         if due < self.today:
-            self.add("error", "review-overdue", f"review was due on {due.isoformat()}", place, rule.id)
+            self.add("error", "IR404", f"review was due on {due.isoformat()}", place, rule.id)
         elif (due - self.today).days <= REVIEW_SOON_DAYS:
-            self.add("info", "review-due-soon", f"review is due on {due.isoformat()}", place, rule.id)
+            self.add("info", "IR405", f"review is due on {due.isoformat()}", place, rule.id)
         if rule.status == "draft":
             if approved:
                 self.add(
                     "error",
-                    "draft-in-approved-set",
+                    "IR406",
                     "a draft rule in an approved rule set: it evaluates and reaches decisions without "
                     "having been reviewed",
                     place,
@@ -283,7 +288,7 @@ class _Checker:
             else:
                 self.add(
                     "info",
-                    "draft-rule",
+                    "IR407",
                     "draft rule: it evaluates, marked draft in decisions",
                     place,
                     rule.id,
@@ -292,13 +297,11 @@ class _Checker:
         # The loader already refuses an active rule without a reviewer or evidence.
         reviewer = (rule.reviewer or "").strip()
         if reviewer.casefold() == rule.author.strip().casefold():
-            self.add(
-                "warning", "self-reviewed", f"reviewed by its own author ({rule.author})", place, rule.id
-            )
+            self.add("warning", "IR408", f"reviewed by its own author ({rule.author})", place, rule.id)
         elif any(word in reviewer.casefold() for word in PLACEHOLDER_WORDS):
             self.add(
                 "warning",
-                "reviewer-placeholder",
+                "IR409",
                 f"the reviewer is a placeholder: '{reviewer}'",
                 place,
                 rule.id,
@@ -306,9 +309,39 @@ class _Checker:
         if any(isinstance(a, Recommend) for a in rule.then) and all(
             e.grade == "not_graded" for e in rule.evidence
         ):
-            self.add(
-                "info", "evidence-not-graded", "it recommends on evidence that is not graded", place, rule.id
-            )
+            self.add("info", "IR410", "it recommends on evidence that is not graded", place, rule.id)
+
+    def article_grades(self) -> None:
+        """The source article is what the rule set encodes, not evidence of an effect: an
+        evidence entry citing it (``ruleset.source_article``) is always ``not_graded``."""
+        article = self.ruleset.source_article
+        if article is None:
+            return
+        message = (
+            "evidence citing the source article ({source}) is graded '{grade}': the article is the "
+            "content encoded here, not evidence of an effect; grade it not_graded and cite the "
+            "studies or guidance for the grade"
+        )
+        for iv in self.ruleset.interventions.values():
+            for ev in iv.evidence:
+                if article in ev.source and ev.grade != "not_graded":
+                    where = self.place_in_section("interventions", iv.id, "evidence")
+                    self.add(
+                        "error",
+                        "IR425",
+                        message.format(source=ev.source, grade=ev.grade),
+                        where,
+                    )
+        for rule in self.live:
+            for ev in rule.evidence:
+                if article in ev.source and ev.grade != "not_graded":
+                    self.add(
+                        "error",
+                        "IR425",
+                        message.format(source=ev.source, grade=ev.grade),
+                        self.place_of_rule(rule),
+                        rule.id,
+                    )
 
     def vocabulary(self) -> None:
         rs = self.ruleset
@@ -319,9 +352,7 @@ class _Checker:
                 if "." in name:
                     parent, field = name.split(".", 1)
                     parts = ("features", parent, "fields", field)
-                self.add(
-                    "info", "unused-feature", f"no rule tests feature '{name}'", self.place_in_section(*parts)
-                )
+                self.add("info", "IR411", f"no rule tests feature '{name}'", self.place_in_section(*parts))
         concluded = {a.fact for r in self.live for a in r.then if isinstance(a, Conclude)}
         facts_tested = {f for r in self.live for f in referenced_facts(r.when)}
         for fact in rs.facts:
@@ -329,23 +360,21 @@ class _Checker:
             if fact not in concluded and fact in facts_tested:
                 self.add(
                     "warning",
-                    "fact-never-concluded",
+                    "IR412",
                     f"rules test fact '{fact}' but no rule concludes it",
                     place,
                 )
             elif fact not in concluded:
-                self.add("info", "unused-fact", f"no rule concludes or tests fact '{fact}'", place)
+                self.add("info", "IR413", f"no rule concludes or tests fact '{fact}'", place)
             elif fact not in facts_tested:
-                self.add(
-                    "info", "fact-never-tested", f"fact '{fact}' is concluded but no rule tests it", place
-                )
+                self.add("info", "IR414", f"fact '{fact}' is concluded but no rule tests it", place)
         prompted = {p.role for i in rs.interventions.values() for p in i.collaboration}
         prompted |= {a.role for r in self.live for a in r.then if isinstance(a, Collaborate)}
         for role in rs.roles:
             if role not in prompted:
                 self.add(
                     "info",
-                    "unused-role",
+                    "IR415",
                     f"no prompt involves role '{role}'",
                     self.place_in_section("roles", role),
                 )
@@ -356,13 +385,13 @@ class _Checker:
             loc = iv.location
             place = (str(self._file(loc.file)), loc.line, loc.column)
             if iv.id not in mentioned:
-                self.add("warning", "unused-intervention", f"no rule concerns intervention '{iv.id}'", place)
+                self.add("warning", "IR416", f"no rule concerns intervention '{iv.id}'", place)
             elif iv.id not in recommended:
-                self.add("info", "never-recommended", f"no rule recommends intervention '{iv.id}'", place)
+                self.add("info", "IR417", f"no rule recommends intervention '{iv.id}'", place)
             elif not iv.collaboration and iv.id not in collaborated:
                 self.add(
                     "info",
-                    "no-collaboration",
+                    "IR418",
                     f"'{iv.id}' is recommended but no prompt says who to involve",
                     place,
                 )
@@ -374,14 +403,14 @@ class _Checker:
             if answer == NEVER:
                 self.add(
                     "warning",
-                    "unreachable",
+                    "IR419",
                     "its condition can never be true (given the vocabulary and the rules that conclude "
                     "its derived facts); it never fires",
                     place,
                     rule.id,
                 )
             elif answer == UNDECIDED:
-                self.add("info", "undecided", "could not decide whether it can ever fire", place, rule.id)
+                self.add("info", "IR423", "could not decide whether it can ever fire", place, rule.id)
 
     def conflicts(self, logic: Logic) -> None:
         by_intervention: dict[str, tuple[list[Rule], list[Rule]]] = {}
@@ -395,7 +424,7 @@ class _Checker:
                     pros.append(rule)
                 elif isinstance(action, NotRecommend) and rule not in cons:
                     cons.append(rule)
-        unreachable = {f.rule for f in self.findings if f.code == "unreachable"}
+        unreachable = {f.rule for f in self.findings if f.code == "IR419"}
         for iv, (pros, cons) in by_intervention.items():
             pros = [r for r in pros if r.id not in unreachable]
             cons = [r for r in cons if r.id not in unreachable]
@@ -407,7 +436,7 @@ class _Checker:
                         names = ", ".join(r.id for r in overlapping)
                         self.add(
                             "warning",
-                            "shadowed",
+                            "IR420",
                             f"whenever it recommends '{iv}', a not-recommend rule ({names}) also fires, "
                             "so its recommendation never shows",
                             self.place_of_rule(pro),
@@ -423,7 +452,7 @@ class _Checker:
                 found.append(con)
                 self.add(
                     "info",
-                    "recommend-and-not-recommend",
+                    "IR421",
                     f"recommends '{iv}' where {con.id} does not recommend it; not-recommend wins where "
                     "both hold, as in the example",
                     self.place_of_rule(pro),
@@ -433,7 +462,7 @@ class _Checker:
             elif answer == UNDECIDED:
                 self.add(
                     "info",
-                    "undecided",
+                    "IR423",
                     f"could not decide whether it and {con.id} (not-recommend '{iv}') can fire together",
                     self.place_of_rule(pro),
                     pro.id,
@@ -456,7 +485,7 @@ class _Checker:
             if answer == NEVER:
                 self.add(
                     "warning",
-                    "never-shown",
+                    "IR422",
                     f"its caution, prompt or adjustment for '{iv}' never shows: whenever it fires, '{iv}' "
                     "is not recommended",
                     self.place_of_rule(rule),

@@ -107,15 +107,20 @@ def _path_text(parts: Any) -> str:
 
 
 def read_manifest(path: str | os.PathLike[str]) -> Manifest:
-    """Read and check a manifest file (raises :class:`ManifestError` listing every problem)."""
+    """Read and check a manifest file.
+
+    Raises [`ManifestError`][intervention_rules.governance.ManifestError] listing every problem.
+    """
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        raise ManifestError([Problem(f"cannot read the manifest: {error.strerror}", file=file)]) from error
+        raise ManifestError(
+            [Problem(f"cannot read the manifest: {error.strerror}", file=file, code="IR401")]
+        ) from error
     except UnicodeDecodeError as error:
         raise ManifestError(
-            [Problem("the manifest is not UTF-8 text", file=file, line=1, column=1)]
+            [Problem("the manifest is not UTF-8 text", file=file, line=1, column=1, code="IR401")]
         ) from error
     try:
         data = json.loads(text)
@@ -127,13 +132,20 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
                     file=file,
                     line=error.lineno,
                     column=error.colno,
+                    code="IR401",
                 )
             ]
         ) from error
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ManifestError(
-            Problem(f"invalid manifest: {_message(e)}", file=file, path=_path_text(e.absolute_path))
+            Problem(
+                f"invalid manifest: {_message(e)}",
+                file=file,
+                path=_path_text(e.absolute_path),
+                code="IR401",
+                parts=tuple(e.absolute_path),
+            )
             for e in errors
         )
     approval = data["approval"]
@@ -162,12 +174,15 @@ def manifest_problems(ruleset: RuleSet, manifest: Manifest, file: str = "") -> l
                 f"{ruleset.digest}; the approval by {manifest.approval.by} on {manifest.approval.on} "
                 "does not cover this version",
                 file=file,
+                code="IR402",
             )
         )
     if manifest.name != ruleset.name:
         problems.append(
             Problem(
-                f"the manifest names rule set '{manifest.name}', the rule files '{ruleset.name}'", file=file
+                f"the manifest names rule set '{manifest.name}', the rule files '{ruleset.name}'",
+                file=file,
+                code="IR403",
             )
         )
     if manifest.version != ruleset.version:
@@ -175,6 +190,7 @@ def manifest_problems(ruleset: RuleSet, manifest: Manifest, file: str = "") -> l
             Problem(
                 f"the manifest is for version {manifest.version}, the rule files declare {ruleset.version}",
                 file=file,
+                code="IR403",
             )
         )
     return problems
@@ -185,12 +201,15 @@ def load_approved(
 ) -> tuple[RuleSet, Manifest]:
     """Load a rule set pinned to its manifest's digest; refuse it if it is not the approved one.
 
-    Raises :class:`ManifestError` when the manifest is missing, invalid or names another version,
-    and :class:`RuleSetError` when the rule files differ from the approved content.
+    Raises [`ManifestError`][intervention_rules.governance.ManifestError] when the manifest is missing,
+    invalid or names another version, and [`RuleSetError`][intervention_rules.RuleSetError] when the
+    rule files differ from the approved content.
     """
     where = Path(manifest) if manifest is not None else manifest_path(rules)
     if not where.exists():
-        raise ManifestError([Problem("no manifest: this rule set has not been approved", file=str(where))])
+        raise ManifestError(
+            [Problem("no manifest: this rule set has not been approved", file=str(where), code="IR401")]
+        )
     record = read_manifest(where)
     ruleset = load_ruleset(rules, expected_digest=record.digest)
     problems = manifest_problems(ruleset, record, str(where))

@@ -278,7 +278,7 @@ def rule_book(
     elif manifest is not None:
         from ..errors import Problem
 
-        raise ManifestError([Problem("no manifest at this path", file=str(where))])
+        raise ManifestError([Problem("no manifest at this path", file=str(where), code="IR401")])
     day = today or datetime.date.today()
     result = lint_ruleset(ruleset, root, today=day, manifest=record, manifest_file=str(where))
     context = rulebook(

@@ -46,14 +46,24 @@ def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessme
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except OSError as error:
-        problems.append(Problem(f"cannot read the scenario file: {error.strerror}", file=str(file)))
+        problems.append(
+            Problem(f"cannot read the scenario file: {error.strerror}", file=str(file), code="IR103")
+        )
         return []
     except UnicodeDecodeError:
-        problems.append(Problem("the scenario file is not UTF-8 text", file=str(file), line=1, column=1))
+        problems.append(
+            Problem("the scenario file is not UTF-8 text", file=str(file), line=1, column=1, code="IR104")
+        )
         return []
     except json.JSONDecodeError as error:
         problems.append(
-            Problem(f"not valid JSON: {error.msg}", file=str(file), line=error.lineno, column=error.colno)
+            Problem(
+                f"not valid JSON: {error.msg}",
+                file=str(file),
+                line=error.lineno,
+                column=error.colno,
+                code="IR509",
+            )
         )
         return []
     if isinstance(data, dict):
@@ -64,6 +74,7 @@ def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessme
         Problem(
             "a JSON scenario file holds an assessment (a JSON object) or a non-empty list of them",
             file=str(file),
+            code="IR507",
         )
     )
     return []
@@ -94,7 +105,7 @@ def read_assessments(paths: Iterable[str | os.PathLike[str]]) -> list[NamedAsses
         elif path.is_file():
             files.append(path)
         else:
-            problems.append(Problem("no scenario file or directory here", file=str(path)))
+            problems.append(Problem("no scenario file or directory here", file=str(path), code="IR508"))
     out: list[NamedAssessment] = []
     for file in files:
         if _is_scenario_file(file):
@@ -105,7 +116,13 @@ def read_assessments(paths: Iterable[str | os.PathLike[str]]) -> list[NamedAsses
         raise ScenarioError(problems)
     if not out:
         raise ScenarioError(
-            [Problem("no scenario files (*.scenario.yaml or *.json) found", file=", ".join(map(str, paths)))]
+            [
+                Problem(
+                    "no scenario files (*.scenario.yaml or *.json) found",
+                    file=", ".join(map(str, paths)),
+                    code="IR508",
+                )
+            ]
         )
     return out
 

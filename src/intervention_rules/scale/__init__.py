@@ -1,6 +1,7 @@
 """Many assessments at once: JSON Lines batches on worker processes, and Dask.
 
-:class:`Batch` needs only the core library. :mod:`intervention_rules.scale.dask` needs the
+[`Batch`][intervention_rules.scale.Batch] needs only the core library.
+[`intervention_rules.scale.dask`][intervention_rules.scale.dask] needs the
 ``dask`` extra (``pip install 'intervention-rules[dask]'``) and is imported only when used.
 """
 

@@ -59,7 +59,12 @@ class LineResult:
 
 
 def _problem_dict(problem: AssessmentProblem) -> dict[str, Any]:
-    return {"field": problem.field, "message": problem.message, "suggestion": problem.suggestion}
+    return {
+        "field": problem.field,
+        "message": problem.message,
+        "suggestion": problem.suggestion,
+        "code": problem.code,
+    }
 
 
 def available_cores() -> int:
@@ -84,8 +89,8 @@ def result_record(
     return {"decision": decision.to_dict()}, ()
 
 
-def _error(kind: str, message: str) -> tuple[dict[str, Any], tuple[AssessmentProblem, ...]]:
-    problem = AssessmentProblem("", message)
+def _error(kind: str, message: str, code: str) -> tuple[dict[str, Any], tuple[AssessmentProblem, ...]]:
+    problem = AssessmentProblem("", message, code=code)
     return {"error": {"kind": kind, "problems": [_problem_dict(problem)]}}, (problem,)
 
 
@@ -98,7 +103,7 @@ def _evaluate_line(
             raise too_large("line", limit)
         assessment = parse_json(raw, what="line", lines=False, limit=limit)
     except UnreadableJSON as error:
-        record, found = _error("invalid_json", str(error))
+        record, found = _error("invalid_json", str(error), error.code)
     else:
         try:
             record, found = result_record(ruleset, assessment, show_values=show_values)
@@ -107,6 +112,7 @@ def _evaluate_line(
                 "internal_error",
                 f"the line could not be evaluated: an internal error ({type(error).__name__}); "
                 "please report it",
+                "IR314",
             )
     text = json.dumps({"line": number, **record}, ensure_ascii=False)
     try:
@@ -218,10 +224,11 @@ def _numbered(lines: Iterable[str | bytes | None]) -> Iterator[list[tuple[int, s
 class Batch:
     """A rule set loaded once, evaluating lines of JSON on ``workers`` processes.
 
-    Loading raises :class:`RuleSetError` here, before any line is read. With one worker,
-    everything runs in this process; more than the CPU cores available are not started. A line
-    longer than ``max_line_bytes`` gets an error record without being parsed. Problems quote
-    no values unless ``show_values``. Use it as a context manager, or call :meth:`close`.
+    Loading raises [`RuleSetError`][intervention_rules.RuleSetError] here, before any line is read.
+    With one worker, everything runs in this process; more than the CPU cores available are not
+    started. A line longer than ``max_line_bytes`` gets an error record without being parsed.
+    Problems quote no values unless ``show_values``. Use it as a context manager, or call
+    [`close`][intervention_rules.scale.Batch.close].
     """
 
     def __init__(

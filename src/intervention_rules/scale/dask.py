@@ -4,8 +4,8 @@ Needs the ``dask`` extra (``pip install 'intervention-rules[dask]'``). The rule 
 the computation as bytes (a rule set is kilobytes), once per worker rather than once per task, so
 workers need no shared file system; each worker process loads a rule set once, checks its digest,
 and keeps it for every later task. Each record is ``{"decision": {...}}`` (exactly
-:meth:`Decision.to_dict`) or, for an invalid assessment, ``{"error": {"kind":
-"invalid_assessment", "problems": [...]}}`` as in :mod:`intervention_rules.batch`; one bad
+[`Decision.to_dict`][intervention_rules.Decision.to_dict]) or, for an invalid assessment, ``{"error": {"kind":
+"invalid_assessment", "problems": [...]}}`` as in [`Batch`][intervention_rules.scale.Batch]; one bad
 assessment never stops the computation. Records keep the order of the assessments.
 """
 
@@ -48,11 +48,12 @@ class RuleFiles:
 
     @classmethod
     def read(cls, path: str | os.PathLike[str] | None = None) -> RuleFiles:
-        """Read a rule set (the bundled one by default) and check that it loads here first,
-        so that an invalid rule set raises :class:`RuleSetError` before anything is computed."""
+        """Read a rule set (the bundled one by default) and check that it loads here first, so that
+        an invalid rule set raises [`RuleSetError`][intervention_rules.RuleSetError] before anything
+        is computed."""
         root = bundled_rules_path() if path is None else Path(path)
         if not root.exists():
-            raise RuleSetError([Problem(f"no rule set at {root}", file=str(root))])
+            raise RuleSetError([Problem(f"no rule set at {root}", file=str(root), code="IR101")])
         files = tuple((relative, file.read_bytes()) for file, relative in rule_files(root))
         digest = digest_files(list(files))
         load_ruleset(root, expected_digest=digest)

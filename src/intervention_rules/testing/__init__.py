@@ -1,10 +1,11 @@
 """Testing a rule set: scenario files, expectations, coverage, mutation testing, property testing.
 
 The scenario runner, coverage and mutation testing need only the core library. The property
-testing helpers (:func:`assessments`, :func:`check_decision`, ...) need hypothesis
+testing helpers ([`assessments`][intervention_rules.testing.assessments],
+[`check_decision`][intervention_rules.testing.check_decision], ...) need hypothesis
 (``pip install 'intervention-rules[testing]'``). Every name is imported on first use, so
 importing this package costs nothing. The pytest plugin is
-:mod:`intervention_rules.testing.pytest_plugin`.
+[`intervention_rules.testing.pytest_plugin`][intervention_rules.testing.pytest_plugin].
 """
 
 from __future__ import annotations

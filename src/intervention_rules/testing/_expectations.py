@@ -70,6 +70,8 @@ def _status(decision: Decision, name: str) -> str:
     rank = _rank(decision, name)
     if rank is not None:
         return f"{name} is recommended at rank {rank}"
+    if any(c.intervention == name for c in decision.considered):
+        return f"{name} is considered, not suggested (its strength ended at 0)"
     vetoes = [n.rule for n in decision.not_recommended if n.intervention == name]
     if vetoes:
         return f"{name} is ruled out (not_recommended) by {', '.join(vetoes)}"
@@ -84,6 +86,12 @@ def _recommended(e: Expectation, d: Decision) -> Verdict:
 def _not_recommended(e: Expectation, d: Decision) -> Verdict:
     vetoed = {n.intervention for n in d.not_recommended}
     wrong = [n for n in e.value if n not in vetoed]
+    return ("; ".join(_status(d, n) for n in wrong) or None, tuple(wrong))
+
+
+def _considered(e: Expectation, d: Decision) -> Verdict:
+    weighed = {c.intervention for c in d.considered}
+    wrong = [n for n in e.value if n not in weighed]
     return ("; ".join(_status(d, n) for n in wrong) or None, tuple(wrong))
 
 
@@ -223,6 +231,7 @@ CHECKS: Mapping[str, Callable[[Expectation, Decision], Verdict]] = {
     "recommended": _recommended,
     "not_recommended": _not_recommended,
     "absent": _absent,
+    "considered": _considered,
     "order": _order,
     "exact_order": _exact_order,
     "ranks": _ranks,

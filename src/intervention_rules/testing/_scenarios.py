@@ -48,7 +48,7 @@ SCENARIO_PATTERNS: tuple[str, ...] = ("*.scenario.yaml", "*.scenario.yml")
 
 InvariantKind = Literal["only_when", "always_when", "never_when"]
 _INVARIANT_KINDS: tuple[InvariantKind, ...] = ("only_when", "always_when", "never_when")
-_NAME_LISTS = ("recommended", "not_recommended", "absent", "order", "exact_order")
+_NAME_LISTS = ("recommended", "not_recommended", "absent", "considered", "order", "exact_order")
 
 
 class ScenarioError(InterventionRulesError):
@@ -181,7 +181,7 @@ class _Checker:
     def known(self, path: tuple[str | int, ...], name: str, what: str, names: Iterable[str]) -> None:
         names = list(names)
         if name not in names:
-            self.ctx.add(self.doc, path, f"unknown {what} '{name}'", suggestion=suggest(name, names))
+            self.ctx.add(self.doc, path, "IR501", f"unknown {what} '{name}'", suggestion=suggest(name, names))
 
     def intervention(self, path: tuple[str | int, ...], name: str) -> None:
         self.known(path, name, "intervention", self.ruleset.interventions)
@@ -192,7 +192,9 @@ class _Checker:
     def expect(self, path: tuple[str | int, ...], raw: dict[str, Any]) -> list[Expectation]:
         out: list[Expectation] = []
         if "invalid" in raw and len(raw) > 1:
-            self.ctx.add(self.doc, path, "'invalid' expects the assessment to be rejected; it stands alone")
+            self.ctx.add(
+                self.doc, path, "IR502", "'invalid' expects the assessment to be rejected; it stands alone"
+            )
         for kind, value in raw.items():
             kpath = (*path, kind)
             if kind in _NAME_LISTS:
@@ -230,12 +232,16 @@ class _Checker:
             ("recommended", "not_recommended"),
             ("recommended", "absent"),
             ("not_recommended", "absent"),
+            ("recommended", "considered"),
+            ("not_recommended", "considered"),
             ("fired", "not_fired"),
         ]
         for first, second in pairs:
             both = [n for n in raw.get(first, []) if n in raw.get(second, [])]
             for name in both:
-                self.ctx.add(self.doc, (*path, second), f"'{name}' is expected both {first} and {second}")
+                self.ctx.add(
+                    self.doc, (*path, second), "IR503", f"'{name}' is expected both {first} and {second}"
+                )
 
     def invariant(self, path: tuple[str | int, ...], raw: dict[str, Any]) -> Invariant | None:
         self.intervention((*path, "intervention"), raw["intervention"])
@@ -245,6 +251,7 @@ class _Checker:
             self.ctx.add(
                 self.doc,
                 path,
+                "IR504",
                 f"an invariant needs exactly one of only_when, always_when, never_when; found {found}",
             )
             return None
@@ -274,6 +281,7 @@ def _parse(doc: Located, ruleset: RuleSet) -> tuple[ScenarioFile | None, list[Pr
             check.ctx.add(
                 doc,
                 (*path, "name"),
+                "IR505",
                 f"the scenario name '{raw['name']}' is already used at line {names[raw['name']].line}",
             )
         names.setdefault(raw["name"], location)
@@ -295,6 +303,7 @@ def _parse(doc: Located, ruleset: RuleSet) -> tuple[ScenarioFile | None, list[Pr
             check.ctx.add(
                 doc,
                 ("accepted_mutants", i, "mutant"),
+                "IR506",
                 f"'{raw['mutant']}' is not a mutant id (remove:RULE, negate:RULE:WHERE, "
                 "shift:RULE:WHERE:STEP "
                 "or drop:RULE:then[N], as the mutation report prints them)",
@@ -321,9 +330,11 @@ def _read(path: Path) -> tuple[Located | None, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        return None, [Problem(f"cannot read the file: {error.strerror}", file=name)]
+        return None, [Problem(f"cannot read the file: {error.strerror}", file=name, code="IR103")]
     except UnicodeDecodeError as error:
-        return None, [Problem(f"the file is not UTF-8 text: {error.reason}", file=name, line=1, column=1)]
+        return None, [
+            Problem(f"the file is not UTF-8 text: {error.reason}", file=name, line=1, column=1, code="IR104")
+        ]
     doc, problems = load_located(name, text, name)
     if doc is None or problems:
         return None, problems
@@ -336,8 +347,8 @@ def load_scenarios(
 ) -> list[ScenarioFile]:
     """Read and check scenario files (directories are searched for ``*.scenario.yaml``).
 
-    Raises :class:`ScenarioError` listing every problem in every file; FileNotFoundError for a
-    path that does not exist.
+    Raises [`ScenarioError`][intervention_rules.testing.ScenarioError] listing every problem in every
+    file; `FileNotFoundError` for a path that does not exist.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
