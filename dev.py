@@ -104,7 +104,7 @@ def bench() -> None:
 
 
 def fuzz() -> None:
-    ensure_environment("dev,fuzz")
+    ensure_environment("dev", "fuzz")
     run(str(PYTHON), "stress/fuzz.py", *sys.argv[2:])
 
 

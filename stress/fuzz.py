@@ -29,10 +29,11 @@ with atheris.instrument_imports():
 
 ROOT = Path(__file__).resolve().parent
 RULESET = ir.load_ruleset()
-#: Text that may legitimately appear in a message: names, vocabulary, patterns.
+#: Text that may legitimately appear in a message: names, vocabulary (also as the messages list
+#: it, "a, b, c"), patterns.
 VOCABULARY = json.dumps(
     {
-        name: [f.type, list(f.values or ()), f.pattern, f.minimum, f.maximum]
+        name: [f.type, list(f.values or ()), ", ".join(f.values or ()), f.pattern, f.minimum, f.maximum]
         for name, f in RULESET.features.items()
     }
     | {name: list(fields) for name, fields in RULESET.objects.items()}
