@@ -78,7 +78,8 @@ class AssessmentProblem:
 
     The message says what kind of problem it is, never the value the assessment held (it is
     patient data), and ``value`` is ``None``, unless values were asked for with
-    :meth:`AssessmentError.values`; even then ``repr`` leaves the value out.
+    [`AssessmentError.values`][intervention_rules.AssessmentError.values]; even then ``repr``
+    leaves the value out.
     """
 
     field: str
@@ -151,7 +152,8 @@ class AssessmentError(InterventionRulesError):
 
     Neither the message nor the problems hold the values the assessment held: they name the
     field and the kind of problem. A caller that needs the values (a developer at a terminal,
-    never a log) asks for them with :meth:`values`, passing the assessment again.
+    never a log) asks for them with [`values`][intervention_rules.AssessmentError.values],
+    passing the assessment again.
     """
 
     def __init__(

@@ -275,7 +275,7 @@ class Batch:
 
     def evaluate(self, lines: Iterable[str | bytes | None]) -> Iterator[LineResult]:
         """One result per non-blank line, in input order, reading the input as it goes (``None``
-        stands for a line too long to read, as :class:`LineReader` gives it)."""
+        stands for a line too long to read, as the batch's line reader gives it)."""
         limit, show = self.max_line_bytes, self.show_values
         if self.workers == 1:
             for chunk in _numbered(lines):
