@@ -25,7 +25,7 @@ with atheris.instrument_imports():
     import intervention_rules as ir
     from intervention_rules import _compile, _schema, _validate, _yaml
     from intervention_rules._jsonio import UnreadableJSON, parse_json
-    from intervention_rules.scale._batch import _evaluate_line
+    from intervention_rules.scale._batch import _evaluate_line, _Settings
 
 ROOT = Path(__file__).resolve().parent
 RULESET = ir.load_ruleset()
@@ -70,8 +70,8 @@ def _strings(value: object) -> list[str]:
 def fuzz_json(data: bytes) -> None:
     with contextlib.suppress(UnreadableJSON):
         parse_json(data, limit=LIMIT)
-    record = _evaluate_line(RULESET, 1, data, LIMIT, False)
-    json.loads(record.record.encode("utf-8"))
+    _, record, _ = _evaluate_line(RULESET, 1, data, _Settings(limit=LIMIT))
+    json.loads(record.encode("utf-8"))
 
 
 def fuzz_evaluate(data: bytes) -> None:

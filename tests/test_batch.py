@@ -12,6 +12,7 @@ import pytest
 import intervention_rules as ir
 from intervention_rules.scale import Batch, BatchError
 from intervention_rules.scale._batch import CHUNK_LINES
+from intervention_rules.scale._project import Projection, project
 from strategies import RandomSource, assessment, ruleset_document, write_ruleset
 
 
@@ -144,3 +145,33 @@ def test_invalid_rules_fail_before_any_line_is_read(tmp_path: Path) -> None:
 def test_at_least_one_worker() -> None:
     with pytest.raises(ValueError, match="at least one worker"):
         Batch(workers=0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("fields", [None, "summary", "recommendations.intervention,trace"])
+def test_full_and_compact_records_equal_one_by_one_evaluation_in_order(
+    rules: Path, workers: int, fields: str | None
+) -> None:
+    """Each record is the decision (or its projection) one-by-one evaluation gives, in input order."""
+    src = RandomSource(62)
+    cases = [assessment(src) for _ in range(3 * CHUNK_LINES + 5)]
+    ruleset = ir.load_ruleset(rules)
+    tree = None if fields is None else Projection.named(fields).tree
+    with Batch(rules, workers=workers, fields=fields) as batch:
+        got = [r.record for r in batch.evaluate_assessments(cases)]
+    want = [
+        json.dumps(
+            {
+                "line": n,
+                "decision": project(ruleset.evaluate(c).to_dict(), tree),
+            },
+            ensure_ascii=False,
+        )
+        for n, c in enumerate(cases, start=1)
+    ]
+    assert got == want
+
+
+def test_an_unknown_field_fails_before_any_line_is_read(rules: Path) -> None:
+    with pytest.raises(ValueError, match=r"unknown field 'trace\.rules'"):
+        Batch(rules, fields="trace.rules")

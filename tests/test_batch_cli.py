@@ -16,6 +16,7 @@ import pytest
 
 import intervention_rules as ir
 from helpers import cli
+from intervention_rules.scale._project import Projection, project
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = json.loads((ROOT / "examples" / "adolescent.json").read_text(encoding="utf-8"))
@@ -38,6 +39,24 @@ def test_a_clean_batch_exits_0_writes_one_record_per_line_and_is_quiet(tmp_path:
         {"line": n, "decision": json.loads(json.dumps(ruleset.evaluate(c).to_dict()))}
         for n, c in enumerate(cases, start=1)
     ]
+
+
+@pytest.mark.parametrize(
+    "option", [["--summary"], ["--fields", "recommendations.intervention,recommendations.strength"]]
+)
+def test_compact_records_are_the_projection_of_the_full_ones(tmp_path: Path, option: list[str]) -> None:
+    cases = assessments(70)
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
+    full = cli("evaluate", "--batch", str(source), "--workers", "2")
+    compact = cli("evaluate", "--batch", str(source), "--workers", "2", *option)
+    assert compact.returncode == 0, compact.stderr
+    tree = Projection.named("summary" if option == ["--summary"] else option[1]).tree
+    want = [
+        json.dumps({"line": r["line"], "decision": project(r["decision"], tree)}, ensure_ascii=False)
+        for r in map(json.loads, full.stdout.splitlines())
+    ]
+    assert compact.stdout.splitlines() == want
 
 
 def test_bad_lines_are_reported_with_their_number_and_exit_1(tmp_path: Path) -> None:
@@ -74,7 +93,10 @@ def test_standard_input_in_standard_output_out() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--output", "x.jsonl"], "--output and --workers go with --batch"),
+        (["--output", "x.jsonl"], "--output, --workers, --fields and --summary go with --batch"),
+        (["--summary"], "go with --batch"),
+        (["--batch", "in.jsonl", "--fields", "trace.rules"], "--fields: unknown field 'trace.rules'"),
+        (["--batch", "in.jsonl", "--fields", "trace", "--summary"], "not allowed with argument"),
         (["--batch", "in.jsonl", "case.json"], "not both"),
         (["--batch", "in.jsonl", "--workers", "0"], "--workers must be at least 1"),
         (["--batch", "in.jsonl", "--format", "text"], "--format text is for single assessments"),

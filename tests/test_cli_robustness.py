@@ -202,10 +202,10 @@ def test_a_fault_on_one_line_costs_only_that_line_its_record(monkeypatch: pytest
 
     real = _batch.result_record
 
-    def faulty(ruleset: object, assessment: dict[str, object], **kwargs: bool) -> object:
+    def faulty(ruleset: object, assessment: dict[str, object], *args: object, **kwargs: bool) -> object:
         if assessment.get("age") == 16:
             raise RuntimeError("boom")
-        return real(ruleset, assessment, **kwargs)  # type: ignore[arg-type]
+        return real(ruleset, assessment, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_batch, "result_record", faulty)
     lines = [json.dumps(dict(VALID, age=age)) for age in (15, 16, 17)]

@@ -14,6 +14,7 @@ from distributed import Client, LocalCluster
 
 import intervention_rules as ir
 import intervention_rules.scale.dask as ir_dask
+from intervention_rules.scale._project import Projection, project
 from strategies import RandomSource, assessment, ruleset_document, write_ruleset
 
 
@@ -65,6 +66,25 @@ def test_a_bag_on_a_cluster_gives_the_one_by_one_decisions(client: Client, rules
     # Each worker process loaded this rule set once, however many partitions it ran.
     loads = client.run(lambda: ir_dask.loads)
     assert sorted(loads.values()) == [1, 1]
+
+
+@pytest.mark.parametrize("fields", [None, "summary"])
+def test_map_decisions_full_and_compact_equal_one_by_one_evaluation_in_order(
+    client: Client, rules: Path, fields: str | None
+) -> None:
+    """Records equal one-by-one evaluation (the full decision, or its projection), in order."""
+    src = RandomSource(91)
+    cases: list[Any] = [assessment(src) for _ in range(150)]
+    ruleset = ir.load_ruleset(rules)
+    tree = None if fields is None else Projection.named(fields).tree
+    records = ir_dask.map_decisions(cases, rules, partitions=6, fields=fields)
+    want = [{"decision": project(ruleset.evaluate(c).to_dict(), tree)} for c in cases]
+    assert json.dumps(records) == json.dumps(want)
+
+
+def test_an_unknown_field_fails_before_anything_is_computed(rules: Path) -> None:
+    with pytest.raises(ValueError, match=r"unknown field 'summary\.x'"):
+        ir_dask.evaluate_bag(db.from_sequence([{"age": 20}]), rules, fields="summary.x")
 
 
 def test_map_decisions_serves_an_impact_analysis_of_two_versions(client: Client, tmp_path: Path) -> None:

@@ -150,7 +150,8 @@ def test_scenarios_cover_every_rule_and_notice_every_change(ruleset: ir.RuleSet)
     assert mutation["invalid"] == 0
     assert mutation["stale_acceptances"] == []
     status = {r["mutant"]: r["status"] for r in mutation["results"]}
-    assert {f"remove:{rule.id}" for rule in ruleset.rules} <= {m for m, s in status.items() if s == "killed"}
+    live = [rule for rule in ruleset.rules if rule.status != "retired"]  # retired rules never evaluate
+    assert {f"remove:{rule.id}" for rule in live} <= {m for m, s in status.items() if s == "killed"}
     # Accepting a survivor says a change to clinical content needs no test: it is a reviewed
     # decision, so a new acceptance must be made here too, not only in a scenario file.
     assert {m for m, s in status.items() if s == "accepted"} == ACCEPTED_MUTANTS
@@ -228,7 +229,7 @@ def test_weak_evidence_is_said_in_the_explanation_and_graded(ruleset: ir.RuleSet
     v = decide(ruleset, age=34, reasons=["self_punishment"], pattern="repeated")
     mindfulness = v.explanation("mindfulness", "REASON-SELF-PUNISHMENT-MINDFULNESS")
     assert "weak" in mindfulness["text"]
-    assert mindfulness["evidence"][0]["grade"] == "very_low"
+    assert [e["grade"] for e in mindfulness["evidence"]] == ["not_graded", "very_low"]  # article, then grade
     v = decide(ruleset, age=29, reasons=["emotional_regulation"], pattern="repeated")
     assert "uncertain" in v.explanation("dbt", "AGE-ADULT-DBT-EVIDENCE")["text"]
     assert "CBT-informed" in v.explanation("dbt", "AGE-ADULT-CBT-INFORMED-FIRST")["text"]
@@ -554,6 +555,54 @@ def test_adults_cbt_informed_option_ranks_first_among_psychological_therapies(
             assert v.above("cbt", other)
 
 
+def test_no_prompt_is_addressed_to_family_or_carers(ruleset: ir.RuleSet) -> None:
+    """Second review, routing: a prompt's role is who acts on it, and family or carers do not use
+    the record; prompts about family go to the professional who talks with them."""
+    from intervention_rules.model import Collaborate
+
+    roles = {
+        a.role for r in ruleset.rules if r.status != "retired" for a in r.then if isinstance(a, Collaborate)
+    }
+    roles |= {p.role for iv in ruleset.interventions.values() for p in iv.collaboration}
+    assert "family_or_carers" not in roles
+    assert "family_or_carers" in ruleset.roles  # still in the vocabulary the contract names
+
+
+def test_mindfulness_never_outranks_dbt_when_self_harm_regulating_emotions_recurs(
+    ruleset: ir.RuleSet,
+) -> None:
+    """Second review, ranking: with emotional regulation and repeated or frequent self-harm,
+    mindfulness (no graded evidence for self-harm) never ranks above DBT, whatever other reasons,
+    conditions, family and age are recorded (every combination of reasons is tried)."""
+    import itertools
+
+    others = ["coping", "communication", "self_punishment", "sense_of_control"]
+    checked = 0
+    for n in range(len(others) + 1):
+        for extra in itertools.combinations(others, n):
+            for pattern, age, conditions, family in itertools.product(
+                ["repeated", "frequent"],
+                [12, 17, 18, 30, 70],
+                [[], ["depression"], ["depression", "anxiety"]],
+                [None, {"involved": True, "safeguarding_concern": False}],
+            ):
+                assessment: dict[str, Any] = {
+                    "age": age,
+                    "reasons": ["emotional_regulation", *extra],
+                    "pattern": pattern,
+                    "conditions": conditions,
+                }
+                if family is not None:
+                    assessment["family"] = family
+                decision = ruleset.evaluate(assessment)
+                mindfulness = decision.recommendation("mindfulness")
+                dbt = decision.recommendation("dbt")
+                assert dbt is not None, assessment
+                assert mindfulness is None or mindfulness.rank > dbt.rank, assessment
+                checked += 1
+    assert checked == 16 * 2 * 5 * 3 * 2
+
+
 # --------------------------------------------------------------------------------------------
 # Governance and traceability
 # --------------------------------------------------------------------------------------------
@@ -570,6 +619,8 @@ def test_every_rule_carries_its_governance_metadata(ruleset: ir.RuleSet) -> None
         if rule.status == "active":
             assert rule.reviewer, rule.id
             assert all(e.confidence == "high" for e in rule.evidence), rule.id
+        elif rule.status == "retired":  # kept for the record; its evidence says why it went
+            assert any("Retired in" in (e.note or "") for e in rule.evidence), rule.id
         else:
             assert rule.status == "draft"
             weak = [e for e in rule.evidence if e.confidence != "high"]

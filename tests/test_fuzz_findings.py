@@ -10,7 +10,7 @@ import pytest
 
 import intervention_rules as ir
 from intervention_rules._jsonio import parse_json
-from intervention_rules.scale._batch import _evaluate_line
+from intervention_rules.scale._batch import _evaluate_line, _Settings
 
 FINDINGS = sorted((Path(__file__).parent / "fixtures" / "fuzz").iterdir())
 NAME = r"[A-Za-z_][A-Za-z0-9_-]{0,63}"
@@ -40,7 +40,8 @@ def test_a_fuzzing_finding_is_handled(ruleset: ir.RuleSet, finding: Path) -> Non
     """The first byte chose the target (0 YAML, 1 JSON and batch record, 2 evaluation)."""
     data = finding.read_bytes()
     target, body = data[0] % 3, data[1:]
-    record = json.loads(_evaluate_line(ruleset, 1, body, 1 << 20, False).record.encode("utf-8"))
+    _, text, _ = _evaluate_line(ruleset, 1, body, _Settings())
+    record = json.loads(text.encode("utf-8"))
     assert record["line"] == 1
     if target != 2:
         return

@@ -182,6 +182,8 @@ def test_an_intervention_moved_to_considered_is_reported(tmp_path: Path) -> None
     old = make_ruleset(tmp_path / "old", *rules)
     new = make_ruleset(tmp_path / "new", *rules, zero_strength="considered")
     adult = [NamedAssessment("adult", {"age": 30})]
+    (meta,) = diff_rulesets(old, new).section("ruleset")
+    assert [(f.field, f.old, f.new) for f in meta.fields] == [("zero_strength", "ranked", "considered")]
     (changed,) = impact(old, new, adult, "named").changed
     assert [(c["kind"], c["intervention"]) for c in changed.changes] == [
         ("dropped", "mindfulness"),

@@ -294,3 +294,12 @@ def test_the_source_article_is_never_graded(tmp_path: Path) -> None:
     del document["ruleset"]["source_article"]
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     assert codes(lint(path, today=DAY), "source-article-graded") == []
+
+
+def test_the_bundled_rule_set_never_grades_its_source_article() -> None:
+    """The default rule set declares its source article, and no evidence entry citing it is graded
+    (second clinical review: 1.1.0 graded it in 15 entries)."""
+    result = lint(today=DAY)
+    assert result.ruleset is not None
+    assert result.ruleset.source_article == "Guiding Hand"
+    assert codes(result, "source-article-graded") == []

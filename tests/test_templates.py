@@ -149,3 +149,14 @@ def test_matched_needs_a_rule_that_matches_the_feature(tmp_path: Path) -> None:
         f"{message % rule_id} (at rules[{i}].then[0].alert.text)"
         for i, rule_id in [(0, "AGE"), (1, "NEGATED"), (3, "VIA"), (5, "VIA-NOT")]
     ]
+
+
+def test_matched_through_a_fact_nothing_concludes_is_left_to_lint(tmp_path: Path) -> None:
+    """Deleting the rule that concluded a fact leaves the rule set loadable: the placeholder then
+    shows 'none' if the rule fires at all (lint reports the fact that is never concluded)."""
+    rs = make_ruleset(
+        tmp_path,
+        rule("VIA", {"any": [{"fact": "f0"}, {"age": {"gte": 18}}]}, alert("Taking {matched.medications}.")),
+    )
+    assert alerts(rs, {"age": 30, "medications": ["lithium"]}) == ["Taking none."]
+    assert alerts(rs, {"age": 30}) == ["Taking not recorded."]

@@ -501,26 +501,33 @@ def _contradiction(feature: Feature, tests: list[Test]) -> str | None:
 
 def _check_matched(ctx: _Context, rules: list[Rule], refs: list[tuple[Located, Path, str, str]]) -> None:
     """``{matched.FEATURE}`` needs a rule that tests the feature with a list test outside any
-    ``not``, itself or through a fact it tests (run only on a rule set with no fact cycle)."""
+    ``not``, itself or through a fact it tests (run only on a rule set with no fact cycle). A fact
+    that no rule concludes leaves the question open: it is not an error here."""
     concluders: dict[str, list[Rule]] = {}
     for rule in rules:
         for action in rule.then:
             if isinstance(action, Conclude):
                 concluders.setdefault(action.fact, []).append(rule)
-    reach: dict[str, set[str]] = {}
+    reach: dict[str, set[str] | None] = {}  # None: through a fact no rule concludes, so unknown
 
-    def reachable(rule: Rule) -> set[str]:
+    def reachable(rule: Rule) -> set[str] | None:
         if rule.id not in reach:
+            features: set[str] | None
             features, facts = positive_list_tests(rule.when)
             for fact in facts:
-                for producer in concluders.get(fact, ()):
-                    features = features | reachable(producer)
+                producers = concluders.get(fact, [])
+                if not producers:  # lint reports the fact; the text is not wrong for that
+                    features = None
+                for producer in producers:
+                    more = reachable(producer)
+                    features = None if features is None or more is None else features | more
             reach[rule.id] = features
         return reach[rule.id]
 
     by_id = {rule.id: rule for rule in rules}
     for doc, path, rule_id, name in refs:
-        if name not in reachable(by_id[rule_id]):
+        found = reachable(by_id[rule_id])
+        if found is not None and name not in found:
             ctx.add(
                 doc,
                 path,

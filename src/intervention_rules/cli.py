@@ -109,6 +109,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --batch: worker processes (default and most: one per CPU core available)",
     )
+    compact = ev.add_mutually_exclusive_group()
+    compact.add_argument(
+        "--fields",
+        metavar="PATH,...",
+        help="with --batch: each record's decision holds only these dotted paths of its JSON, "
+        "e.g. recommendations.intervention,trace.fired",
+    )
+    compact.add_argument(
+        "--summary",
+        action="store_true",
+        help="with --batch: compact decisions (digest, ranked interventions with strengths, "
+        "cautions' and alerts' rules and severities, not-recommended rules, fired rules)",
+    )
 
     va = commands.add_parser("validate", help="check a rule set and report every problem")
     rules_option(va)
@@ -256,7 +269,9 @@ def _run(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO, stder
                 f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
             )
             return EXIT_OK
-        if args.command == "evaluate" and (args.batch is not None or args.output or args.workers):
+        if args.command == "evaluate" and (
+            args.batch is not None or args.output or args.workers or args.fields or args.summary
+        ):
             from .scale._cli import run_batch
 
             return run_batch(args, stdin, stdout, stderr)

@@ -41,6 +41,10 @@ def _draft(status: str | None) -> str:
     return ", draft" if status == "draft" else ""
 
 
+def _caution_line(note: CautionNote) -> str:
+    return f"    caution [{note.severity}]: {note.text} ({note.rule}{_draft(note.status)})"
+
+
 @attrs.frozen
 class RuleSetInfo(_Record):
     name: str
@@ -132,14 +136,19 @@ class Considered:
     cautions: tuple[CautionNote, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "intervention": self.intervention,
-            "title": self.title,
-            "category": self.category,
-            "strength": _number(self.strength),
-            "explanations": [e.to_dict() for e in self.explanations],
-            "cautions": [c.to_dict() for c in self.cautions],
-        }
+        """A recommendation's JSON shape without ``rank`` and ``collaboration``."""
+        card = Recommendation(
+            intervention=self.intervention,
+            title=self.title,
+            category=self.category,
+            rank=0,
+            strength=self.strength,
+            explanations=self.explanations,
+            collaboration=(),
+            cautions=self.cautions,
+        ).to_dict()
+        del card["rank"], card["collaboration"]
+        return card
 
 
 @attrs.frozen
@@ -210,12 +219,7 @@ class Decision:
                 lines.append(wrap.fill(f"    why: {e.text} ({e.rule}{_draft(e.status)})"))
                 for ev in e.evidence:
                     lines.append(wrap.fill(f"      evidence: {ev.source} (grade {ev.grade})"))
-            for note in r.cautions:
-                lines.append(
-                    wrap.fill(
-                        f"    caution [{note.severity}]: {note.text} ({note.rule}{_draft(note.status)})"
-                    )
-                )
+            lines += [wrap.fill(_caution_line(note)) for note in r.cautions]
             for prompt in r.collaboration:
                 source = f" ({prompt.rule}{_draft(prompt.status)})" if prompt.rule else ""
                 lines.append(
@@ -228,12 +232,7 @@ class Decision:
                 lines.append(f"  - {c.title} [{c.intervention}, {c.category}] strength {c.strength:g}")
                 for e in c.explanations:
                     lines.append(wrap.fill(f"    why: {e.text} ({e.rule}{_draft(e.status)})"))
-                for note in c.cautions:
-                    lines.append(
-                        wrap.fill(
-                            f"    caution [{note.severity}]: {note.text} ({note.rule}{_draft(note.status)})"
-                        )
-                    )
+                lines += [wrap.fill(_caution_line(note)) for note in c.cautions]
         if self.not_recommended:
             lines.append("")
             lines.append("NOT RECOMMENDED")

@@ -7,7 +7,6 @@ facts chain forward), then ranks and explains.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -17,23 +16,19 @@ import attrs
 from ._assessment import normalise
 from ._compile import FactEncoder, Plan
 from ._engine import Engine
-from ._rank import rank
-from ._validate import MATCHED, Definition
+from ._explain import Session, plan_rules
+from ._rank import Catalogue, rank
+from ._validate import Definition
 from .conditions import (
     ConditionResult,
     evaluate,
-    matched_values,
-    referenced_facts,
-    referenced_features,
-    show_value,
     trace,
 )
-from .decision import Decision, Explanation, RuleSetInfo
+from .decision import Decision, RuleSetInfo
 from .errors import UnknownInterventionError
 from .model import (
     Action,
     Collaborate,
-    Conclude,
     Constraint,
     Feature,
     Intervention,
@@ -43,17 +38,6 @@ from .model import (
 )
 
 __all__ = ["InterventionExplanation", "RuleOutcome", "RuleSet"]
-
-_FORMATTER = string.Formatter()
-
-
-def _json_value(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
-
-
-def _template(text: str) -> tuple[tuple[str, str | None], ...]:
-    """A text with ``{feature}`` placeholders as (literal, placeholder or None) pairs."""
-    return tuple((literal, field) for literal, field, _, _ in _FORMATTER.parse(text))
 
 
 @attrs.frozen
@@ -123,16 +107,16 @@ class RuleSet:
     """A validated and compiled rule set. Build one with [`load_ruleset`][intervention_rules.load_ruleset]."""
 
     __slots__ = (
+        "_catalogue",
         "_definition",
         "_digest",
         "_encoder",
         "_engine",
         "_live",
         "_plan",
-        "_refs",
+        "_plans",
         "_rules_by_id",
         "_sources",
-        "_templates",
     )
 
     def __init__(self, definition: Definition, plan: Plan, digest: str, sources: tuple[str, ...]) -> None:
@@ -144,17 +128,10 @@ class RuleSet:
         self._encoder = FactEncoder(plan)
         self._rules_by_id = MappingProxyType({r.id: r for r in definition.rules})
         self._live = tuple(r for r in definition.rules if r.status != "retired")
-        self._refs = MappingProxyType(
-            {r.id: (tuple(referenced_features(r.when)), tuple(referenced_facts(r.when))) for r in self._live}
+        self._plans = MappingProxyType(plan_rules(self._live, definition.interventions))
+        self._catalogue = Catalogue(
+            definition.interventions, definition.aggregate, definition.constraints, definition.zero_strength
         )
-        texts: set[str] = set()
-        for r in self._live:
-            texts.update(
-                a.prompt if isinstance(a, Collaborate) else a.text
-                for a in r.then
-                if not isinstance(a, Conclude)
-            )
-        self._templates = MappingProxyType({text: _template(text) for text in texts})
 
     def __repr__(self) -> str:
         return (
@@ -281,161 +258,12 @@ class RuleSet:
                 facts.update(self._plan.concludes[rule_id])
         return [r for r in self._live if r.id in fired], facts
 
-    def _render(self, values: Mapping[str, Any], fired: list[Rule]) -> Any:
-        """A function that fills a rule's text: ``{feature}`` placeholders from the assessment,
-        ``{matched.feature}`` with the values of it that made the rule (or the rules concluding
-        the facts it tests) fire.
-
-        Templates are parsed once at load; within one evaluation each text and each placeholder
-        is rendered once, however many rules share it (a text with ``{matched...}`` once per rule).
-        """
-        objects = self._definition.objects
-        templates = self._templates
-        shown: dict[str, str] = {}
-        rendered: dict[str, str] = {}
-        by_rule: dict[tuple[str, str], str] = {}
-        concluders: dict[str, list[Rule]] = {}
-        for producer in fired:
-            for fact in self._plan.concludes[producer.id]:
-                concluders.setdefault(fact, []).append(producer)
-        matches: dict[str, set[tuple[str, Any]]] = {}
-
-        def through(fact: str) -> set[tuple[str, Any]]:
-            out: set[tuple[str, Any]] = set()
-            for producer in concluders.get(fact, ()):
-                out |= matched(producer)
-            return out
-
-        def matched(rule: Rule) -> set[tuple[str, Any]]:
-            found = matches.get(rule.id)
-            if found is None:
-                found = matches[rule.id] = matched_values(rule.when, values, concluders, through)
-            return found
-
-        def show(field: str) -> str:
-            text = shown.get(field)
-            if text is None:
-                if field in objects:
-                    parts = [
-                        f"{f.replace('_', ' ')}: {show_value(values[f'{field}.{f}'])}"
-                        for f in objects[field]
-                        if f"{field}.{f}" in values
-                    ]
-                    text = "; ".join(parts) if parts else "not recorded"
-                else:
-                    text = show_value(values[field]) if field in values else "not recorded"
-                shown[field] = text
-            return text
-
-        def show_matched(rule: Rule, feature: str) -> str:
-            if feature not in values:
-                return "not recorded"
-            found = matched(rule)
-            return show_value([v for v in values[feature] if (feature, v) in found])
-
-        def render(rule: Rule, text: str) -> str:
-            out = rendered.get(text)
-            if out is not None:
-                return out
-            template = templates.get(text)
-            if template is None:
-                template = _template(text)
-            if not any(field is not None and field.startswith(MATCHED) for _, field in template):
-                out = rendered[text] = "".join(
-                    [literal if field is None else literal + show(field) for literal, field in template]
-                )
-                return out
-            key = (rule.id, text)
-            out = by_rule.get(key)
-            if out is None:
-                out = by_rule[key] = "".join(
-                    [
-                        literal
-                        if field is None
-                        else literal
-                        + (
-                            show_matched(rule, field.removeprefix(MATCHED))
-                            if field.startswith(MATCHED)
-                            else show(field)
-                        )
-                        for literal, field in template
-                    ]
-                )
-            return out
-
-        return render
-
-    def _explainer(self, values: Mapping[str, Any], fired: list[Rule]) -> Any:
-        concluders: dict[str, list[Rule]] = {}
-        for rule in fired:
-            for fact in self._plan.concludes[rule.id]:
-                concluders.setdefault(fact, []).append(rule)
-        refs = self._refs
-
-        rule_inputs: dict[str, dict[str, None]] = {}
-        fact_inputs: dict[str, dict[str, None]] = {}
-
-        def inputs(rule_id: str) -> Mapping[str, None]:
-            """The features a fired rule rests on, through the rules that concluded its facts,
-            in order of first mention."""
-            features = rule_inputs.get(rule_id)
-            if features is None:
-                own, facts = refs[rule_id]
-                features = dict.fromkeys(own)
-                for fact in facts:
-                    features.update(through(fact))
-                rule_inputs[rule_id] = features
-            return features
-
-        def through(fact: str) -> dict[str, None]:
-            features = fact_inputs.get(fact)
-            if features is None:
-                features = {}
-                for producer in concluders.get(fact, ()):
-                    features.update(inputs(producer.id))
-                fact_inputs[fact] = features
-            return features
-
-        recorded = {f: _json_value(v) for f, v in values.items()}
-        shared: dict[str, tuple[list[str], tuple[str, ...], tuple[str, ...]]] = {}
-        # ``inputs`` gives a dict, a rule's own features a tuple: both iterate in mention order
-
-        def explain(rule: Rule, kind: str, text: str, contribution: float | None) -> Explanation:
-            parts = shared.get(rule.id)
-            if parts is None:
-                own, tested = refs[rule.id]
-                features = inputs(rule.id) if tested else own
-                parts = shared[rule.id] = (
-                    [f for f in features if f in recorded],
-                    tuple([f for f in features if f not in recorded]),
-                    tuple([f for f in tested if f in concluders]),
-                )
-            matched, not_recorded, facts = parts
-            return Explanation(
-                rule=rule.id,
-                kind=kind,
-                text=text,
-                contribution=contribution,
-                matched={f: recorded[f] for f in matched},
-                not_recorded=not_recorded,
-                facts=facts,
-                evidence=rule.evidence,
-                status=rule.status,
-                source=rule.location,
-            )
-
-        return explain
-
     def _decide(self, values: Mapping[str, Any], fired: list[Rule]) -> Decision:
         d = self._definition
+        plans = self._plans
+        firing = [plans[r.id] for r in fired]
         recommendations, not_recommended, alerts, considered = rank(
-            fired,
-            d.interventions,
-            d.aggregate,
-            d.constraints,
-            self._explainer(values, fired),
-            self._render(values, fired),
-            d.zero_strength,
+            firing, self._catalogue, Session(values, firing, d.objects)
         )
         return Decision(
             ruleset=RuleSetInfo(d.name, d.version, self._digest),
@@ -467,7 +295,7 @@ class RuleSet:
         fired, facts = self._fire_engine(values)
         decision = self._decide(values, fired)
         fired_ids = {r.id for r in fired}
-        render = self._render(values, fired)
+        session = Session(values, [self._plans[r.id] for r in fired], d.objects)
         outcomes = []
         for rule in self._live:
             actions: list[Action] = [a for a in rule.then if action_intervention(a) == intervention]
@@ -475,7 +303,7 @@ class RuleSet:
                 continue
             did = rule.id in fired_ids
             texts = tuple(
-                render(rule, a.prompt if hasattr(a, "prompt") else a.text)  # type: ignore[union-attr]
+                session.render(self._plans[rule.id], a.prompt if isinstance(a, Collaborate) else a.text)  # type: ignore[union-attr]
                 for a in actions
             )
             outcomes.append(

@@ -138,6 +138,8 @@ def diff_rulesets(old: RuleSet, new: RuleSet) -> RuleSetDiff:
         "version": (old.version, new.version),
         "description": (old.description, new.description),
         "aggregate": (old.aggregate, new.aggregate),
+        "zero_strength": (old.zero_strength, new.zero_strength),
+        "source_article": (old.source_article, new.source_article),
     }
     fields = tuple(FieldChange(k, a, b) for k, (a, b) in meta.items() if a != b)
     same_version = old.digest != new.digest and old.version == new.version

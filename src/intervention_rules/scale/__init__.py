@@ -13,6 +13,7 @@ from .._lazy import exports
 
 if TYPE_CHECKING:
     from ._batch import Batch, BatchError, LineResult, result_record
+    from ._project import Projection
 
 __getattr__ = exports(
     __name__,
@@ -20,6 +21,7 @@ __getattr__ = exports(
         "Batch": "._batch",
         "BatchError": "._batch",
         "LineResult": "._batch",
+        "Projection": "._project",
         "result_record": "._batch",
     },
 )
@@ -28,5 +30,6 @@ __all__ = [
     "Batch",
     "BatchError",
     "LineResult",
+    "Projection",
     "result_record",
 ]

@@ -3,13 +3,14 @@
 Each non-blank input line holds one assessment (a JSON object). Each gives one output record, a
 JSON object on one line:
 
-- ``{"line": 3, "decision": {...}}``: the decision, exactly as :meth:`Decision.to_dict` gives it;
+- ``{"line": 3, "decision": {...}}``: the decision, exactly as :meth:`Decision.to_dict` gives it,
+  or, with ``fields``, the projection of it that they choose (see :mod:`._project`);
 - ``{"line": 4, "error": {"kind": "invalid_assessment", "problems": [...]}}``: the line could not
   be evaluated; ``kind`` is ``invalid_json`` (not UTF-8, not JSON, text UTF-8 cannot hold such as
   a lone surrogate, or longer than the line limit), ``invalid_assessment``, or ``internal_error``
   (a fault in this library, never the input's; please report it), and each problem has
-  ``field``, ``message`` and ``suggestion``, as in :class:`AssessmentError`: they name fields,
-  never values, unless values were asked for (``show_values``).
+  ``field``, ``message``, ``suggestion`` and ``code``, as in :class:`AssessmentError`: they name
+  fields, never values, unless values were asked for (``show_values``).
 
 Lines are numbered from 1 as in the input; blank lines are skipped and give no record. A bad line
 never stops the batch, and every record is valid UTF-8 JSON whatever the line held. The engine
@@ -25,7 +26,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -38,11 +39,15 @@ from .._jsonio import MAX_ASSESSMENT_BYTES, UnreadableJSON, parse_json, too_larg
 from ..errors import AssessmentError, AssessmentProblem, InterventionRulesError, RuleSetError
 from ..loading import load_ruleset
 from ..ruleset import RuleSet
+from ._project import Projection
 
 __all__ = ["Batch", "BatchError", "LineReader", "LineResult", "available_cores", "result_record"]
 
 #: Lines sent to a worker at a time: large enough that the hand-over costs little.
 CHUNK_LINES = 64
+
+Fields = Projection | str | Sequence[str] | None
+_Line = tuple[int, str, tuple[str, ...]]  # a LineResult's fields: what crosses between processes
 
 
 @attrs.frozen
@@ -75,18 +80,39 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def projection_of(fields: Fields) -> Projection | None:
+    """The projection that ``fields`` names (None: the full decision). ValueError if unknown."""
+    if fields is None or isinstance(fields, Projection):
+        return fields
+    return Projection.named(fields)
+
+
 def result_record(
-    ruleset: RuleSet, assessment: Any, *, show_values: bool = False
+    ruleset: RuleSet, assessment: Any, fields: Fields = None, *, show_values: bool = False
 ) -> tuple[dict[str, Any], tuple[AssessmentProblem, ...]]:
     """``{"decision": ...}`` for an assessment, or ``{"error": ...}`` with its problems (which
-    quote values only with ``show_values``)."""
+    quote values only with ``show_values``).
+
+    With ``fields`` (a [`Projection`][intervention_rules.scale.Projection], ``"summary"`` or
+    dotted paths), the decision is the projection of its JSON that they choose, built without the
+    rest of it."""
+    projection = projection_of(fields)
     try:
         decision = ruleset.evaluate(assessment)
     except AssessmentError as error:
         found = error.values(assessment) if show_values else error.problems
         problems = [_problem_dict(p) for p in found]
         return {"error": {"kind": "invalid_assessment", "problems": problems}}, found
-    return {"decision": decision.to_dict()}, ()
+    return {"decision": decision.to_dict() if projection is None else projection.of(decision)}, ()
+
+
+@attrs.frozen
+class _Settings:
+    """How each line is evaluated, the same in this process and in every worker."""
+
+    projection: Projection | None = None
+    limit: int = MAX_ASSESSMENT_BYTES
+    show_values: bool = False
 
 
 def _error(kind: str, message: str, code: str) -> tuple[dict[str, Any], tuple[AssessmentProblem, ...]]:
@@ -94,19 +120,19 @@ def _error(kind: str, message: str, code: str) -> tuple[dict[str, Any], tuple[As
     return {"error": {"kind": kind, "problems": [_problem_dict(problem)]}}, (problem,)
 
 
-def _evaluate_line(
-    ruleset: RuleSet, number: int, raw: str | bytes | None, limit: int, show_values: bool
-) -> LineResult:
-    """The result of one line, whatever it holds (``None``: a line longer than ``limit``)."""
+def _evaluate_line(ruleset: RuleSet, number: int, raw: str | bytes | None, settings: _Settings) -> _Line:
+    """The result of one line, whatever it holds (``None``: a line longer than the limit)."""
     try:
         if raw is None:
-            raise too_large("line", limit)
-        assessment = parse_json(raw, what="line", lines=False, limit=limit)
+            raise too_large("line", settings.limit)
+        assessment = parse_json(raw, what="line", lines=False, limit=settings.limit)
     except UnreadableJSON as error:
         record, found = _error("invalid_json", str(error), error.code)
     else:
         try:
-            record, found = result_record(ruleset, assessment, show_values=show_values)
+            record, found = result_record(
+                ruleset, assessment, settings.projection, show_values=settings.show_values
+            )
         except Exception as error:  # noqa: BLE001 - one line's fault must not cost the others their records
             record, found = _error(
                 "internal_error",
@@ -119,13 +145,14 @@ def _evaluate_line(
         text.encode("utf-8")
     except UnicodeEncodeError:  # text UTF-8 cannot hold reached a record: escape it
         text = json.dumps({"line": number, **record}, ensure_ascii=True)
-    return LineResult(line=number, record=text, problems=tuple(str(p) for p in found))
+    return number, text, tuple(str(p) for p in found)
 
 
 def _evaluate_chunk(
-    ruleset: RuleSet, chunk: list[tuple[int, str | bytes | None]], limit: int, show_values: bool
-) -> list[LineResult]:
-    return [_evaluate_line(ruleset, number, raw, limit, show_values) for number, raw in chunk]
+    ruleset: RuleSet, chunk: list[tuple[int, str | bytes | None]], settings: _Settings
+) -> list[_Line]:
+    """Plain tuples rather than LineResult objects: they cross between processes much faster."""
+    return [_evaluate_line(ruleset, number, raw, settings) for number, raw in chunk]
 
 
 def _ends_line(raw: str | bytes) -> bool:
@@ -175,14 +202,19 @@ class LineReader:
 # --- worker processes ------------------------------------------------------------------------
 
 _worker_ruleset: RuleSet | None = None
+_worker_settings = _Settings()
 _worker_failure = "the worker has not loaded a rule set"
 
 
-def _start_worker(path: str | None, digest: str) -> None:
-    global _worker_ruleset, _worker_failure
+def _start_worker(
+    path: str | None, digest: str, fields: tuple[str, ...] | None, limit: int, show_values: bool
+) -> None:
+    global _worker_ruleset, _worker_failure, _worker_settings
     # An interrupt (Ctrl-C reaches the whole process group) is the parent's to handle: it stops
     # the batch and reports it; a worker finishes its chunk and exits without a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    projection = None if fields is None else Projection(fields)
+    _worker_settings = _Settings(projection, limit, show_values)
     try:
         _worker_ruleset = load_ruleset(path, expected_digest=digest)
     except RuleSetError as error:
@@ -190,10 +222,10 @@ def _start_worker(path: str | None, digest: str) -> None:
         _worker_failure = f"a worker process could not load the rule set: {error}"
 
 
-def _work(chunk: list[tuple[int, str | bytes | None]], limit: int, show_values: bool) -> list[LineResult]:
+def _work(chunk: list[tuple[int, str | bytes | None]]) -> list[_Line]:
     if _worker_ruleset is None:
         raise BatchError(_worker_failure)
-    return _evaluate_chunk(_worker_ruleset, chunk, limit, show_values)
+    return _evaluate_chunk(_worker_ruleset, chunk, _worker_settings)
 
 
 class BatchError(InterventionRulesError):
@@ -226,8 +258,10 @@ class Batch:
 
     Loading raises [`RuleSetError`][intervention_rules.RuleSetError] here, before any line is read.
     With one worker, everything runs in this process; more than the CPU cores available are not
-    started. A line longer than ``max_line_bytes`` gets an error record without being parsed.
-    Problems quote no values unless ``show_values``. Use it as a context manager, or call
+    started. ``fields`` (``"summary"``, dotted paths, or a ``Projection``) makes each record's
+    decision that projection of the full one, built without the rest. A line longer than
+    ``max_line_bytes`` gets an error record without being parsed. Problems quote no values unless
+    ``show_values``. Use it as a context manager, or call
     [`close`][intervention_rules.scale.Batch.close].
     """
 
@@ -236,15 +270,18 @@ class Batch:
         rules: str | os.PathLike[str] | None = None,
         *,
         workers: int = 1,
+        fields: Fields = None,
         max_line_bytes: int = MAX_ASSESSMENT_BYTES,
         show_values: bool = False,
     ) -> None:
         if workers < 1:
             raise ValueError("at least one worker is needed")
+        self.projection = projection_of(fields)
         self.ruleset = load_ruleset(rules)
         self.workers = min(workers, available_cores())
         self.max_line_bytes = max_line_bytes
         self.show_values = show_values
+        self._settings = _Settings(self.projection, max_line_bytes, show_values)
         self._path = None if rules is None else str(Path(rules))
         self._pool: ProcessPoolExecutor | None = None
 
@@ -269,27 +306,41 @@ class Batch:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self._path, self.ruleset.digest),
+                initargs=(
+                    self._path,
+                    self.ruleset.digest,
+                    None if self.projection is None else self.projection.paths,
+                    self.max_line_bytes,
+                    self.show_values,
+                ),
             )
         return self._pool
 
     def evaluate(self, lines: Iterable[str | bytes | None]) -> Iterator[LineResult]:
         """One result per non-blank line, in input order, reading the input as it goes (``None``
         stands for a line too long to read, as the batch's line reader gives it)."""
-        limit, show = self.max_line_bytes, self.show_values
+        for chunk in self.evaluate_chunks(lines):
+            for number, record, problems in chunk:
+                yield LineResult(number, record, problems)
+
+    def evaluate_chunks(
+        self, lines: Iterable[str | bytes | None]
+    ) -> Iterator[list[tuple[int, str, tuple[str, ...]]]]:
+        """The same, a chunk of lines at a time, each as ``(line, record, problems)``: what the
+        command line writes out, with nothing built per line in this process."""
         if self.workers == 1:
             for chunk in _numbered(lines):
-                yield from _evaluate_chunk(self.ruleset, chunk, limit, show)
+                yield _evaluate_chunk(self.ruleset, chunk, self._settings)
             return
         pool = self._executor()
-        pending: deque[Future[list[LineResult]]] = deque()
+        pending: deque[Future[list[_Line]]] = deque()
         try:
             for chunk in _numbered(lines):
-                pending.append(pool.submit(_work, chunk, limit, show))
+                pending.append(pool.submit(_work, chunk))
                 if len(pending) >= 4 * self.workers:  # bounded read-ahead keeps memory flat
-                    yield from pending.popleft().result()
+                    yield pending.popleft().result()
             while pending:
-                yield from pending.popleft().result()
+                yield pending.popleft().result()
         except BrokenProcessPool as error:
             raise BatchError(f"a worker process died: {error}") from error
 

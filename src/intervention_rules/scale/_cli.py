@@ -1,5 +1,7 @@
 """``intervention-rules evaluate --batch``: the command-line side of :mod:`intervention_rules.batch`.
 
+``--summary`` or ``--fields PATH,...`` write compact decisions (see :mod:`._project`).
+
 Exit status: 0 when every line was evaluated; 1 when any line was invalid (each reported on
 stderr as ``INPUT:LINE: problem``, naming fields, never values, unless ``--show-values``, and
 written to the output as an error record) or the rule set is invalid, or the input stopped
@@ -19,7 +21,7 @@ from typing import IO, TextIO
 
 from tqdm import tqdm
 
-from ._batch import Batch, BatchError, LineReader, available_cores
+from ._batch import Batch, BatchError, LineReader, available_cores, projection_of
 
 __all__ = ["run_batch"]
 
@@ -81,7 +83,7 @@ def run_batch(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, st
 
     try:
         if args.batch is None:
-            raise _Usage("--output and --workers go with --batch")
+            raise _Usage("--output, --workers, --fields and --summary go with --batch")
         if args.assessment != "-":
             raise _Usage("give either an assessment file or --batch INPUT.jsonl, not both")
         if args.format != "json":
@@ -92,9 +94,15 @@ def run_batch(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, st
             raise _Usage("--workers must be at least 1")
         if workers > cores:
             stderr.write(f"intervention-rules: {workers} workers asked for; {cores} used, one per core\n")
+        fields = "summary" if args.summary else args.fields
+        try:
+            projection = projection_of(fields)
+        except ValueError as error:
+            raise _Usage(f"--fields: {error}") from error
         batch = Batch(
             args.rules,
             workers=min(workers, cores),
+            fields=projection,
             max_line_bytes=args.max_input_bytes,
             show_values=args.show_values,
         )
@@ -109,7 +117,7 @@ def run_batch(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, st
     name = "<stdin>" if args.batch == "-" else args.batch
     terminal = getattr(stderr, "isatty", lambda: False)()
     total = None if args.batch == "-" or not terminal else _count_lines(args.batch)
-    evaluated = invalid = 0
+    seen = invalid = 0
     try:
         with (
             batch,
@@ -118,15 +126,15 @@ def run_batch(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, st
             tqdm(total=total, unit=" lines", file=stderr, disable=not terminal) as bar,
         ):
             lines = LineReader(stream, args.max_input_bytes)
-            for result in batch.evaluate(lines):
-                out.write(result.record + "\n")
-                if result.ok:
-                    evaluated += 1
-                else:
-                    invalid += 1
-                    for text in result.problems:
-                        bar.write(f"{name}:{result.line}: {text}", file=stderr)
-                bar.update()
+            for chunk in batch.evaluate_chunks(lines):
+                out.write("".join([record + "\n" for _, record, _ in chunk]))
+                for line, _, problems in chunk:
+                    if problems:
+                        invalid += 1
+                        for text in problems:
+                            bar.write(f"{name}:{line}: {text}", file=stderr)
+                seen += len(chunk)
+                bar.update(len(chunk))
     except _Usage as error:
         stderr.write(f"intervention-rules: error: {error}\n")
         return 2
@@ -140,5 +148,5 @@ def run_batch(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, st
         stderr.write(f"{name}: {lines.stopped}\n")
         return 1
     if terminal:
-        stderr.write(f"{evaluated + invalid} lines: {evaluated} evaluated, {invalid} invalid\n")
+        stderr.write(f"{seen} lines: {seen - invalid} evaluated, {invalid} invalid\n")
     return 1 if invalid else 0

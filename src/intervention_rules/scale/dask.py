@@ -6,7 +6,9 @@ workers need no shared file system; each worker process loads a rule set once, c
 and keeps it for every later task. Each record is ``{"decision": {...}}`` (exactly
 [`Decision.to_dict`][intervention_rules.Decision.to_dict]) or, for an invalid assessment, ``{"error": {"kind":
 "invalid_assessment", "problems": [...]}}`` as in [`Batch`][intervention_rules.scale.Batch]; one bad
-assessment never stops the computation. Records keep the order of the assessments.
+assessment never stops the computation. Records keep the order of the assessments. With
+``fields`` (``"summary"`` or dotted paths, as ``evaluate --batch --fields``), each decision is
+that projection of the full one, built without the rest.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ except ImportError as error:
 from ..errors import Problem, RuleSetError
 from ..loading import bundled_rules_path, digest_files, load_ruleset, rule_files
 from ..ruleset import RuleSet
-from ._batch import result_record
+from ._batch import Fields, projection_of, result_record
 
 __all__ = ["RuleFiles", "decide", "evaluate_bag", "map_decisions", "ruleset_for"]
 
@@ -90,22 +92,28 @@ def ruleset_for(rules: RuleFiles) -> RuleSet:
         return ruleset
 
 
-def decide(assessments: Iterable[Mapping[str, Any]], rules: RuleFiles) -> list[dict[str, Any]]:
+def decide(
+    assessments: Iterable[Mapping[str, Any]], rules: RuleFiles, fields: Fields = None
+) -> list[dict[str, Any]]:
     """One record per assessment, in order (what each partition runs)."""
     ruleset = ruleset_for(rules)
-    return [result_record(ruleset, assessment)[0] for assessment in assessments]
+    projection = projection_of(fields)
+    return [result_record(ruleset, assessment, projection)[0] for assessment in assessments]
 
 
 def _rule_files(rules: str | os.PathLike[str] | RuleFiles | None) -> RuleFiles:
     return rules if isinstance(rules, RuleFiles) else RuleFiles.read(rules)
 
 
-def evaluate_bag(bag: db.Bag, rules: str | os.PathLike[str] | RuleFiles | None = None) -> db.Bag:
+def evaluate_bag(
+    bag: db.Bag, rules: str | os.PathLike[str] | RuleFiles | None = None, *, fields: Fields = None
+) -> db.Bag:
     """A bag of decision records for a bag of assessments (lazy: call ``.compute()``)."""
+    projection = projection_of(fields)  # an unknown field fails here, before anything is computed
     files = _rule_files(rules)
     # One graph node holds the files: each worker receives them once, whatever the partitions.
     shipped = delayed(files, name=f"intervention-rules-{files.digest}", pure=True, traverse=False)
-    return bag.map_partitions(decide, shipped)
+    return bag.map_partitions(decide, shipped, None if projection is None else projection.paths)
 
 
 def map_decisions(
@@ -113,6 +121,7 @@ def map_decisions(
     rules: str | os.PathLike[str] | RuleFiles | None = None,
     *,
     partitions: int | None = None,
+    fields: Fields = None,
 ) -> list[dict[str, Any]]:
     """Decision records for many assessments, computed now on the current Dask scheduler (a
     ``distributed.Client`` if one is active), in the order given. Calling it once per rule set
@@ -123,5 +132,5 @@ def map_decisions(
         items = list(assessments)
         count = partitions or max(1, min(len(items) // 100, 1000))
         bag = db.from_sequence(items, npartitions=count) if items else db.from_sequence([], npartitions=1)
-    records: list[dict[str, Any]] = evaluate_bag(bag, rules).compute()
+    records: list[dict[str, Any]] = evaluate_bag(bag, rules, fields=fields).compute()
     return records

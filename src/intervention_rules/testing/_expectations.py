@@ -183,10 +183,12 @@ def _listing(kind: str, items: list[dict[str, str]]) -> str:
 
 
 def _cautions(e: Expectation, d: Decision) -> Verdict:
+    shown = [(r.intervention, r.cautions) for r in d.recommendations]
+    shown += [(c.intervention, c.cautions) for c in d.considered]
     notes = [
-        {"intervention": r.intervention, "severity": c.severity, "rule": c.rule, "text": c.text}
-        for r in d.recommendations
-        for c in r.cautions
+        {"intervention": name, "severity": c.severity, "rule": c.rule, "text": c.text}
+        for name, cautions in shown
+        for c in cautions
     ]
     if any(_matches(e.value, n) for n in notes):
         return None, ()

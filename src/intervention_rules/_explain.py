@@ -1,0 +1,292 @@
+"""What a fired rule says: its actions prepared once at load, its texts and explanations per decision.
+
+Everything about a rule that does not depend on the assessment is worked out when the rule set
+loads (:class:`RulePlan`): which actions it takes on which intervention, which of its texts are
+templates, and the notes (cautions, prompts, alerts, not-recommended) whose text is fixed, built
+once and shared, since they are immutable. Per evaluation, :class:`Session` fills the templates
+and builds the explanations, each text and each rule's explanation inputs worked out once.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ._validate import MATCHED
+from .conditions import matched_values, referenced_facts, referenced_features, show_value
+from .decision import AlertNote, CautionNote, Collaboration, Explanation, NotRecommended
+from .model import (
+    Adjust,
+    Alert,
+    Caution,
+    Collaborate,
+    Conclude,
+    Intervention,
+    NotRecommend,
+    Recommend,
+    Rule,
+)
+
+__all__ = ["RulePlan", "Session", "Template", "plan_rules", "template"]
+
+_FORMATTER = string.Formatter()
+
+Template = tuple[tuple[str, str | None], ...]  # (literal, placeholder or None) pairs
+
+
+@functools.lru_cache(maxsize=8192)
+def template(text: str) -> Template:
+    """A text with ``{feature}`` placeholders as (literal, placeholder or None) pairs (parsed
+    once per text, whichever rule set holds it)."""
+    return tuple((literal, field) for literal, field, _, _ in _FORMATTER.parse(text))
+
+
+def _json_value(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+class RulePlan:
+    """A live rule's actions, sorted by kind in action order, with their fixed parts built.
+
+    A text is held as a ``str`` when it has no placeholder, else as its template; a note is
+    built here when its text is fixed, else held as the fields to build it from.
+    """
+
+    __slots__ = (
+        "adjusts",
+        "alerts",
+        "cautions",
+        "concludes",
+        "own",
+        "prompts",
+        "reasons",
+        "rule",
+        "strengths",
+        "tested",
+        "vetoes",
+    )
+
+    def __init__(
+        self, rule: Rule, interventions: Mapping[str, Intervention], texts: Mapping[str, Template]
+    ) -> None:
+        self.rule = rule
+        self.own = tuple(referenced_features(rule.when))
+        self.tested = tuple(referenced_facts(rule.when))
+        self.concludes = tuple(a.fact for a in rule.then if isinstance(a, Conclude))
+        self.strengths = tuple((a.intervention, a.strength) for a in rule.then if isinstance(a, Recommend))
+        self.adjusts = tuple((a.intervention, a.by) for a in rule.then if isinstance(a, Adjust))
+        # (intervention, kind, text, its template or None when it has no placeholder, contribution)
+        self.reasons: tuple[tuple[str, str, str, Template | None, float], ...] = tuple(
+            (a.intervention, "recommend", a.text, _parsed(a.text, texts), a.strength)
+            if isinstance(a, Recommend)
+            else (a.intervention, "adjust", a.text, _parsed(a.text, texts), a.by)
+            for a in rule.then
+            if isinstance(a, Recommend | Adjust)
+        )
+        rid, status = rule.id, rule.status
+        self.vetoes: tuple[tuple[Intervention, NotRecommended | str], ...] = tuple(
+            (iv, _note(a.text, texts, lambda text, iv=iv: NotRecommended(iv.id, iv.title, rid, text, status)))
+            for a in rule.then
+            if isinstance(a, NotRecommend)
+            for iv in [interventions[a.intervention]]
+        )
+        self.cautions: tuple[tuple[str, str, CautionNote | str], ...] = tuple(
+            (
+                a.intervention,
+                a.severity,
+                _note(a.text, texts, lambda text, a=a: CautionNote(rid, a.severity, text, status)),
+            )
+            for a in rule.then
+            if isinstance(a, Caution)
+        )
+        self.prompts: tuple[tuple[str, str, Collaboration | str], ...] = tuple(
+            (
+                a.intervention,
+                a.role,
+                _note(a.prompt, texts, lambda text, a=a: Collaboration(a.role, text, rid, status)),
+            )
+            for a in rule.then
+            if isinstance(a, Collaborate)
+        )
+        self.alerts: tuple[tuple[str, AlertNote | str], ...] = tuple(
+            (a.severity, _note(a.text, texts, lambda text, a=a: AlertNote(rid, a.severity, text, status)))
+            for a in rule.then
+            if isinstance(a, Alert)
+        )
+
+
+def _parsed(text: str, texts: Mapping[str, Template]) -> Template | None:
+    parsed = texts[text]
+    return None if all(field is None for _, field in parsed) else parsed
+
+
+def _note(text: str, texts: Mapping[str, Template], build: Any) -> Any:
+    """The note built now when its text is fixed, else the text to fill per decision."""
+    return build(text) if _parsed(text, texts) is None else text
+
+
+def plan_rules(live: Iterable[Rule], interventions: Mapping[str, Intervention]) -> dict[str, RulePlan]:
+    """A plan for every live rule, with the templates of all their texts parsed once."""
+    rules = list(live)
+    texts: dict[str, Template] = {}
+    for rule in rules:
+        for a in rule.then:
+            if not isinstance(a, Conclude):
+                text = a.prompt if isinstance(a, Collaborate) else a.text
+                if text not in texts:
+                    texts[text] = template(text)
+    return {rule.id: RulePlan(rule, interventions, texts) for rule in rules}
+
+
+class Session:
+    """Texts and explanations for one evaluation: each text, placeholder and rule's explanation
+    inputs is worked out once, however many rules share it."""
+
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        fired: Sequence[RulePlan],
+        objects: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        self.values = values
+        self.objects = objects
+        self.concluders: dict[str, list[RulePlan]] = {}
+        for plan in fired:
+            for fact in plan.concludes:
+                self.concluders.setdefault(fact, []).append(plan)
+        self.recorded = {f: _json_value(v) for f, v in values.items()}
+        self._shown: dict[str, str] = {}
+        self._rendered: dict[str, str] = {}
+        self._by_rule: dict[tuple[str, str], str] = {}
+        self._matches: dict[str, set[tuple[str, Any]]] = {}
+        self._inputs: dict[str, dict[str, None]] = {}
+        self._through_inputs: dict[str, dict[str, None]] = {}
+        self._parts: dict[str, tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], Rule]] = {}
+
+    # --- texts -------------------------------------------------------------------------------
+
+    def show(self, field: str) -> str:
+        text = self._shown.get(field)
+        if text is None:
+            values, objects = self.values, self.objects
+            if field in objects:
+                parts = [
+                    f"{f.replace('_', ' ')}: {show_value(values[f'{field}.{f}'])}"
+                    for f in objects[field]
+                    if f"{field}.{f}" in values
+                ]
+                text = "; ".join(parts) if parts else "not recorded"
+            else:
+                text = show_value(values[field]) if field in values else "not recorded"
+            self._shown[field] = text
+        return text
+
+    def _matched(self, plan: RulePlan) -> set[tuple[str, Any]]:
+        found = self._matches.get(plan.rule.id)
+        if found is None:
+            found = matched_values(plan.rule.when, self.values, self.concluders, self._through_values)
+            self._matches[plan.rule.id] = found
+        return found
+
+    def _through_values(self, fact: str) -> set[tuple[str, Any]]:
+        out: set[tuple[str, Any]] = set()
+        for producer in self.concluders.get(fact, ()):
+            out |= self._matched(producer)
+        return out
+
+    def _show_matched(self, plan: RulePlan, feature: str) -> str:
+        if feature not in self.values:
+            return "not recorded"
+        found = self._matched(plan)
+        return show_value([v for v in self.values[feature] if (feature, v) in found])
+
+    def fill(self, plan: RulePlan, text: str, parsed: Template) -> str:
+        """A template's text for a rule: ``{feature}`` from the assessment, ``{matched.feature}``
+        with the values of it that made the rule (or the rules concluding its facts) fire."""
+        out = self._rendered.get(text)  # only texts without ``{matched...}`` are kept here
+        if out is not None:
+            return out
+        if not any(field is not None and field.startswith(MATCHED) for _, field in parsed):
+            out = self._rendered[text] = "".join(
+                [literal if field is None else literal + self.show(field) for literal, field in parsed]
+            )
+            return out
+        key = (plan.rule.id, text)
+        out = self._by_rule.get(key)
+        if out is None:
+            out = self._by_rule[key] = "".join(
+                [
+                    literal
+                    if field is None
+                    else literal
+                    + (
+                        self._show_matched(plan, field.removeprefix(MATCHED))
+                        if field.startswith(MATCHED)
+                        else self.show(field)
+                    )
+                    for literal, field in parsed
+                ]
+            )
+        return out
+
+    def render(self, plan: RulePlan, text: str) -> str:
+        """Any of a rule's texts, filled."""
+        return self.fill(plan, text, template(text))
+
+    # --- explanations ---------------------------------------------------------------------
+
+    def _inputs_of(self, plan: RulePlan) -> dict[str, None]:
+        """The features a fired rule rests on, through the rules that concluded its facts, in
+        order of first mention."""
+        features = self._inputs.get(plan.rule.id)
+        if features is None:
+            features = dict.fromkeys(plan.own)
+            for fact in plan.tested:
+                features.update(self._through(fact))
+            self._inputs[plan.rule.id] = features
+        return features
+
+    def _through(self, fact: str) -> dict[str, None]:
+        features = self._through_inputs.get(fact)
+        if features is None:
+            features = {}
+            for producer in self.concluders.get(fact, ()):
+                features.update(self._inputs_of(producer))
+            self._through_inputs[fact] = features
+        return features
+
+    def explain(self, plan: RulePlan, kind: str, text: str, contribution: float | None) -> Explanation:
+        """An explanation of what a fired rule did. The parts that depend only on the rule and
+        the assessment are worked out once per rule (its explanations share one ``matched``
+        dict, which ``to_dict`` copies)."""
+        parts = self._parts.get(plan.rule.id)
+        if parts is None:
+            parts = self._parts[plan.rule.id] = self._parts_of(plan)
+        matched, not_recorded, facts, rule = parts
+        # positional: the fields in order (rule, kind, text, contribution, matched, not_recorded,
+        # facts, evidence, status, source)
+        return Explanation(
+            rule.id,
+            kind,
+            text,
+            contribution,
+            matched,
+            not_recorded,
+            facts,
+            rule.evidence,
+            rule.status,
+            rule.location,
+        )
+
+    def _parts_of(self, plan: RulePlan) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], Rule]:
+        recorded = self.recorded
+        # ``_inputs_of`` gives a dict, a rule's own features a tuple: both iterate in mention order
+        features = self._inputs_of(plan) if plan.tested else plan.own
+        return (
+            {f: recorded[f] for f in features if f in recorded},
+            tuple([f for f in features if f not in recorded]),
+            tuple([f for f in plan.tested if f in self.concluders]),
+            plan.rule,
+        )

@@ -1,0 +1,93 @@
+"""Compact decisions are exactly the projection of the full decision's JSON, built without it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import intervention_rules as ir
+from golden import RULE_SETS, records
+from intervention_rules.scale._project import FIELDS, SUMMARY, Projection, project
+
+SELECTIONS = [
+    SUMMARY,
+    ("recommendations",),
+    ("trace", "ruleset.name", "alerts.text"),
+    ("recommendations.explanations.matched", "recommendations.explanations.source", "recommendations.rank"),
+    ("recommendations.explanations.evidence", "recommendations.collaboration.rule", "not_recommended"),
+    tuple(FIELDS),
+]
+
+
+def _cases() -> list[tuple[str, dict[str, Any]]]:
+    return [(r["ruleset"], r["assessment"]) for r in records()][::3]
+
+
+@pytest.fixture(scope="module")
+def rulesets() -> dict[str, ir.RuleSet]:
+    return {name: ir.load_ruleset(path) for name, path in RULE_SETS.items()}
+
+
+@pytest.mark.parametrize("paths", SELECTIONS, ids=lambda p: ",".join(p)[:40])
+def test_compact_equals_the_projection_of_the_full_decision(
+    paths: tuple[str, ...], rulesets: dict[str, ir.RuleSet]
+) -> None:
+    """Byte for byte in JSON, on the scenario assessments and generated ones."""
+    projection = Projection(paths)
+    for name, case in _cases():
+        decision = rulesets[name].evaluate(case)
+        assert json.dumps(projection.of(decision)) == json.dumps(project(decision.to_dict(), projection.tree))
+
+
+def test_the_whole_decision_is_its_own_projection(rulesets: dict[str, ir.RuleSet]) -> None:
+    name, case = _cases()[0]
+    decision = rulesets[name].evaluate(case)
+    assert json.dumps(Projection(tuple(FIELDS)).of(decision)) == json.dumps(decision.to_dict())
+
+
+def test_summary_holds_what_a_population_run_needs(rulesets: dict[str, ir.RuleSet]) -> None:
+    """Digest, ranked ids with strengths, cautions' rules and severities, vetoes, alerts, fired rules."""
+    decision = rulesets["default"].evaluate({"age": 16, "reasons": ["emotional_regulation"]})
+    summary = Projection.named("summary").of(decision)
+    assert summary["ruleset"] == {"digest": decision.ruleset.digest}
+    assert [r["intervention"] for r in summary["recommendations"]] == [
+        r.intervention for r in decision.recommendations
+    ]
+    first = summary["recommendations"][0]
+    assert set(first) == {"intervention", "rank", "strength", "cautions"}
+    assert summary["trace"] == {"fired": list(decision.fired)}
+    assert list(summary) == ["ruleset", "recommendations", "not_recommended", "considered", "alerts", "trace"]
+
+
+def test_keys_keep_the_order_of_the_full_json_whatever_order_they_are_named_in() -> None:
+    tree = Projection(("trace.fired", "recommendations.rank", "ruleset", "recommendations.intervention")).tree
+    assert list(tree) == ["ruleset", "recommendations", "trace"]
+    assert list(tree["recommendations"]) == ["intervention", "rank"]
+
+
+def test_a_whole_object_and_a_part_of_it_select_the_whole() -> None:
+    assert Projection(("recommendations", "recommendations.rank")).tree == {"recommendations": None}
+    assert Projection(("recommendations.rank", "recommendations")).tree == {"recommendations": None}
+
+
+@pytest.mark.parametrize(
+    ("paths", "message"),
+    [
+        (("recomendations",), "unknown field 'recomendations': the decision has ruleset, recommendations"),
+        (
+            ("recommendations.score",),
+            "unknown field 'recommendations.score': recommendations has intervention",
+        ),
+        (("trace.fired.x",), "unknown field 'trace.fired.x': trace.fired has nothing below it"),
+    ],
+)
+def test_an_unknown_field_is_refused_with_what_there_is(paths: tuple[str, ...], message: str) -> None:
+    with pytest.raises(ValueError, match="^" + message.replace(".", r"\.")):
+        Projection(paths)
+
+
+def test_named_takes_summary_or_comma_separated_paths() -> None:
+    assert Projection.named("summary").paths == SUMMARY
+    assert Projection.named(" trace.fired, ruleset.digest ,").paths == ("trace.fired", "ruleset.digest")
