@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -60,15 +61,26 @@ def ensure_environment(*extras: str) -> None:
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+def _apt_install(package: str, why: str) -> None:
+    print(f"Installing {package} from the distribution's packages ({why}) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", package], check=True, env=env)
+
+
 def ensure_chromium() -> None:
     """The HTML report is tested in the distribution's Chromium; install it when it is missing."""
     if CHROMIUM.exists() or os.name == "nt":
         return
-    print("Installing Chromium from the distribution's packages (for the HTML report tests) ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+    _apt_install("chromium", "for the HTML report tests")
+
+
+def ensure_postgres() -> None:
+    """The audit tests start a throw-away PostgreSQL server; install it when there is none."""
+    if os.name == "nt" or any(Path("/usr/lib/postgresql").glob("*/bin/initdb")) or shutil.which("initdb"):
+        return
+    _apt_install("postgresql", "for the audit tests")
 
 
 def run(*command: str) -> None:
@@ -86,6 +98,7 @@ def example() -> None:
 def test() -> None:
     ensure_environment("dev")
     ensure_chromium()
+    ensure_postgres()
     run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "stress", "dev.py")
     run(str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "stress", "dev.py")
     run(str(BIN / "mypy"))

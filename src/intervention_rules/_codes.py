@@ -8,7 +8,7 @@ ranges:
 - ``IR3xx`` assessments;
 - ``IR4xx`` governance findings (``lint``) and manifests;
 - ``IR5xx`` scenario files;
-- ``IR6xx`` FHIR and service mapping (reserved).
+- ``IR6xx`` FHIR and service mapping.
 
 ``docs/errors.md`` lists every code; a test renders the list from this registry and checks that
 the page holds it, and that every code here is used in the source and every code used is here.
@@ -857,6 +857,84 @@ _ENTRIES: tuple[tuple[str, str, str, str, str], ...] = (
         "a JSON scenario file that is not valid JSON",
         "not valid JSON: Expecting value",
         "fix the JSON at the line given",
+    ),
+    # --- IR6xx: FHIR and service mapping ---------------------------------------------------
+    (
+        "IR601",
+        "invalid-fhir",
+        "a resource that is not valid FHIR R4 (named by element, never by value)",
+        "QuestionnaireResponse.item[0].answer[0].valueInteger: is not valid FHIR (int_parsing)",
+        "send a valid resource of the type asked for",
+    ),
+    (
+        "IR602",
+        "other-questionnaire",
+        "a QuestionnaireResponse to another questionnaire (or another version of it)",
+        "QuestionnaireResponse.questionnaire: the response answers another questionnaire; expected ...",
+        "answer the rule set's own questionnaire (intervention-rules fhir questionnaire)",
+    ),
+    (
+        "IR603",
+        "response-not-completed",
+        "a QuestionnaireResponse that is not completed or amended",
+        "QuestionnaireResponse.status: expected 'completed' or 'amended'",
+        "evaluate the response once it is completed",
+    ),
+    (
+        "IR604",
+        "unknown-link-id",
+        "an item whose linkId the questionnaire does not have, or has in another group",
+        "mood: unknown linkId in the questionnaire",
+        "use the questionnaire's linkIds; a group's items keep their dotted linkIds",
+    ),
+    (
+        "IR605",
+        "answered-twice",
+        "an item that appears more than once in the response",
+        "age: answered more than once",
+        "send each item once",
+    ),
+    (
+        "IR606",
+        "wrong-answer-type",
+        "an answer of another type than the item's",
+        "age: expected valueInteger, got valueString",
+        "answer with the item's type (valueInteger, valueDecimal, valueBoolean, valueCoding, valueString)",
+    ),
+    (
+        "IR607",
+        "not-an-answer-option",
+        "a coded answer that is not one of the item's answer options",
+        "pattern: the coding is not one of the item's answer options",
+        "use a coding from the item's answerOption (system and code)",
+    ),
+    (
+        "IR608",
+        "too-many-answers",
+        "several answers to a single question, or None with other answers",
+        "pattern: expected at most one answer",
+        "give one answer; for a list, None alone or the values without None",
+    ),
+    (
+        "IR609",
+        "age-not-computable",
+        "no age item, and no full birth date and authored date to compute it from",
+        "age: Patient.birthDate is missing or not a full date, so age is unknown",
+        "answer the age item, or send the Patient with its birthDate and the response's authored date",
+    ),
+    (
+        "IR610",
+        "age-disagrees",
+        "the age answered differs from the age at the authored date by the Patient's birth date",
+        "age: the answer and Patient.birthDate (at the authored date) disagree",
+        "correct the age or the birth date",
+    ),
+    (
+        "IR611",
+        "other-patient",
+        "the response's subject is not the Patient sent with it",
+        "QuestionnaireResponse.subject: the response is about another patient",
+        "send the response and the Patient of the same person",
     ),
 )
 

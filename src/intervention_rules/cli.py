@@ -38,7 +38,7 @@ __all__ = ["main"]
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 74, 130
 
 #: The optional layers whose ``_cli`` module declares subcommands, in ``--help`` order.
-LAYERS = ("governance", "testing")
+LAYERS = ("governance", "testing", "fhir", "service")
 
 
 class _Usage(Exception):

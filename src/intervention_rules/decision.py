@@ -1,19 +1,26 @@
 """The decision an evaluation returns: ranked recommendations, what is not recommended, alerts.
 
 :meth:`Decision.to_dict` gives the JSON shape documented in the contract; it is tested, not
-incidental. :meth:`Decision.to_text` renders it for a reader at a terminal.
+incidental. :meth:`Decision.to_text` renders it for a reader at a terminal, :meth:`Decision.to_cds_hooks` as
+CDS Hooks cards.
 """
 
 from __future__ import annotations
 
 import textwrap
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
+from ._cards import OVERRIDE_REASON_SYSTEM, OVERRIDE_REASONS
 from .model import Evidence, Location
 
+if TYPE_CHECKING:
+    from .ruleset import RuleSet
+
 __all__ = [
+    "OVERRIDE_REASONS",
+    "OVERRIDE_REASON_SYSTEM",
     "AlertNote",
     "CautionNote",
     "Collaboration",
@@ -196,6 +203,18 @@ class Decision:
             "alerts": [a.to_dict() for a in self.alerts],
             "trace": {"fired": list(self.fired)},
         }
+
+    def to_cds_hooks(self, *, ruleset: RuleSet | None = None) -> list[dict[str, Any]]:
+        """The decision as CDS Hooks 2.0 cards: alerts (critical first), one card per
+        recommendation in rank order, then one card for what is not recommended or considered
+        but not suggested.
+
+        Plain JSON-ready dictionaries; each card's ``uuid`` is the same for the same decision.
+        Given the rule set that made the decision, alert cards also cite their rule's evidence.
+        """
+        from ._cards import cards
+
+        return cards(self, ruleset)
 
     def to_text(self, width: int = 100) -> str:
         """The decision for a reader: ranked, with reasons, prompts and cautions."""

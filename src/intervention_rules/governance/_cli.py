@@ -231,7 +231,7 @@ def _diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             f"{len(examples)} assessments that each fire one rule of either version, "
             f"and {count} generated assessments (seed {args.seed})"
         )
-    effects = impact(old, new, scenarios, source)
+    effects = impact(old, new, scenarios, source, progress_to=stderr)
     _write(render_diff(changes, effects, args.format), args, stdout)
     return 0
 

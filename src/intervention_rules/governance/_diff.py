@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import attrs
 
+from .._progress import progress
 from ..decision import Decision
 from ..errors import AssessmentError
 from ..model import Rule
@@ -311,11 +312,20 @@ def _decision_changes(old: Decision, new: Decision) -> list[dict[str, Any]]:
     return out
 
 
-def impact(old: RuleSet, new: RuleSet, scenarios: Sequence[NamedAssessment], source: str) -> Impact:
-    """Evaluate every scenario with both versions and collect the decisions that differ."""
+def impact(
+    old: RuleSet,
+    new: RuleSet,
+    scenarios: Sequence[NamedAssessment],
+    source: str,
+    *,
+    progress_to: TextIO | None = None,
+) -> Impact:
+    """Evaluate every scenario with both versions and collect the decisions that differ.
+
+    ``progress_to``: a stream on which to draw a progress bar, if it is a terminal."""
     changed: list[ScenarioImpact] = []
     counts: dict[str, dict[str, int]] = {}
-    for scenario in scenarios:
+    for scenario in progress(scenarios, progress_to, total=len(scenarios), what="impact", unit="assessments"):
         a, b = _decide(old, scenario.assessment), _decide(new, scenario.assessment)
         if isinstance(a, str) and isinstance(b, str):
             found = [{"kind": "invalid_in_old", "intervention": "", "detail": a}]

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         )
     report = None
     if args.mutate and suite.passed:
-        report = mutate(ruleset, files, fired_in=suite.fired_in(), only=args.mutant)
+        report = mutate(ruleset, files, fired_in=suite.fired_in(), only=args.mutant, progress_to=stderr)
         if not report.passed:
             shortfalls.append(f"{len(report.survivors)} mutant(s) survived")
     elif args.mutate:

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 import attrs
 
 from .._compile import compile_plan
+from .._progress import progress
 from ..model import AllOf, AnyOf, Condition, Location, Not, Rule, Test
 from ..ruleset import RuleSet
 from ._coverage import condition_tests
@@ -254,6 +255,7 @@ def mutate(
     *,
     fired_in: dict[str, set[int]] | None = None,
     only: Iterable[str] = (),
+    progress_to: TextIO | None = None,
 ) -> MutationReport:
     """Run every scenario against every mutant (stopping at the first that fails).
 
@@ -261,6 +263,7 @@ def mutate(
     on the original rule set; those scenarios run first, and a mutant that removes a rule or one of
     its actions can only change the decisions in which that rule fired, so only those run.
     ``only`` restricts the run to mutants whose id starts with one of the given prefixes.
+    ``progress_to``: a stream on which to draw a progress bar, if it is a terminal.
     """
     started = time.perf_counter()
     cases: list[tuple[Scenario, tuple[Invariant, ...]]] = [
@@ -275,9 +278,8 @@ def mutate(
     accepted = {a.mutant: a for file in files for a in file.accepted_mutants}
     prefixes = tuple(only)
     results: list[MutantResult] = []
-    for mutant in generate_mutants(ruleset):
-        if prefixes and not mutant.id.startswith(prefixes):
-            continue
+    mutants = [m for m in generate_mutants(ruleset) if not prefixes or m.id.startswith(prefixes)]
+    for mutant in progress(mutants, progress_to, total=len(mutants), what="mutants", unit="mutants"):
         hit = sorted(fired_in.get(mutant.rule, set()))
         order = (
             hit if mutant.kind in ("remove", "drop") else hit + [n for n in range(len(cases)) if n not in hit]

@@ -1,0 +1,487 @@
+"""The CDS Hooks 2.0 service: discovery, the patient-view, order-select and order-sign services,
+feedback, a health endpoint and the clinician's try-out page, as one FastAPI application.
+
+Every answer that shows cards is recorded in the audit trail before it is sent; when the record
+cannot be written the request fails (503 with an OperationOutcome) and no card is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any, Literal
+
+import attrs
+
+from ..errors import AssessmentError, MissingExtraError
+
+try:
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import HTMLResponse, JSONResponse
+    from pydantic import BaseModel, ConfigDict, Field
+except ModuleNotFoundError as missing:  # the service extra is not installed: say which to install
+    raise MissingExtraError("service", missing.name or "fastapi") from missing
+
+from ..decision import Decision
+from ..ruleset import RuleSet
+from ._audit import AuditError, AuditSink, DecisionRecord, FeedbackRecord, input_hash, new_time
+from ._limits import BodyLimit, outcome
+from ._orders import OrderInputError, draft_medication_requests, order_feature
+
+__all__ = ["DEFAULT_MAX_BODY", "ServiceConfig", "create_app"]
+
+DEFAULT_MAX_BODY = 1024 * 1024  # bytes: a request body larger than this gets 413
+HOOKS = ("patient-view", "order-select", "order-sign")
+FHIR_JSON = "application/fhir+json"
+Shown = dict[str, Any]  # a card as the audit trail keeps it: uuid, summary, indicator, interventions, rules
+
+
+@attrs.frozen
+class ServiceConfig:
+    """What the service needs besides its rule set."""
+
+    sink: AuditSink
+    salt: bytes = attrs.field(factory=lambda: secrets.token_bytes(32))
+    store_input: bool = False
+    max_body: int = DEFAULT_MAX_BODY
+    medication_codes: str | None = None  # a code map file; None: the bundled map
+
+
+class _Fail(Exception):
+    def __init__(self, status: int, code: str, diagnostics: str, expression: list[str] | None = None) -> None:
+        super().__init__(diagnostics)
+        self.status, self.body = status, outcome(code, diagnostics, expression)
+
+
+# ---------------------------------------------------------------------------------------------
+# Request and response models (they make the OpenAPI description)
+# ---------------------------------------------------------------------------------------------
+
+
+class HookRequest(BaseModel):
+    """A CDS Hooks 2.0 service request."""
+
+    model_config = ConfigDict(extra="allow")
+    hook: str = Field(min_length=1)
+    hookInstance: str = Field(min_length=1)  # the CDS Hooks field name
+    fhirServer: str | None = None  # the CDS Hooks field name
+    fhirAuthorization: dict[str, Any] | None = None  # the CDS Hooks field name
+    context: dict[str, Any]
+    prefetch: dict[str, Any] | None = None
+
+
+class Coding(BaseModel):
+    system: str | None = None
+    code: str | None = None
+    display: str | None = None
+
+
+class OverrideReason(BaseModel):
+    reason: Coding | None = None
+    userComment: str | None = None  # the CDS Hooks field name
+
+
+class FeedbackItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    card: str = Field(min_length=1)
+    outcome: Literal["accepted", "overridden"]
+    outcomeTimestamp: str | None = None  # the CDS Hooks field name
+    overrideReason: OverrideReason | None = None  # the CDS Hooks field name
+    acceptedSuggestions: list[dict[str, Any]] | None = None  # the CDS Hooks field name
+
+
+class FeedbackRequest(BaseModel):
+    feedback: list[FeedbackItem] = Field(min_length=1)
+
+
+class CardsResponse(BaseModel):
+    cards: list[dict[str, Any]]
+
+
+class OperationOutcome(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    resourceType: Literal["OperationOutcome"]  # the FHIR field name
+    issue: list[dict[str, Any]]
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": OperationOutcome, "description": text}
+    for status, text in (
+        (400, "malformed input: the OperationOutcome names the field or linkId"),
+        (404, "no such service"),
+        (412, "required prefetch is missing; the service never fetches from a FHIR server"),
+        (413, "the request body is over the size limit"),
+        (503, "the audit record could not be written; no cards are returned"),
+    )
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The application
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_dict(resource: Any) -> dict[str, Any]:
+    if isinstance(resource, Mapping):
+        return dict(resource)
+    dumped = resource.model_dump_json(exclude_none=True)
+    return dict(json.loads(dumped))
+
+
+class _Service:
+    def __init__(self, ruleset: RuleSet, config: ServiceConfig) -> None:
+        from .. import fhir
+
+        self.ruleset = ruleset
+        self.config = config
+        self.fhir = fhir
+        self.questionnaire = _as_dict(fhir.questionnaire(ruleset))
+        self.codes = fhir.load_medication_codes(config.medication_codes)
+        url = self.questionnaire.get("url", "")
+        self.prefetch = {
+            "patient": "Patient/{{context.patientId}}",
+            "assessment": (
+                "QuestionnaireResponse?subject=Patient/{{context.patientId}}"
+                f"&questionnaire={url}&status=completed&_sort=-authored&_count=1"
+            ),
+        }
+
+    # -- discovery ------------------------------------------------------------------------------
+
+    def discovery(self) -> dict[str, Any]:
+        name = f"{self.ruleset.name} {self.ruleset.version}"
+        texts = {
+            "patient-view": (
+                "Self-harm interventions",
+                f"Ranked, explained intervention suggestions from the latest self-harm assessment ({name}).",
+            ),
+            "order-select": (
+                "Self-harm safety check of a medicine order",
+                f"Checks a medicine being ordered against the safety layer of {name}.",
+            ),
+            "order-sign": (
+                "Self-harm safety check before signing",
+                f"Checks the medicine orders about to be signed against the safety layer of {name}.",
+            ),
+        }
+        return {
+            "services": [
+                {
+                    "hook": hook,
+                    "id": hook,
+                    "title": texts[hook][0],
+                    "description": texts[hook][1],
+                    "prefetch": self.prefetch,
+                    "usageRequirements": (
+                        "Decision support for qualified professionals; not a substitute for clinical "
+                        "judgement. The prefetch must hold the Patient and the latest completed "
+                        "assessment (a QuestionnaireResponse to the service's Questionnaire)."
+                    ),
+                }
+                for hook in HOOKS
+            ]
+        }
+
+    # -- the hooks ------------------------------------------------------------------------------
+
+    def _prefetched(self, request: HookRequest, key: str) -> dict[str, Any]:
+        value = (request.prefetch or {}).get(key)
+        if value is None:
+            raise _Fail(
+                412, "not-found", f"the prefetch '{key}' is required and was not sent", [f"prefetch.{key}"]
+            )
+        if not isinstance(value, Mapping):
+            raise _Fail(400, "invalid", f"the prefetch '{key}' must be a FHIR resource", [f"prefetch.{key}"])
+        if value.get("resourceType") == "Bundle":
+            listed = value.get("entry") or []
+            if not isinstance(listed, list):
+                raise _Fail(400, "invalid", "a Bundle's entry must be a list", [f"prefetch.{key}.entry"])
+            entries: list[Mapping[str, Any]] = [
+                e["resource"]
+                for e in listed
+                if isinstance(e, Mapping) and isinstance(e.get("resource"), Mapping)
+            ]
+            if not entries:
+                raise _Fail(412, "not-found", f"the prefetch '{key}' holds no resource", [f"prefetch.{key}"])
+            value = entries[0]
+        return dict(value)
+
+    def assessment(self, request: HookRequest) -> dict[str, Any]:
+        patient = self._prefetched(request, "patient")
+        response = self._prefetched(request, "assessment")
+        for key, kind in (("patient", "Patient"), ("assessment", "QuestionnaireResponse")):
+            resource = patient if key == "patient" else response
+            if resource.get("resourceType") != kind:
+                raise _Fail(
+                    400, "invalid", f"the prefetch '{key}' must be a {kind}", [f"prefetch.{key}.resourceType"]
+                )
+        try:
+            assessment = self.fhir.assessment_from_questionnaire_response(
+                response, self.ruleset, patient=patient
+            )
+        except AssessmentError as error:
+            raise _problems(error, "prefetch.assessment") from error
+        except ValueError as error:  # the resource does not validate as FHIR
+            raise _Fail(
+                400,
+                "structure",
+                "the prefetch 'assessment' is not a valid FHIR QuestionnaireResponse",
+                ["prefetch.assessment"],
+            ) from error
+        return dict(assessment)
+
+    def evaluate(self, assessment: Mapping[str, Any], where: str) -> Decision:
+        try:
+            return self.ruleset.evaluate(assessment)
+        except AssessmentError as error:
+            raise _problems(error, where) from error
+
+    def hook(self, service: str, request: HookRequest) -> tuple[Decision, list[dict[str, Any]], list[Shown]]:
+        """The decision to record, the cards to return, and what each card shows."""
+        if service not in HOOKS:
+            raise _Fail(404, "not-found", f"no CDS service '{service}'; see GET /cds-services")
+        if request.hook != service:
+            raise _Fail(
+                400, "invalid", f"the service '{service}' answers the hook '{service}' only", ["hook"]
+            )
+        assessment = self.assessment(request)
+        decision = self.evaluate(assessment, "prefetch.assessment")
+        if service == "patient-view":
+            cards = decision.to_cds_hooks(ruleset=self.ruleset)
+            return decision, cards, _shown(decision, cards)
+        selections = request.context.get("selections") if service == "order-select" else None
+        if selections is not None and (
+            not isinstance(selections, list) or not all(isinstance(s, str) for s in selections)
+        ):
+            raise _Fail(
+                400, "invalid", "context.selections must be a list of references", ["context.selections"]
+            )
+        try:
+            orders = draft_medication_requests(request.context, selections)
+            bundle = request.context["draftOrders"]
+            resources_ = [e.get("resource") or {} for e in bundle.get("entry", [])]
+            cards = []
+            already = {a.rule for a in decision.alerts}
+            shown: list[Shown] = []
+            alerts: list[Any] = []
+            fired: list[str] = []
+            for where, medication_request in orders:
+                order = order_feature(medication_request, resources_, self.codes.match, where)
+                ordered = self.evaluate({**assessment, "order": order}, where)
+                new = tuple(a for a in ordered.alerts if a.rule not in already)
+                conflict = attrs.evolve(
+                    ordered, recommendations=(), not_recommended=(), considered=(), alerts=new
+                )
+                made = conflict.to_cds_hooks(ruleset=self.ruleset)
+                cards.extend(made)
+                shown.extend(_shown(conflict, made))
+                alerts.extend(new)
+                fired.extend(r for r in ordered.fired if r not in fired)
+        except OrderInputError as error:
+            raise _Fail(400, "invalid", error.message, [error.field]) from error
+        # What an order hook shows is the conflicts only: the order's alerts, not the assessment's.
+        conflicts = attrs.evolve(
+            decision,
+            recommendations=(),
+            not_recommended=(),
+            considered=(),
+            alerts=tuple(alerts),
+            fired=tuple(fired),
+        )
+        return conflicts, cards, shown
+
+    def record(
+        self, service: str, request: HookRequest, body: Any, decision: Decision, shown: list[Shown]
+    ) -> None:
+        record = DecisionRecord(
+            decision_id=str(uuid.uuid4()),
+            time=new_time(),
+            service=service,
+            hook_instance=request.hookInstance,
+            ruleset_name=self.ruleset.name,
+            ruleset_version=self.ruleset.version,
+            ruleset_digest=self.ruleset.digest,
+            fired=decision.fired,
+            recommendations=tuple(r.intervention for r in decision.recommendations),
+            cautions=tuple(
+                {"intervention": r.intervention, "rule": c.rule, "severity": c.severity}
+                for r in decision.recommendations
+                for c in r.cautions
+            ),
+            alerts=tuple({"rule": a.rule, "severity": a.severity} for a in decision.alerts),
+            cards=tuple(shown),
+            input_hash=input_hash(self.config.salt, body),
+            input=body if self.config.store_input else None,
+        )
+        self.config.sink.record_decision(record)
+
+    def feedback(self, service: str, request: FeedbackRequest) -> None:
+        if service not in HOOKS:
+            raise _Fail(404, "not-found", f"no CDS service '{service}'; see GET /cds-services")
+        records = []
+        for i, item in enumerate(request.feedback):
+            decision_id = self.config.sink.decision_for_card(item.card)
+            if decision_id is None:
+                raise _Fail(
+                    400,
+                    "not-found",
+                    "no decision served by this service showed this card",
+                    [f"feedback[{i}].card"],
+                )
+            reason = item.overrideReason.reason if item.overrideReason else None
+            records.append(
+                FeedbackRecord(
+                    feedback_id=str(uuid.uuid4()),
+                    time=new_time(),
+                    decision_id=decision_id,
+                    card=item.card,
+                    outcome=item.outcome,
+                    outcome_time=item.outcomeTimestamp,
+                    override_reason=reason.model_dump(exclude_none=True) if reason else None,
+                    comment=(
+                        item.overrideReason.userComment
+                        if self.config.store_input and item.overrideReason
+                        else None
+                    ),
+                )
+            )
+        self.config.sink.record_feedback(records)
+
+
+_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _shown(decision: Decision, cards: list[dict[str, Any]]) -> list[Shown]:
+    """What the audit keeps of each card: its uuid, summary and indicator, and the interventions
+    and rules it shows. ``Decision.to_cds_hooks`` makes the cards in a documented order (alerts,
+    critical first; recommendations by rank; one card for what is not recommended or only
+    considered), which is how a card is traced back to its rules."""
+    shows: list[tuple[list[str], list[str]]] = [
+        ([], [a.rule]) for a in sorted(decision.alerts, key=lambda a: _SEVERITY_ORDER[a.severity])
+    ]
+    for r in decision.recommendations:
+        rules = [e.rule for e in r.explanations] + [c.rule for c in r.cautions]
+        rules += [p.rule for p in r.collaboration if p.rule]
+        shows.append(([r.intervention], list(dict.fromkeys(rules))))
+    if decision.not_recommended or decision.considered:  # one card for what is not suggested
+        interventions = [n.intervention for n in decision.not_recommended]
+        interventions += [c.intervention for c in decision.considered]
+        rules = [n.rule for n in decision.not_recommended]
+        rules += [e.rule for c in decision.considered for e in c.explanations]
+        rules += [note.rule for c in decision.considered for note in c.cautions]
+        shows.append((list(dict.fromkeys(interventions)), list(dict.fromkeys(rules))))
+    if len(shows) != len(cards):
+        raise RuntimeError("the cards do not match the decision they were made from")
+    return [
+        {
+            "uuid": card["uuid"],
+            "summary": card["summary"],
+            "indicator": card["indicator"],
+            "interventions": interventions,
+            "rules": rules,
+        }
+        for card, (interventions, rules) in zip(cards, shows, strict=True)
+    ]
+
+
+PROBLEM_CODES = "urn:intervention-rules:problem-code"  # the IRnnn codes of docs/errors.md
+
+
+def _problems(error: AssessmentError, where: str) -> _Fail:
+    """400 with one issue per problem: its field or linkId, its message and its stable code."""
+    issues = []
+    for problem in error.problems:
+        issue: dict[str, Any] = {
+            "severity": "error",
+            "code": "invalid",
+            "diagnostics": f"the assessment is not valid: {problem}",
+            "expression": [problem.field or where],
+        }
+        if problem.code:
+            coding = {"system": PROBLEM_CODES, "code": problem.code, "display": problem.slug}
+            issue["details"] = {"coding": [coding]}
+        issues.append(issue)
+    failure = _Fail(400, "invalid", "the assessment is not valid")
+    failure.body["issue"] = issues
+    return failure
+
+
+def _json(status: int, body: Any) -> JSONResponse:
+    media = FHIR_JSON if isinstance(body, Mapping) and body.get("resourceType") else "application/json"
+    return JSONResponse(body, status_code=status, media_type=media)
+
+
+def create_app(ruleset: RuleSet, config: ServiceConfig) -> Any:
+    """The ASGI application serving ``ruleset`` (wrapped in the request-size limit)."""
+    service = _Service(ruleset, config)
+    app = FastAPI(
+        title="intervention-rules CDS Hooks service",
+        version=ruleset.version,
+        description=(
+            f"CDS Hooks 2.0 services for the rule set {ruleset.name} {ruleset.version} "
+            f"({ruleset.digest}). Decision support for qualified professionals; not a substitute "
+            f"for clinical judgement. Request bodies over {config.max_body} bytes get 413."
+        ),
+    )
+
+    @app.exception_handler(_Fail)
+    async def failed(request: Request, error: _Fail) -> JSONResponse:
+        return _json(error.status, error.body)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's own errors carry the input; only locations and kinds are passed on.
+        places = [".".join(str(p) for p in e["loc"][1:]) or "body" for e in error.errors()]
+        kinds = sorted({str(e["type"]) for e in error.errors()})
+        return _json(400, outcome("invalid", f"malformed request ({', '.join(kinds)})", places))
+
+    @app.exception_handler(AuditError)
+    async def unaudited(request: Request, error: AuditError) -> JSONResponse:
+        return _json(
+            503, outcome("exception", "the audit record could not be written; no cards are returned")
+        )
+
+    @app.get("/cds-services", summary="CDS Hooks discovery")
+    def discovery() -> dict[str, Any]:
+        return service.discovery()
+
+    @app.post(
+        "/cds-services/{service_id}",
+        response_model=CardsResponse,
+        responses=_ERRORS,
+        summary="Call a CDS service",
+    )
+    def call(service_id: str, request: HookRequest) -> dict[str, Any]:
+        decision, cards, shown = service.hook(service_id, request)
+        service.record(
+            service_id, request, request.model_dump(mode="json", exclude_unset=True), decision, shown
+        )
+        return {"cards": cards}
+
+    @app.post("/cds-services/{service_id}/feedback", responses=_ERRORS, summary="Feedback on the cards shown")
+    def feedback(service_id: str, request: FeedbackRequest) -> dict[str, Any]:
+        service.feedback(service_id, request)
+        return {}
+
+    @app.get("/health", summary="The rule set this service evaluates")
+    def health() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "ruleset": {"name": ruleset.name, "version": ruleset.version, "digest": ruleset.digest},
+        }
+
+    @app.get("/questionnaire", summary="The assessment Questionnaire generated from the rule set")
+    def questionnaire() -> JSONResponse:
+        return JSONResponse(service.questionnaire, media_type=FHIR_JSON)
+
+    page = resources.files(__package__).joinpath("static/index.html").read_text(encoding="utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def tryout() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    return BodyLimit(app, config.max_body)

@@ -1,0 +1,113 @@
+"""``intervention-rules serve`` as a real process: it serves only the rule set it was told to
+(fail closed on a rule set that does not load, a digest that differs or an audit store it cannot
+open), and answers on the port it was given."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import intervention_rules as ir
+from helpers import ROOT, cli
+
+RULES = ROOT / "rules"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_digest_that_differs_means_the_service_does_not_start(tmp_path: Path) -> None:
+    result = cli(
+        "serve",
+        "--rules",
+        str(RULES),
+        "--expected-digest",
+        "sha256:" + "0" * 64,
+        "--audit",
+        str(tmp_path / "a.db"),
+    )
+    assert result.returncode == 1
+    assert "is not the expected sha256:000" in result.stderr
+    assert "the service does not start" in result.stderr
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_a_rule_set_that_does_not_load_means_the_service_does_not_start(tmp_path: Path) -> None:
+    result = cli(
+        "serve", "--rules", str(ROOT / "tests" / "fixtures" / "invalid"), "--audit", str(tmp_path / "a.db")
+    )
+    assert result.returncode == 1
+    assert "the rule set was not loaded" in result.stderr
+    result = cli("serve", "--rules", str(tmp_path / "nothing"))
+    assert result.returncode == 2
+    assert "no rule set at" in result.stderr
+
+
+def test_an_audit_store_that_cannot_be_opened_means_the_service_does_not_start(tmp_path: Path) -> None:
+    closed = f"postgresql://postgres@127.0.0.1:{_free_port()}/postgres?connect_timeout=5"
+    result = cli("serve", "--audit", closed)
+    assert result.returncode == 1
+    assert "cannot open the PostgreSQL audit store" in result.stderr
+    result = cli("serve", "--audit", str(tmp_path / "missing-folder" / "audit.db"))
+    assert result.returncode == 1
+    assert "cannot open the SQLite audit store" in result.stderr
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = _free_port()
+    digest = ir.load_ruleset(RULES).digest
+    env = {**os.environ, "INTERVENTION_RULES_AUDIT_SALT": "a secret salt"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "intervention_rules",
+            "serve",
+            "--rules",
+            str(RULES),
+            "--expected-digest",
+            digest,
+            "--port",
+            str(port),
+            "--audit",
+            str(tmp_path / "audit.sqlite3"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stderr is not None
+        announced = process.stderr.readline()
+        assert announced.startswith("serving guiding-hand-self-harm"), announced
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_serve_answers_on_its_port_with_the_rule_set_it_checked(
+    served: tuple[str, subprocess.Popen[str]],
+) -> None:
+    base, _ = served
+    transport = httpx.HTTPTransport(retries=20)  # connection attempts while uvicorn binds the port
+    with httpx.Client(base_url=base, transport=transport, timeout=30) as client:
+        health = client.get("/health").json()
+        assert health["ruleset"]["digest"] == ir.load_ruleset(RULES).digest
+        assert [s["id"] for s in client.get("/cds-services").json()["services"]] == [
+            "patient-view",
+            "order-select",
+            "order-sign",
+        ]
