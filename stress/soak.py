@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import sys
 import threading
 import time
 from pathlib import Path
@@ -24,6 +25,9 @@ from typing import Any
 import intervention_rules as ir
 from intervention_rules.scale import Batch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from generate import Assessments  # the benchmarks' generator of valid assessments
+
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a process, from /proc (Linux)."""
@@ -31,33 +35,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def assessment(rs: ir.RuleSet, rng: random.Random) -> dict[str, Any]:
-    """A valid assessment drawn from the rule set's vocabulary."""
-    out: dict[str, Any] = {}
-    for name, feature in rs.features.items():
-        if not feature.required and rng.random() < 0.4:
-            continue
-        if feature.type == "integer":
-            value: Any = rng.randint(int(feature.minimum or 0), int(feature.maximum or 100))
-        elif feature.type == "number":
-            value = rng.uniform(feature.minimum or 0.0, feature.maximum or 10.0)
-        elif feature.type == "boolean":
-            value = rng.random() < 0.5
-        elif feature.values:
-            choices = list(feature.values)
-            value = (
-                rng.choice(choices) if feature.type == "string" else rng.sample(choices, rng.randint(0, 2))
-            )
-        else:
-            value = "sertraline" if feature.type == "string" else rng.sample(["sertraline", "lithium"], 1)
-        if "." in name:
-            parent, field = name.split(".", 1)
-            out.setdefault(parent, {})[field] = value
-        else:
-            out[name] = value
-    return out
 
 
 def spoil(rng: random.Random, a: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +66,7 @@ class Totals:
 
 def thread_worker(rs: ir.RuleSet, seed: int, deadline: float, totals: Totals) -> None:
     rng = random.Random(seed)
-    pool = [assessment(rs, rng) for _ in range(200)]
+    pool = Assessments(rs, seed).many(200)
     first: dict[int, str] = {}
     done = refused = 0
     errors: list[str] = []
@@ -120,7 +97,7 @@ def batch_worker(processes: int, deadline: float, totals: Totals, pids: list[int
     rng = random.Random(99)
     with Batch(workers=processes) as batch:
         rs = batch.ruleset
-        lines = [json.dumps(assessment(rs, rng)) for _ in range(300)]
+        lines = [json.dumps(a) for a in Assessments(rs, 99).many(300)]
         lines += [json.dumps(spoil(rng, json.loads(line))) for line in lines[:60]]
         while time.monotonic() < deadline:
             done = refused = 0

@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--max-input-bytes",
-            type=_positive,
+            type=positive,
             default=MAX_ASSESSMENT_BYTES,
             metavar="N",
             help=f"refuse an assessment (or batch line) larger than this (default: {MAX_ASSESSMENT_BYTES})",
@@ -140,11 +140,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(text: str) -> int:
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (the layers' commands use it too)."""
     try:
         value = int(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError("not a whole number") from error
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from error
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
