@@ -421,3 +421,32 @@ def test_an_alias_bomb_is_refused_while_it_is_built(tmp_path: Path) -> None:
     (tmp_path / "bomb.yaml").write_text("\n".join(lines) + "\n")
     (problem,) = _problems(tmp_path)
     assert problem.message == "the document expands to more than 200000 nodes"
+
+
+def test_a_rule_set_from_texts_is_the_rule_set_of_its_directory() -> None:
+    """Files given as text load as the directory holding them would: same digest, same file
+    names, same decisions; bytes and text are both accepted."""
+    root = Path("rules")
+    on_disk = ir.load_ruleset(root)
+    texts: dict[str, str | bytes] = {
+        name: (root / name).read_text(encoding="utf-8") for name in reversed(on_disk.files)
+    }
+    first = on_disk.files[0]
+    texts[first] = (root / first).read_bytes()
+    from_texts = ir.load_ruleset_from_texts(texts, expected_digest=on_disk.digest)
+    assert (from_texts.digest, from_texts.files) == (on_disk.digest, on_disk.files)
+    assessment = {"age": 15, "reasons": ["emotional_regulation"]}
+    assert from_texts.evaluate(assessment).to_dict() == on_disk.evaluate(assessment).to_dict()
+
+
+def test_problems_in_texts_name_the_file_as_given() -> None:
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset_from_texts({"sub/bad.yaml": "rules: [\n"})
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.code) == ("sub/bad.yaml", 2, "IR105")
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset_from_texts({"a.yaml": b"\xff"})
+    assert [p.code for p in caught.value.problems] == ["IR104"]
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset_from_texts({})
+    assert [p.code for p in caught.value.problems] == ["IR102"]

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
         RuleSetError,
         UnknownInterventionError,
     )
-    from .loading import load_ruleset
+    from .loading import load_ruleset, load_ruleset_from_texts
     from .ruleset import InterventionExplanation, RuleOutcome, RuleSet
 
 # Each name is imported on first use: importing the package (as the pytest plugin does in every
@@ -44,6 +44,7 @@ __getattr__ = exports(
         "RuleSetError": ".errors",
         "UnknownInterventionError": ".errors",
         "load_ruleset": ".loading",
+        "load_ruleset_from_texts": ".loading",
     },
 )
 
@@ -70,4 +71,5 @@ __all__ = [
     "UnknownInterventionError",
     "__version__",
     "load_ruleset",
+    "load_ruleset_from_texts",
 ]

@@ -37,9 +37,13 @@ __all__ = [
     "MAX_ALTERNATIVES",
     "MAX_KEYS_PER_RULESET",
     "MAX_RULES_PER_RULESET",
+    "Atoms",
     "Chunk",
     "Plan",
+    "TooComplexError",
     "compile_plan",
+    "strata_of",
+    "to_dnf",
 ]
 
 MAX_RULES_PER_RULESET = 48
@@ -65,8 +69,8 @@ Conj = frozenset[Lit]
 DNF = list[Conj]
 
 
-class _TooComplex(Exception):
-    pass
+class TooComplexError(Exception):
+    """A condition expands to more than MAX_ALTERNATIVES alternatives."""
 
 
 def _number(value: float | int) -> str:
@@ -102,7 +106,10 @@ def _lit_json(lit: Lit) -> str:
     return f'{{"${lit.op}":{{{key}:{json_value(lit.value)}}}}}'
 
 
-class _Atoms:
+class Atoms:
+    """The engine keys of the atoms of conditions (a value held, a feature recorded, a number):
+    each atom gets one key, shared by every condition expanded with the same Atoms."""
+
     def __init__(self) -> None:
         self.keys: dict[Atom, str] = {}
 
@@ -129,7 +136,7 @@ def _single(*lits: Lit) -> DNF:
     return [frozenset(lits)]
 
 
-def _numeric_test(a: _Atoms, t: Test, negated: bool) -> DNF:
+def _numeric_test(a: Atoms, t: Test, negated: bool) -> DNF:
     f, op, v = t.feature, t.op, t.operand
     simple = {"eq": "eq", "ne": "neq", "lt": "lt", "lte": "lte", "gt": "gt", "gte": "gte"}
     if op in simple:
@@ -154,7 +161,7 @@ def _numeric_test(a: _Atoms, t: Test, negated: bool) -> DNF:
     raise AssertionError(op)
 
 
-def _value_test(a: _Atoms, t: Test, negated: bool) -> DNF:
+def _value_test(a: Atoms, t: Test, negated: bool) -> DNF:
     f, op, v = t.feature, t.op, t.operand
     values = list(v) if isinstance(v, tuple) else [v]
     held = [a.value(f, x, True) for x in values]
@@ -177,16 +184,16 @@ def _value_test(a: _Atoms, t: Test, negated: bool) -> DNF:
     raise AssertionError(op)
 
 
-def _other_test(a: _Atoms, t: Test, negated: bool) -> DNF:
+def _other_test(a: Atoms, t: Test, negated: bool) -> DNF:
     return _single(Lit(a.key(("other", t.feature, frozenset(t.operand))), "is", not negated))
 
 
-def _recorded_test(a: _Atoms, t: Test, negated: bool) -> DNF:
+def _recorded_test(a: Atoms, t: Test, negated: bool) -> DNF:
     return _single(a.recorded(t.feature, bool(t.operand) != negated))
 
 
 #: How each operator becomes atom tests; keyed like :data:`conditions.OPERATORS`.
-COMPILERS: Mapping[str, Callable[[_Atoms, Test, bool], DNF]] = {
+COMPILERS: Mapping[str, Callable[[Atoms, Test, bool], DNF]] = {
     "eq": _value_test,
     "ne": _value_test,
     "lt": _numeric_test,
@@ -216,18 +223,18 @@ def _product(parts: list[DNF]) -> DNF:
     for part in parts:
         result = list(dict.fromkeys(c | d for c in result for d in part if _consistent(c | d)))
         if len(result) > MAX_ALTERNATIVES:
-            raise _TooComplex
+            raise TooComplexError
     return result
 
 
 def _union(parts: list[DNF]) -> DNF:
     result = list(dict.fromkeys(c for part in parts for c in part))
     if len(result) > MAX_ALTERNATIVES:
-        raise _TooComplex
+        raise TooComplexError
     return result
 
 
-def to_dnf(a: _Atoms, features: Mapping[str, Feature], c: Condition, negated: bool = False) -> DNF:
+def to_dnf(a: Atoms, features: Mapping[str, Feature], c: Condition, negated: bool = False) -> DNF:
     if isinstance(c, Test):
         feature = features[c.feature]
         if c.op != "recorded" and feature.numeric:
@@ -309,52 +316,52 @@ def _chunk(conjunctions: list[tuple[Conj, list[str]]]) -> Chunk:
     )
 
 
-def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tuple[Plan | None, list[Problem]]:
-    """Compile the evaluable rules (not retired) of a rule set."""
-    live = [r for r in rules if r.status != "retired"]
-    atoms = _Atoms()
+def _too_large(rule: Rule, code: str, message: str) -> Problem:
+    """A problem with a rule's condition, located at its ``when``."""
+    loc = rule.location
+    return Problem(
+        f"rule {rule.id}: {message}",
+        file=loc.file,
+        line=loc.line,
+        column=loc.column,
+        path=f"{loc.path}.when",
+        parts=(*loc.parts, "when"),
+        rule=rule.id,
+        code=code,
+    )
+
+
+def _alternatives(
+    live: list[Rule], atoms: Atoms, features: Mapping[str, Feature]
+) -> tuple[dict[int, dict[Conj, list[str]]], list[Problem]]:
+    """Each stratum's alternatives (conjunctions of engine tests), with the rules each fires."""
     problems: list[Problem] = []
     by_stratum: dict[int, dict[Conj, list[str]]] = {}
     levels = strata_of(live)
     for rule in live:
-        loc = rule.location
         try:
             dnf = to_dnf(atoms, features, rule.when)
-        except _TooComplex:
-            problems.append(
-                Problem(
-                    f"rule {rule.id}: its condition expands to more than {MAX_ALTERNATIVES} "
-                    "alternatives; split it into several rules or conclude a derived fact",
-                    file=loc.file,
-                    line=loc.line,
-                    column=loc.column,
-                    path=f"{loc.path}.when",
-                    parts=(*loc.parts, "when"),
-                    rule=rule.id,
-                    code="IR233",
-                )
+        except TooComplexError:
+            message = (
+                f"its condition expands to more than {MAX_ALTERNATIVES} alternatives; "
+                "split it into several rules or conclude a derived fact"
             )
+            problems.append(_too_large(rule, "IR233", message))
             continue
         for conj in dnf:
             if len(conj) > MAX_TESTS_PER_ALTERNATIVE:
-                problems.append(
-                    Problem(
-                        f"rule {rule.id}: one alternative of its condition makes {len(conj)} tests "
-                        f"at once (at most {MAX_TESTS_PER_ALTERNATIVE}); split the rule",
-                        file=loc.file,
-                        line=loc.line,
-                        column=loc.column,
-                        path=f"{loc.path}.when",
-                        parts=(*loc.parts, "when"),
-                        rule=rule.id,
-                        code="IR234",
-                    )
+                message = (
+                    f"one alternative of its condition makes {len(conj)} tests at once "
+                    f"(at most {MAX_TESTS_PER_ALTERNATIVE}); split the rule"
                 )
+                problems.append(_too_large(rule, "IR234", message))
                 break
             by_stratum.setdefault(levels[rule.id], {}).setdefault(conj, []).append(rule.id)
-    if problems:
-        return None, problems
+    return by_stratum, problems
 
+
+def _chunks(by_stratum: dict[int, dict[Conj, list[str]]]) -> tuple[list[Chunk], list[tuple[int, ...]]]:
+    """The engine rulesets, each within the engine's limits, and the indexes of each stratum's."""
     chunks: list[Chunk] = []
     strata: list[tuple[int, ...]] = []
     for level in sorted(by_stratum):
@@ -375,7 +382,17 @@ def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tupl
             indexes.append(len(chunks))
             chunks.append(_chunk(pending))
         strata.append(tuple(indexes))
+    return chunks, strata
 
+
+def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tuple[Plan | None, list[Problem]]:
+    """Compile the evaluable rules (not retired) of a rule set."""
+    live = [r for r in rules if r.status != "retired"]
+    atoms = Atoms()
+    by_stratum, problems = _alternatives(live, atoms, features)
+    if problems:
+        return None, problems
+    chunks, strata = _chunks(by_stratum)
     concludes = {rule.id: tuple(a.fact for a in rule.then if isinstance(a, Conclude)) for rule in live}
     plan = Plan(
         atoms=tuple((key, atom) for atom, key in atoms.keys.items()),

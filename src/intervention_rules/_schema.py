@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 from collections.abc import Iterator
@@ -13,18 +12,11 @@ import jsonschema
 import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
 
+from ._suggest import suggest
 from ._yaml import Located, Path
 from .errors import Problem
 
 __all__ = ["rule_file_schema", "schema_problems", "suggest"]
-
-
-def suggest(name: object, candidates: Any) -> str | None:
-    """The closest candidate to a misspelt name, if one is close enough."""
-    if not isinstance(name, str):
-        return None
-    matches = difflib.get_close_matches(name, [str(c) for c in candidates], n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 @functools.cache

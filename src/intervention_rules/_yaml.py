@@ -16,6 +16,7 @@ import attrs
 import yaml
 
 from .errors import Problem
+from .model import Location
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -96,6 +97,11 @@ class Located:
         while path not in self.marks and path:
             path = path[:-1]
         return self.marks.get(path, (1, 1))
+
+    def location(self, path: Path) -> Location:
+        """Where the node at ``path`` was written, named relative to the rule set."""
+        line, column = self.where(path)
+        return Location(self.name, line, column, format_path(path), path)
 
     def problem(self, path: Path, code: str, message: str, **extra: Any) -> Problem:
         """A problem with the node at ``path``, located at it (or its nearest located ancestor)."""

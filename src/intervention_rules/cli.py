@@ -18,7 +18,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
 from ._extras import extra_for
@@ -51,37 +51,36 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage(f"{self.prog}: error: {message}")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="intervention-rules",
-        description="Evaluate self-harm assessments against a rule set of intervention recommendations. "
-        "Decision support for qualified professionals; not a substitute for clinical judgement.",
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (the layers' commands use it too)."""
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _input_options(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that read assessments."""
+    p.add_argument(
+        "--show-values",
+        action="store_true",
+        help="quote the offending values in problems (patient data: for the person who entered "
+        "them, never for logs)",
     )
-    from . import __version__
+    p.add_argument(
+        "--max-input-bytes",
+        type=positive,
+        default=MAX_ASSESSMENT_BYTES,
+        metavar="N",
+        help=f"refuse an assessment (or batch line) larger than this (default: {MAX_ASSESSMENT_BYTES})",
+    )
 
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def rules_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--rules", metavar="PATH", help="rule set directory or file (default: the bundled set)"
-        )
-
-    def input_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--show-values",
-            action="store_true",
-            help="quote the offending values in problems (patient data: for the person who entered "
-            "them, never for logs)",
-        )
-        p.add_argument(
-            "--max-input-bytes",
-            type=positive,
-            default=MAX_ASSESSMENT_BYTES,
-            metavar="N",
-            help=f"refuse an assessment (or batch line) larger than this (default: {MAX_ASSESSMENT_BYTES})",
-        )
-
+def _evaluate_command(commands: Any, rules_option: Callable[[argparse.ArgumentParser], None]) -> None:
+    """The ``evaluate`` subcommand: one assessment, or a batch of them."""
     ev = commands.add_parser("evaluate", help="evaluate an assessment and print the decision")
     rules_option(ev)
     ev.add_argument(
@@ -92,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the assessment (JSON); '-' or nothing reads standard input",
     )
     ev.add_argument("--format", choices=("json", "text"), default="json", help="output format")
-    input_options(ev)
+    _input_options(ev)
     ev.add_argument(
         "--batch",
         metavar="INPUT.jsonl",
@@ -123,6 +122,24 @@ def _parser() -> argparse.ArgumentParser:
         "cautions' and alerts' rules and severities, not-recommended rules, fired rules)",
     )
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="intervention-rules",
+        description="Evaluate self-harm assessments against a rule set of intervention recommendations. "
+        "Decision support for qualified professionals; not a substitute for clinical judgement.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def rules_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--rules", metavar="PATH", help="rule set directory or file (default: the bundled set)"
+        )
+
+    _evaluate_command(commands, rules_option)
     va = commands.add_parser("validate", help="check a rule set and report every problem")
     rules_option(va)
 
@@ -133,22 +150,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("intervention", help="intervention id, e.g. family_therapy")
     ex.add_argument("--format", choices=("json", "text"), default="text", help="output format")
-    input_options(ex)
+    _input_options(ex)
 
     for layer in LAYERS:
         importlib.import_module(f".{layer}._cli", __package__).register(commands, rules_option)
     return parser
-
-
-def positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1 (the layers' commands use it too)."""
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from error
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _invalid(message: str, code: str) -> AssessmentError:
@@ -182,6 +188,52 @@ def _load(path: str | None) -> RuleSet:
 
 def _write_json(data: Any, out: TextIO) -> None:
     out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _run(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, stderr: TextIO) -> int:
+    """Run the chosen command: a layer's through its handler, the core's here."""
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        return int(handler(args, stdin, stdout, stderr))
+    if args.command == "validate":
+        ruleset = _load(args.rules)
+        live = ruleset.live_rules
+        drafts = sum(1 for r in live if r.status == "draft")
+        stdout.write(
+            f"{ruleset.name} {ruleset.version}: valid; {len(ruleset.rules)} rules "
+            f"({len(live) - drafts} active, {drafts} draft, {len(ruleset.rules) - len(live)} retired), "
+            f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
+        )
+        return EXIT_OK
+    if args.command == "evaluate" and (
+        args.batch is not None or args.output or args.workers or args.fields or args.summary
+    ):
+        from .scale._cli import run_batch
+
+        return run_batch(args, stdin, stdout, stderr)
+    ruleset = _load(args.rules)
+    assessment = _read_json(args.assessment, stdin, args.max_input_bytes)
+    try:
+        if args.command == "evaluate":
+            decision = ruleset.evaluate(assessment)
+            if args.format == "text":
+                stdout.write(decision.to_text() + "\n")
+            else:
+                _write_json(decision.to_dict(), stdout)
+            return EXIT_OK
+        explanation = ruleset.explain(assessment, args.intervention)
+    except UnknownInterventionError as error:
+        stderr.write(f"intervention-rules: error: {error}\n")
+        return EXIT_USAGE
+    except AssessmentError as error:
+        if args.show_values:  # asked for: the problems again, quoting the values
+            raise AssessmentError(error.values(assessment)) from None
+        raise
+    if args.format == "json":
+        _write_json(explanation.to_dict(), stdout)
+    else:
+        stdout.write(explanation.to_text() + "\n")
+    return EXIT_OK
 
 
 class _Streams:
@@ -228,7 +280,7 @@ def main(
         if streams.stdout is None:
             err.write("intervention-rules: error: standard output is closed\n")
             return EXIT_OUTPUT
-        status = _run(argv, streams.stdin, streams.stdout, err)
+        status = _main(argv, streams.stdin, streams.stdout, err)
         streams.stdout.flush()
         return status
     except KeyboardInterrupt:
@@ -247,7 +299,7 @@ def main(
         return EXIT_INVALID
 
 
-def _run(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO, stderr: TextIO) -> int:
+def _main(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO, stderr: TextIO) -> int:
     try:
         args = _parser().parse_args(argv)
     except _Usage as error:
@@ -255,46 +307,8 @@ def _run(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO, stder
         return EXIT_USAGE
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
-    assessment: Any = None
     try:
-        handler = getattr(args, "handler", None)
-        if handler is not None:
-            return int(handler(args, stdin, stdout, stderr))
-        if args.command == "validate":
-            ruleset = _load(args.rules)
-            live = [r for r in ruleset.rules if r.status != "retired"]
-            drafts = sum(1 for r in live if r.status == "draft")
-            stdout.write(
-                f"{ruleset.name} {ruleset.version}: valid; {len(ruleset.rules)} rules "
-                f"({len(live) - drafts} active, {drafts} draft, {len(ruleset.rules) - len(live)} retired), "
-                f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
-            )
-            return EXIT_OK
-        if args.command == "evaluate" and (
-            args.batch is not None or args.output or args.workers or args.fields or args.summary
-        ):
-            from .scale._cli import run_batch
-
-            return run_batch(args, stdin, stdout, stderr)
-        ruleset = _load(args.rules)
-        assessment = _read_json(args.assessment, stdin, args.max_input_bytes)
-        if args.command == "evaluate":
-            decision = ruleset.evaluate(assessment)
-            if args.format == "text":
-                stdout.write(decision.to_text() + "\n")
-            else:
-                _write_json(decision.to_dict(), stdout)
-            return EXIT_OK
-        try:
-            explanation = ruleset.explain(assessment, args.intervention)
-        except UnknownInterventionError as error:
-            stderr.write(f"intervention-rules: error: {error}\n")
-            return EXIT_USAGE
-        if args.format == "json":
-            _write_json(explanation.to_dict(), stdout)
-        else:
-            stdout.write(explanation.to_text() + "\n")
-        return EXIT_OK
+        return _run(args, stdin, stdout, stderr)
     except RuleSetError as error:
         for problem in error.problems:
             stderr.write(f"{problem}\n")
@@ -302,8 +316,7 @@ def _run(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO, stder
         return EXIT_INVALID
     except AssessmentError as error:
         stderr.write("invalid assessment:\n")
-        shown = error.values(assessment) if args.show_values else error.problems
-        for item in shown:
+        for item in error.problems:
             stderr.write(f"  {item}\n")
         return EXIT_INVALID
     except _Usage as error:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from ._codes import slug_of
+from ._suggest import did_you_mean
 
 __all__ = [
     "AssessmentError",
@@ -60,8 +61,7 @@ class Problem:
         else:
             where = self.file
         text = self.message
-        if self.suggestion is not None:
-            text += f"; did you mean '{self.suggestion}'?"
+        text += did_you_mean(self.suggestion)
         if self.path:
             text += f" (at {self.path})"
         if self.code:
@@ -96,8 +96,7 @@ class AssessmentProblem:
 
     def __str__(self) -> str:
         text = f"{self.field}: {self.message}" if self.field else self.message
-        if self.suggestion is not None:
-            text += f"; did you mean '{self.suggestion}'?"
+        text += did_you_mean(self.suggestion)
         if self.code:
             text += f" [{self.code}]"
         return text

@@ -24,6 +24,7 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
@@ -36,7 +37,7 @@ from ._yaml import MAX_FILE_BYTES, Located, load_located, shorten_quotes
 from .errors import Problem, RuleSetError
 from .ruleset import RuleSet
 
-__all__ = ["bundled_rules_path", "load_ruleset"]
+__all__ = ["bundled_rules_path", "digest_files", "load_ruleset", "load_ruleset_from_texts", "rule_files"]
 
 _SUFFIXES = (".yaml", ".yml")
 
@@ -205,58 +206,81 @@ def _load(path: str | os.PathLike[str] | None, expected_digest: str | None, max_
     files, problems = _files(root)
     if not files and not problems:
         raise RuleSetError([Problem(f"no .yaml or .yml files under {root}", file=str(root), code="IR102")])
-    docs: list[Located] = []
-    contents: list[tuple[str, bytes]] = []
+    entries: list[tuple[str, str, bytes]] = []
     for file, relative in files:
-        name = str(file)
         try:
-            content = _read(file, max_file_bytes)
+            entries.append((str(file), relative, _read(file, max_file_bytes)))
         except _TooLarge:
             message = f"the file is larger than the limit of {max_file_bytes} bytes"
-            problems.append(Problem(message, file=name, code="IR117"))
-            continue
+            problems.append(Problem(message, file=str(file), code="IR117"))
         except OSError as error:
-            problems.append(Problem(f"cannot read the file: {error.strerror}", file=name, code="IR103"))
-            continue
-        contents.append((relative, content))
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError as error:
-            problems.append(
-                Problem(
-                    f"the file is not UTF-8 text: {error.reason}", file=name, line=1, column=1, code="IR104"
-                )
-            )
-            continue
-        doc, found = load_located(name, text, relative)
-        problems.extend(found)
-        if doc is None:
-            continue
-        unreadable = {p.path for p in found}  # already reported; the schema would only repeat it
-        structural = [p for p in schema_problems(doc) if p.path not in unreadable]
-        problems.extend(structural)
-        if not structural and not found:
-            docs.append(doc)
+            problems.append(Problem(f"cannot read the file: {error.strerror}", file=str(file), code="IR103"))
+    return _from_contents(entries, str(root), expected_digest, problems)
+
+
+def load_ruleset_from_texts(
+    files: Mapping[str, str | bytes], *, expected_digest: str | None = None
+) -> RuleSet:
+    """Load, validate and compile a rule set given as its files' content, by name.
+
+    ``{"rules.yaml": "..."}``: each name is the file's path relative to the rule set (it names
+    the file in problems and in decisions), each content text or UTF-8 bytes. The files are read
+    in the order a directory holding them would be, so the digest is the one that directory
+    would have. Everything else is as [`load_ruleset`][intervention_rules.load_ruleset].
+    """
+    if not files:
+        raise RuleSetError([Problem("no rule files given", file="<rule set>", code="IR102")])
+    names = sorted(files, key=lambda name: PurePosixPath(name).parts)
+    entries = [
+        (name, name, content.encode("utf-8") if isinstance(content, str) else content)
+        for name, content in ((name, files[name]) for name in names)
+    ]
+    return _from_contents(entries, "<rule set>", expected_digest, [])
+
+
+def _document(name: str, relative: str, content: bytes, problems: list[Problem]) -> Located | None:
+    """One rule file's located document, or None after recording why it cannot be used."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        message = f"the file is not UTF-8 text: {error.reason}"
+        problems.append(Problem(message, file=name, line=1, column=1, code="IR104"))
+        return None
+    doc, found = load_located(name, text, relative)
+    problems.extend(found)
+    if doc is None:
+        return None
+    unreadable = {p.path for p in found}  # already reported; the schema would only repeat it
+    structural = [p for p in schema_problems(doc) if p.path not in unreadable]
+    problems.extend(structural)
+    return doc if not structural and not found else None
+
+
+def _from_contents(
+    entries: Sequence[tuple[str, str, bytes]],
+    where: str,
+    expected_digest: str | None,
+    problems: list[Problem],
+) -> RuleSet:
+    """The rule set of these files: (name for problems, name relative to the rule set, content),
+    after the problems already found in reading them."""
+    docs = [
+        doc for name, relative, content in entries if (doc := _document(name, relative, content, problems))
+    ]
     if problems:
         raise RuleSetError(problems)
-
-    digest = digest_files(contents)
+    digest = digest_files([(relative, content) for _, relative, content in entries])
     if expected_digest is not None and digest != expected_digest:
-        raise RuleSetError(
-            [
-                Problem(
-                    f"the rule set's digest is {digest}, not the approved {expected_digest}; "
-                    "it differs from the approved version and will not be used",
-                    file=str(root),
-                    code="IR130",
-                )
-            ]
+        message = (
+            f"the rule set's digest is {digest}, not the approved {expected_digest}; "
+            "it differs from the approved version and will not be used"
         )
+        raise RuleSetError([Problem(message, file=where, code="IR130")])
     definition, problems = build_definition(docs)
     if definition is None:
         raise RuleSetError(problems)
     plan, problems = compile_plan(definition.rules, definition.features)
     if plan is None:
-        display = {relative: str(file) for file, relative in files}
+        display = {relative: name for name, relative, _ in entries}
         raise RuleSetError(attrs.evolve(p, file=display.get(p.file, p.file)) for p in problems)
-    return RuleSet(definition, plan, digest, tuple(relative for _, relative in files))
+    return RuleSet(definition, plan, digest, tuple(relative for _, relative, _ in entries))

@@ -7,17 +7,18 @@ facts chain forward), then ranks and explains.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from ._assessment import normalise
-from ._compile import FactEncoder, Plan
+from ._compile import FactEncoder, Plan, compile_plan
 from ._engine import Engine
 from ._explain import Session, plan_rules
 from ._rank import Catalogue, rank
+from ._suggest import did_you_mean, suggest
 from ._validate import Definition
 from .conditions import (
     ConditionResult,
@@ -25,7 +26,7 @@ from .conditions import (
     trace,
 )
 from .decision import Decision, RuleSetInfo
-from .errors import UnknownInterventionError
+from .errors import RuleSetError, UnknownInterventionError
 from .model import (
     Action,
     Collaborate,
@@ -37,7 +38,11 @@ from .model import (
     action_intervention,
 )
 
-__all__ = ["InterventionExplanation", "RuleOutcome", "RuleSet"]
+__all__ = ["InterventionExplanation", "Outcome", "RuleOutcome", "RuleSet"]
+
+
+#: How an intervention came out of a decision.
+Outcome = Literal["recommended", "considered", "ruled_out", "not_recommended"]
 
 
 @attrs.frozen
@@ -72,7 +77,7 @@ class InterventionExplanation:
 
     intervention: str
     title: str
-    outcome: str  # "recommended", "considered", "ruled_out" or "not_recommended"
+    outcome: Outcome
     rank: int | None
     strength: float | None
     summary: str
@@ -193,6 +198,16 @@ class RuleSet:
         return self._definition.rules
 
     @property
+    def live_rules(self) -> tuple[Rule, ...]:
+        """The rules that evaluate (every status but ``retired``), in definition order."""
+        return self._live
+
+    @property
+    def required_objects(self) -> frozenset[str]:
+        """The object features an assessment must carry (``required: true`` on the object)."""
+        return self._definition.object_required
+
+    @property
     def constraints(self) -> tuple[Constraint, ...]:
         return self._definition.constraints
 
@@ -215,6 +230,27 @@ class RuleSet:
     def rule(self, rule_id: str) -> Rule:
         """A rule by id (KeyError if there is none)."""
         return self._rules_by_id[rule_id]
+
+    def with_rules(self, *, replace: Iterable[Rule] = (), remove: Iterable[str] = ()) -> RuleSet:
+        """The same rule set with some rules replaced (by id) or removed, compiled anew: what
+        mutation testing and what-if questions evaluate.
+
+        The rules given are taken as they are (they are built from this rule set's own, so they
+        use its vocabulary); the digest and files stay those of the rule files this rule set was
+        loaded from. Raises KeyError for an id the rule set does not have, and
+        [`RuleSetError`][intervention_rules.RuleSetError] when the result cannot be compiled.
+        """
+        replaced = {rule.id: rule for rule in replace}
+        removed = set(remove)
+        unknown = sorted((replaced.keys() | removed) - self._rules_by_id.keys())
+        if unknown:
+            raise KeyError(f"no rule {', '.join(unknown)} in this rule set")
+        rules = tuple(replaced.get(r.id, r) for r in self._definition.rules if r.id not in removed)
+        definition = attrs.evolve(self._definition, rules=rules)
+        plan, problems = compile_plan(definition.rules, definition.features)
+        if plan is None:
+            raise RuleSetError(problems)
+        return RuleSet(definition, plan, self._digest, self._sources)
 
     # --- evaluation ------------------------------------------------------------------------
 
@@ -285,12 +321,8 @@ class RuleSet:
         it fired, and for each that did not, the tests that failed and the values they saw."""
         d = self._definition
         if intervention not in d.interventions:
-            from ._schema import suggest
-
             hint = suggest(intervention, d.interventions)
-            raise UnknownInterventionError(
-                f"unknown intervention '{intervention}'" + (f"; did you mean '{hint}'?" if hint else "")
-            )
+            raise UnknownInterventionError(f"unknown intervention '{intervention}'" + did_you_mean(hint))
         values = self.normalise(assessment)
         fired, facts = self._fire_engine(values)
         decision = self._decide(values, fired)
@@ -321,25 +353,9 @@ class RuleSet:
                 )
             )
         rec = decision.recommendation(intervention)
-        vetoes = [n for n in decision.not_recommended if n.intervention == intervention]
-        weighed = [c for c in decision.considered if c.intervention == intervention]
+        weighed = any(c.intervention == intervention for c in decision.considered)
         title = d.interventions[intervention].title
-        if rec is not None:
-            outcome, summary = "recommended", f"recommended, rank {rec.rank}, strength {rec.strength:g}"
-        elif weighed:
-            outcome = "considered"
-            summary = "considered, not suggested: strength 0 after " + "; ".join(
-                f"{e.text} ({e.rule}{', draft' if e.status == 'draft' else ''})"
-                for e in weighed[0].explanations
-            )
-        elif vetoes:
-            outcome = "ruled_out"
-            summary = "not recommended: " + "; ".join(
-                f"{v.text} ({v.rule}{', draft' if v.status == 'draft' else ''})" for v in vetoes
-            )
-        else:
-            outcome = "not_recommended"
-            summary = "not recommended: no rule that recommends it fired"
+        outcome, summary = _outcome(decision, intervention)
         return InterventionExplanation(
             intervention=intervention,
             title=title,
@@ -349,3 +365,21 @@ class RuleSet:
             summary=summary,
             rules=tuple(outcomes),
         )
+
+
+def _outcome(decision: Decision, intervention: str) -> tuple[Outcome, str]:
+    """How an intervention came out of a decision, and that in words."""
+    rec = decision.recommendation(intervention)
+    if rec is not None:
+        return "recommended", f"recommended, rank {rec.rank}, strength {rec.strength:g}"
+    weighed = [c for c in decision.considered if c.intervention == intervention]
+    if weighed:
+        return "considered", "considered, not suggested: strength 0 after " + "; ".join(
+            f"{e.text} ({e.rule}{', draft' if e.status == 'draft' else ''})" for e in weighed[0].explanations
+        )
+    vetoes = [n for n in decision.not_recommended if n.intervention == intervention]
+    if vetoes:
+        return "ruled_out", "not recommended: " + "; ".join(
+            f"{v.text} ({v.rule}{', draft' if v.status == 'draft' else ''})" for v in vetoes
+        )
+    return "not_recommended", "not recommended: no rule that recommends it fired"

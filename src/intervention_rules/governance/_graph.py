@@ -45,7 +45,7 @@ class Graph:
 def graph(ruleset: RuleSet) -> Graph:
     """The feature -> (fact ->) intervention edges of a rule set's live rules."""
     found: dict[tuple[str, str, str], list[str]] = {}
-    live = [r for r in ruleset.rules if r.status != "retired"]
+    live = ruleset.live_rules
     for rule in live:
         sources = [f"feature:{f}" for f in referenced_features(rule.when)]
         sources += [f"fact:{f}" for f in referenced_facts(rule.when)]

@@ -188,7 +188,7 @@ class _Checker:
         self.root = root
         self.today = today
         self.findings: list[Finding] = []
-        self.live = [r for r in ruleset.rules if r.status != "retired"]
+        self.live = ruleset.live_rules
         self.docs = self._documents()
 
     # --- places ---------------------------------------------------------------------------

@@ -20,12 +20,12 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from .._compile import Conj, _Atoms, _TooComplex, to_dnf
+from .._compile import Atoms, Conj, TooComplexError, to_dnf
 from ..errors import AssessmentError
 from ..model import AllOf, AnyOf, Conclude, Condition, FactTest, Feature, Location, Not, Rule
 from ..ruleset import RuleSet
 
-__all__ = ["NEVER", "UNDECIDED", "Logic", "required_objects"]
+__all__ = ["NEVER", "UNDECIDED", "Logic"]
 
 NEVER: Final = "never"
 UNDECIDED: Final = "undecided"
@@ -44,14 +44,14 @@ class Logic:
         self._ruleset = ruleset
         self._features: Mapping[str, Feature] = ruleset.features
         self._objects = ruleset.objects
-        self._live = [r for r in ruleset.rules if r.status != "retired"]
+        self._live = ruleset.live_rules
         self._concluders: dict[str, list[Rule]] = {}
         for rule in self._live:
             for action in rule.then:
                 if isinstance(action, Conclude):
                     self._concluders.setdefault(action.fact, []).append(rule)
         self._expanded: dict[str, Condition] = {}
-        self._atoms = _Atoms()
+        self._atoms = Atoms()
 
     def condition(self, rule: Rule) -> Condition:
         """A rule's condition with every derived fact replaced by what concludes it."""
@@ -82,7 +82,7 @@ class Logic:
             parts.append(AnyOf(tuple(self.condition(r) for r in some), _NOWHERE))
         try:
             alternatives = to_dnf(self._atoms, self._features, AllOf(tuple(parts), _NOWHERE))
-        except _TooComplex:
+        except TooComplexError:
             return UNDECIDED
         undecided = False
         atoms = {key: atom for atom, key in self._atoms.keys.items()}
@@ -179,13 +179,7 @@ class Logic:
                 recorded[name] = True
 
     def _object_required(self, name: str) -> bool:
-        return name in required_objects(self._ruleset)
-
-
-def required_objects(ruleset: RuleSet) -> frozenset[str]:
-    """The object features an assessment must carry."""
-    # RuleSet exposes no accessor for this; its definition is the source of truth.
-    return ruleset._definition.object_required
+        return name in self._ruleset.required_objects
 
 
 class _Marker:

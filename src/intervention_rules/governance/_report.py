@@ -56,7 +56,7 @@ class Coverage:
 
 def coverage(ruleset: RuleSet, scenarios: Sequence[NamedAssessment]) -> Coverage:
     """Evaluate every scenario; count how often each live rule fires and each intervention is recommended."""
-    rule_hits = {r.id: 0 for r in ruleset.rules if r.status != "retired"}
+    rule_hits = {r.id: 0 for r in ruleset.live_rules}
     iv_hits = dict.fromkeys(ruleset.interventions, 0)
     outcomes = []
     for scenario in scenarios:
@@ -135,7 +135,7 @@ def rulebook(
             "hits": cov.rule_hits.get(rule.id) if cov is not None else None,
         }
 
-    live = [r for r in ruleset.rules if r.status != "retired"]
+    live = ruleset.live_rules
     groups = []
     for iv in ruleset.interventions.values():
         rules = [card(r) for r in live if any(action_intervention(a) == iv.id for a in r.then)]

@@ -24,8 +24,8 @@ import attrs
 from ..errors import Problem
 from ..model import AllOf, AnyOf, Condition, Feature, Not, Test
 from ..ruleset import RuleSet
-from ..testing._scenarios import SCENARIO_PATTERNS, ScenarioError, _read
-from ._logic import Logic, required_objects
+from ..testing._scenarios import SCENARIO_PATTERNS, ScenarioError, read_scenario_document
+from ._logic import Logic
 
 __all__ = ["NamedAssessment", "generate", "read_assessments", "rule_examples"]
 
@@ -81,7 +81,7 @@ def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessme
 
 
 def _yaml_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
-    doc, found = _read(file)
+    doc, found = read_scenario_document(file)
     problems.extend(found)
     if doc is None:
         return []
@@ -205,7 +205,7 @@ def generate(
                     flat[name] = rng.choice(pool)
                 else:
                     flat[name] = rng.sample(pool, rng.randint(0, min(len(pool), 3)))
-        assessment: dict[str, Any] = {name: {} for name in required_objects(vocabulary)}
+        assessment: dict[str, Any] = {name: {} for name in vocabulary.required_objects}
         for name, value in flat.items():
             if "." in name:
                 parent, field = name.split(".", 1)

@@ -14,8 +14,6 @@ that projection of the full one, built without the rest.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +29,7 @@ except ImportError as error:
     raise ImportError("intervention_rules.dask needs Dask: pip install 'intervention-rules[dask]'") from error
 
 from ..errors import Problem, RuleSetError
-from ..loading import bundled_rules_path, digest_files, load_ruleset, rule_files
+from ..loading import bundled_rules_path, digest_files, load_ruleset, load_ruleset_from_texts, rule_files
 from ..ruleset import RuleSet
 from ._batch import Fields, projection_of, result_record
 
@@ -74,15 +72,7 @@ def ruleset_for(rules: RuleFiles) -> RuleSet:
     with _loading:
         ruleset = _loaded.get(rules.digest)
         if ruleset is None:
-            directory = Path(tempfile.mkdtemp(prefix="intervention-rules-"))
-            try:
-                for relative, content in rules.files:
-                    target = directory / relative
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(content)
-                ruleset = load_ruleset(directory, expected_digest=rules.digest)
-            finally:
-                shutil.rmtree(directory, ignore_errors=True)
+            ruleset = load_ruleset_from_texts(dict(rules.files), expected_digest=rules.digest)
             loads += 1
             _loaded[rules.digest] = ruleset
             while len(_loaded) > KEEP_LOADED:

@@ -162,7 +162,7 @@ class CoverageCollector:
 
     def __init__(self, ruleset: RuleSet) -> None:
         self._ruleset = ruleset
-        self._rules: tuple[Rule, ...] = tuple(r for r in ruleset.rules if r.status != "retired")
+        self._rules: tuple[Rule, ...] = ruleset.live_rules
         self._fired = dict.fromkeys((r.id for r in self._rules), 0)
         self._tests = [(rule, test) for rule in self._rules for test in condition_tests(rule.when)]
         self._true = [0] * len(self._tests)

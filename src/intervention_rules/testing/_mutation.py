@@ -23,8 +23,8 @@ from typing import Any, Literal, TextIO
 
 import attrs
 
-from .._compile import compile_plan
 from .._progress import progress
+from ..errors import RuleSetError
 from ..model import AllOf, AnyOf, Condition, Location, Not, Rule, Test
 from ..ruleset import RuleSet
 from ._coverage import condition_tests
@@ -235,15 +235,12 @@ def generate_mutants(ruleset: RuleSet) -> list[Mutant]:
     return out
 
 
-def _compile(ruleset: RuleSet, mutant: Mutant) -> RuleSet | str:
-    """The mutant compiled to a rule set, or why it cannot be."""
-    # The definition of a loaded rule set is private to the core; a mutant is that definition with
-    # other rules, compiled exactly as loading.load_ruleset compiles one.
-    definition = attrs.evolve(ruleset._definition, rules=mutant.rules)
-    plan, problems = compile_plan(definition.rules, definition.features)
-    if plan is None:
-        return "; ".join(p.message for p in problems)
-    return RuleSet(definition, plan, ruleset.digest, ruleset.files)
+def _compile(ruleset: RuleSet, mutant: Mutant) -> RuleSet:
+    """The mutant compiled to a rule set (raises RuleSetError when it cannot be)."""
+    variant = next((r for r in mutant.rules if r.id == mutant.rule), None)
+    if variant is None:
+        return ruleset.with_rules(remove=[mutant.rule])
+    return ruleset.with_rules(replace=[variant])
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -286,9 +283,11 @@ def mutate(
         )
         killer = None
         if order:
-            compiled = _compile(ruleset, mutant)
-            if isinstance(compiled, str):
-                results.append(MutantResult(mutant, "invalid", reason=compiled))
+            try:
+                compiled = _compile(ruleset, mutant)
+            except RuleSetError as error:
+                reason = "; ".join(p.message for p in error.problems)
+                results.append(MutantResult(mutant, "invalid", reason=reason))
                 continue
             for n in order:
                 scenario, invariants = cases[n]

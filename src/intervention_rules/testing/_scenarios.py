@@ -22,8 +22,9 @@ import attrs
 import jsonschema
 import referencing
 
-from .._schema import rule_file_schema, schema_problems, suggest
-from .._validate import _Context, _RuleChecker
+from .._rulecheck import check_condition
+from .._schema import rule_file_schema, schema_problems
+from .._suggest import suggest
 from .._yaml import Located, load_located
 from ..conditions import describe
 from ..errors import InterventionRulesError, Problem
@@ -168,20 +169,19 @@ class _Checker:
     def __init__(self, doc: Located, ruleset: RuleSet) -> None:
         self.doc = doc
         self.ruleset = ruleset
-        self.ctx = _Context()
+        self.problems: list[Problem] = []
         self.rule_ids = {r.id for r in ruleset.rules}
 
-    @property
-    def problems(self) -> list[Problem]:
-        return self.ctx.problems
+    def add(self, path: tuple[str | int, ...], code: str, message: str, **extra: Any) -> None:
+        self.problems.append(self.doc.problem(path, code, message, **extra))
 
     def location(self, path: tuple[str | int, ...]) -> Location:
-        return self.ctx.location(self.doc, path)
+        return self.doc.location(path)
 
     def known(self, path: tuple[str | int, ...], name: str, what: str, names: Iterable[str]) -> None:
         names = list(names)
         if name not in names:
-            self.ctx.add(self.doc, path, "IR501", f"unknown {what} '{name}'", suggestion=suggest(name, names))
+            self.add(path, "IR501", f"unknown {what} '{name}'", suggestion=suggest(name, names))
 
     def intervention(self, path: tuple[str | int, ...], name: str) -> None:
         self.known(path, name, "intervention", self.ruleset.interventions)
@@ -192,9 +192,7 @@ class _Checker:
     def expect(self, path: tuple[str | int, ...], raw: dict[str, Any]) -> list[Expectation]:
         out: list[Expectation] = []
         if "invalid" in raw and len(raw) > 1:
-            self.ctx.add(
-                self.doc, path, "IR502", "'invalid' expects the assessment to be rejected; it stands alone"
-            )
+            self.add(path, "IR502", "'invalid' expects the assessment to be rejected; it stands alone")
         for kind, value in raw.items():
             kpath = (*path, kind)
             if kind in _NAME_LISTS:
@@ -239,32 +237,26 @@ class _Checker:
         for first, second in pairs:
             both = [n for n in raw.get(first, []) if n in raw.get(second, [])]
             for name in both:
-                self.ctx.add(
-                    self.doc, (*path, second), "IR503", f"'{name}' is expected both {first} and {second}"
-                )
+                self.add((*path, second), "IR503", f"'{name}' is expected both {first} and {second}")
 
     def invariant(self, path: tuple[str | int, ...], raw: dict[str, Any]) -> Invariant | None:
         self.intervention((*path, "intervention"), raw["intervention"])
         kinds = [k for k in _INVARIANT_KINDS if k in raw]
         if len(kinds) != 1:
             found = ", ".join(kinds) or "none"
-            self.ctx.add(
-                self.doc,
+            self.add(
                 path,
                 "IR504",
                 f"an invariant needs exactly one of only_when, always_when, never_when; found {found}",
             )
             return None
         kind = kinds[0]
-        checker = _RuleChecker(
-            self.ctx,
-            self.doc,
-            dict(self.ruleset.features),
-            dict(self.ruleset.objects),
-            dict(self.ruleset.facts),
+        rs = self.ruleset
+        condition, problems = check_condition(
+            self.doc, (*path, kind), raw[kind], dict(rs.features), dict(rs.objects), dict(rs.facts)
         )
-        condition = checker.condition((*path, kind), raw[kind])
-        if condition is None or not checker.ok:
+        self.problems += problems
+        if condition is None:
             return None
         return Invariant(raw["name"], raw["intervention"], kind, condition, self.location(path))
 
@@ -278,8 +270,7 @@ def _parse(doc: Located, ruleset: RuleSet) -> tuple[ScenarioFile | None, list[Pr
         path: tuple[str | int, ...] = ("scenarios", index)
         location = check.location(path)
         if raw["name"] in names:
-            check.ctx.add(
-                doc,
+            check.add(
                 (*path, "name"),
                 "IR505",
                 f"the scenario name '{raw['name']}' is already used at line {names[raw['name']].line}",
@@ -300,8 +291,7 @@ def _parse(doc: Located, ruleset: RuleSet) -> tuple[ScenarioFile | None, list[Pr
     for i, raw in enumerate(data.get("accepted_mutants", [])):
         kind, _, rest = raw["mutant"].partition(":")
         if kind not in ("remove", "negate", "shift", "drop") or not rest:
-            check.ctx.add(
-                doc,
+            check.add(
                 ("accepted_mutants", i, "mutant"),
                 "IR506",
                 f"'{raw['mutant']}' is not a mutant id (remove:RULE, negate:RULE:WHERE, "
@@ -325,7 +315,9 @@ def _parse(doc: Located, ruleset: RuleSet) -> tuple[ScenarioFile | None, list[Pr
     )
 
 
-def _read(path: Path) -> tuple[Located | None, list[Problem]]:
+def read_scenario_document(path: Path) -> tuple[Located | None, list[Problem]]:
+    """A scenario file read and checked against the scenario schema (not yet against a rule
+    set): its located document, or None and every problem found."""
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -355,7 +347,7 @@ def load_scenarios(
     files: list[ScenarioFile] = []
     problems: list[Problem] = []
     for path in find_scenario_files(paths):
-        doc, found = _read(path)
+        doc, found = read_scenario_document(path)
         problems.extend(found)
         if doc is None:
             continue
