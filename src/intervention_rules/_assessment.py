@@ -310,6 +310,17 @@ def _check(
         normal = _leaf(features[key], (key,), value, report)
         if normal is not _INVALID:
             out[key] = normal
+    _required(assessment, features, object_required, report)
+    return out
+
+
+def _required(
+    assessment: Mapping[Any, Any],
+    features: Mapping[str, Feature],
+    object_required: frozenset[str],
+    report: _Report,
+) -> None:
+    """Record each required feature (or object) the assessment does not hold."""
     for name, feature in features.items():
         if not feature.required:
             continue
@@ -323,4 +334,3 @@ def _check(
     for name in sorted(object_required):
         if name not in assessment:
             report.add(name, "IR310", "required but not recorded")
-    return out

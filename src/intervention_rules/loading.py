@@ -74,71 +74,80 @@ def _files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
         return [(root, root.name)], []
     found: list[tuple[Path, str]] = []
     problems: list[Problem] = []
-
-    def walk(directory: Path, relative: PurePosixPath, ancestors: frozenset[tuple[int, int]]) -> None:
-        try:
-            with os.scandir(directory) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
-        except OSError as error:
-            code, message = _unreadable(error, False)
-            problems.append(Problem(f"the directory {message}", file=str(directory), code=code))
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            path = Path(entry.path)
-            lower = entry.name.lower()
-            rule_file = entry.name.endswith(_SUFFIXES)
-            try:
-                entry.name.encode("utf-8")
-            except UnicodeEncodeError:
-                problems.append(
-                    Problem("the file name is not UTF-8; rename it", file=str(path), code="IR131")
-                )
-                continue
-            if lower.endswith(_SUFFIXES) and not rule_file:
-                problems.append(
-                    Problem(
-                        "rule files end in .yaml or .yml in lower case; rename this file, "
-                        "or move it out of the rule directory",
-                        file=str(path),
-                        code="IR129",
-                    )
-                )
-                continue
-            try:
-                info = os.stat(path)  # follows links
-            except OSError as error:
-                code, message = _unreadable(error, entry.is_symlink())
-                problems.append(Problem(message, file=str(path), code=code))
-                continue
-            if stat.S_ISDIR(info.st_mode):
-                key = (info.st_dev, info.st_ino)
-                if key in ancestors:
-                    problems.append(
-                        Problem(
-                            "a link back to a directory that contains it (a loop)",
-                            file=str(path),
-                            code="IR119",
-                        )
-                    )
-                    continue
-                walk(path, relative / entry.name, ancestors | {key})
-            elif not stat.S_ISREG(info.st_mode):
-                problems.append(
-                    Problem(
-                        "not a regular file or a directory (a FIFO, socket or device); "
-                        "a rule directory holds only files and directories",
-                        file=str(path),
-                        code="IR128",
-                    )
-                )
-            elif rule_file:
-                found.append((path, (relative / entry.name).as_posix()))
-
     top = root.stat()
-    walk(root, PurePosixPath(), frozenset({(top.st_dev, top.st_ino)}))
+    _walk(root, PurePosixPath(), frozenset({(top.st_dev, top.st_ino)}), found, problems)
     return sorted(found, key=lambda f: f[1]), problems
+
+
+def _name_problem(name: str, path: Path) -> Problem | None:
+    """Why a directory entry's name is refused: not UTF-8, or a rule-file extension in another case."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return Problem("the file name is not UTF-8; rename it", file=str(path), code="IR131")
+    if name.lower().endswith(_SUFFIXES) and not name.endswith(_SUFFIXES):
+        message = (
+            "rule files end in .yaml or .yml in lower case; rename this file, "
+            "or move it out of the rule directory"
+        )
+        return Problem(message, file=str(path), code="IR129")
+    return None
+
+
+def _walk(
+    directory: Path,
+    relative: PurePosixPath,
+    ancestors: frozenset[tuple[int, int]],
+    found: list[tuple[Path, str]],
+    problems: list[Problem],
+) -> None:
+    """Collect the rule files under ``directory`` into ``found``, and into ``problems`` every
+    entry that fails closed; ``ancestors`` are the directories around it, to catch loops."""
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as error:
+        code, message = _unreadable(error, False)
+        problems.append(Problem(f"the directory {message}", file=str(directory), code=code))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        rule_file = entry.name.endswith(_SUFFIXES)
+        refused = _name_problem(entry.name, path)
+        if refused is not None:
+            problems.append(refused)
+            continue
+        try:
+            info = os.stat(path)  # follows links
+        except OSError as error:
+            code, message = _unreadable(error, entry.is_symlink())
+            problems.append(Problem(message, file=str(path), code=code))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            key = (info.st_dev, info.st_ino)
+            if key in ancestors:
+                problems.append(
+                    Problem(
+                        "a link back to a directory that contains it (a loop)",
+                        file=str(path),
+                        code="IR119",
+                    )
+                )
+                continue
+            _walk(path, relative / entry.name, ancestors | {key}, found, problems)
+        elif not stat.S_ISREG(info.st_mode):
+            problems.append(
+                Problem(
+                    "not a regular file or a directory (a FIFO, socket or device); "
+                    "a rule directory holds only files and directories",
+                    file=str(path),
+                    code="IR128",
+                )
+            )
+        elif rule_file:
+            found.append((path, (relative / entry.name).as_posix()))
 
 
 def rule_files(root: Path) -> list[tuple[Path, str]]:
