@@ -140,34 +140,7 @@ def _leaf(feature: Feature, field: Parts, value: Any, report: _Report) -> Any:
     """The normal form of one recorded value, or ``_INVALID`` after recording problems."""
     kind = feature.type
     if kind in ("integer", "number"):
-        expected = "an integer" if kind == "integer" else "a number"
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            report.add(field, "IR304", f"expected {expected}, got {_kind(value)}", value)
-            return _INVALID
-        if kind == "integer" and not isinstance(value, int):
-            report.add(
-                field,
-                "IR304",
-                "expected an integer, got a number with a fraction or decimal point",
-                value,
-                shown=f"expected an integer, got {_short(value)}",
-            )
-            return _INVALID
-        if isinstance(value, float) and not math.isfinite(value):
-            report.add(field, "IR306", "expected a finite number", value)
-            return _INVALID
-        if (feature.minimum is not None and value < feature.minimum) or (
-            feature.maximum is not None and value > feature.maximum
-        ):
-            bounds = f"({_num(feature.minimum)} to {_num(feature.maximum)})"
-            shown = f"{_short(value)} is out of range {bounds}"
-            report.add(field, "IR305", f"out of range {bounds}", value, shown=shown)
-            return _INVALID
-        if abs(value) > (_LARGEST if kind == "number" else _LARGEST_INTEGER):
-            shown = f"{_short(value)} is too large a number"
-            report.add(field, "IR305", "too large a number", value, shown=shown)
-            return _INVALID
-        return value if kind == "integer" else float(value)
+        return _number(feature, field, value, report)
     if kind == "boolean":
         if not isinstance(value, bool):
             report.add(field, "IR304", f"expected true or false, got {_kind(value)}", value)
@@ -178,7 +151,44 @@ def _leaf(feature: Feature, field: Parts, value: Any, report: _Report) -> Any:
             report.add(field, "IR304", f"expected a string, got {_kind(value)}", value)
             return _INVALID
         return value if _check_text(feature, field, value, report) else _INVALID
-    # list
+    return _string_list(feature, field, value, report)
+
+
+def _number(feature: Feature, field: Parts, value: Any, report: _Report) -> Any:
+    """An integer or number feature's value, in range and of one JSON type."""
+    kind = feature.type
+    expected = "an integer" if kind == "integer" else "a number"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        report.add(field, "IR304", f"expected {expected}, got {_kind(value)}", value)
+        return _INVALID
+    if kind == "integer" and not isinstance(value, int):
+        report.add(
+            field,
+            "IR304",
+            "expected an integer, got a number with a fraction or decimal point",
+            value,
+            shown=f"expected an integer, got {_short(value)}",
+        )
+        return _INVALID
+    if isinstance(value, float) and not math.isfinite(value):
+        report.add(field, "IR306", "expected a finite number", value)
+        return _INVALID
+    if (feature.minimum is not None and value < feature.minimum) or (
+        feature.maximum is not None and value > feature.maximum
+    ):
+        bounds = f"({_num(feature.minimum)} to {_num(feature.maximum)})"
+        shown = f"{_short(value)} is out of range {bounds}"
+        report.add(field, "IR305", f"out of range {bounds}", value, shown=shown)
+        return _INVALID
+    if abs(value) > (_LARGEST if kind == "number" else _LARGEST_INTEGER):
+        shown = f"{_short(value)} is too large a number"
+        report.add(field, "IR305", "too large a number", value, shown=shown)
+        return _INVALID
+    return value if kind == "integer" else float(value)
+
+
+def _string_list(feature: Feature, field: Parts, value: Any, report: _Report) -> Any:
+    """A list feature's value: strings, each allowed, none twice, in the vocabulary's order."""
     if not isinstance(value, list):
         report.add(field, "IR304", f"expected a list of strings, got {_kind(value)}", value)
         return _INVALID
