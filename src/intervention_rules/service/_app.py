@@ -26,7 +26,7 @@ try:
 except ModuleNotFoundError as missing:  # the service extra is not installed: say which to install
     raise MissingExtraError("service", missing.name or "fastapi") from missing
 
-from ..decision import Decision
+from ..decision import AlertNote, Decision, Recommendation
 from ..ruleset import RuleSet
 from ._audit import AuditError, AuditSink, DecisionRecord, FeedbackRecord, input_hash, new_time
 from ._limits import BodyLimit, outcome
@@ -256,8 +256,7 @@ class _Service:
         assessment = self.assessment(request)
         decision = self.evaluate(assessment, "prefetch.assessment")
         if service == "patient-view":
-            cards = decision.to_cds_hooks(ruleset=self.ruleset)
-            return decision, cards, _shown(decision, cards)
+            return (decision, *_cards(decision, self.ruleset))
         selections = request.context.get("selections") if service == "order-select" else None
         if selections is not None and (
             not isinstance(selections, list) or not all(isinstance(s, str) for s in selections)
@@ -281,9 +280,9 @@ class _Service:
                 conflict = attrs.evolve(
                     ordered, recommendations=(), not_recommended=(), considered=(), alerts=new
                 )
-                made = conflict.to_cds_hooks(ruleset=self.ruleset)
+                made, seen = _cards(conflict, self.ruleset)
                 cards.extend(made)
-                shown.extend(_shown(conflict, made))
+                shown.extend(seen)
                 alerts.extend(new)
                 fired.extend(r for r in ordered.fired if r not in fired)
         except OrderInputError as error:
@@ -414,40 +413,36 @@ def _encodable(body: Any) -> None:
         raise _Fail(400, "invalid", "the text is not valid Unicode (a lone surrogate)", [where])
 
 
-_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+def _cards(decision: Decision, ruleset: RuleSet) -> tuple[list[dict[str, Any]], list[Shown]]:
+    """The decision's cards, and what the audit keeps of each: its uuid, summary and indicator,
+    and the interventions and rules it shows (how a card is traced back to its rules)."""
+    from .._cards import cards_with_sources
 
-
-def _shown(decision: Decision, cards: list[dict[str, Any]]) -> list[Shown]:
-    """What the audit keeps of each card: its uuid, summary and indicator, and the interventions
-    and rules it shows. ``Decision.to_cds_hooks`` makes the cards in a documented order (alerts,
-    critical first; recommendations by rank; one card for what is not recommended or only
-    considered), which is how a card is traced back to its rules."""
-    shows: list[tuple[list[str], list[str]]] = [
-        ([], [a.rule]) for a in sorted(decision.alerts, key=lambda a: _SEVERITY_ORDER[a.severity])
-    ]
-    for r in decision.recommendations:
-        rules = [e.rule for e in r.explanations] + [c.rule for c in r.cautions]
-        rules += [p.rule for p in r.collaboration if p.rule]
-        shows.append(([r.intervention], list(dict.fromkeys(rules))))
-    if decision.not_recommended or decision.considered:  # one card for what is not suggested
-        interventions = [n.intervention for n in decision.not_recommended]
-        interventions += [c.intervention for c in decision.considered]
-        rules = [n.rule for n in decision.not_recommended]
-        rules += [e.rule for c in decision.considered for e in c.explanations]
-        rules += [note.rule for c in decision.considered for note in c.cautions]
-        shows.append((list(dict.fromkeys(interventions)), list(dict.fromkeys(rules))))
-    if len(shows) != len(cards):
-        raise RuntimeError("the cards do not match the decision they were made from")
-    return [
-        {
-            "uuid": card["uuid"],
-            "summary": card["summary"],
-            "indicator": card["indicator"],
-            "interventions": interventions,
-            "rules": rules,
-        }
-        for card, (interventions, rules) in zip(cards, shows, strict=True)
-    ]
+    made = cards_with_sources(decision, ruleset)
+    shown: list[Shown] = []
+    for card, source in made:
+        if isinstance(source, AlertNote):
+            interventions, rules = [], [source.rule]
+        elif isinstance(source, Recommendation):
+            interventions = [source.intervention]
+            rules = [e.rule for e in source.explanations] + [c.rule for c in source.cautions]
+            rules += [p.rule for p in source.collaboration if p.rule]
+        else:  # the one card for what is not suggested
+            interventions = [n.intervention for n in decision.not_recommended]
+            interventions += [c.intervention for c in decision.considered]
+            rules = [n.rule for n in decision.not_recommended]
+            rules += [e.rule for c in decision.considered for e in c.explanations]
+            rules += [note.rule for c in decision.considered for note in c.cautions]
+        shown.append(
+            {
+                "uuid": card["uuid"],
+                "summary": card["summary"],
+                "indicator": card["indicator"],
+                "interventions": list(dict.fromkeys(interventions)),
+                "rules": list(dict.fromkeys(rules)),
+            }
+        )
+    return [card for card, _ in made], shown
 
 
 PROBLEM_CODES = "urn:intervention-rules:problem-code"  # the IRnnn codes of docs/errors.md
