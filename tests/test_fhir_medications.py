@@ -47,9 +47,14 @@ def test_every_code_cites_where_it_was_confirmed() -> None:
         for code in entry.codes:
             assert code.system in (RXNORM, SNOMED)
             assert code.code.isdigit()
-            if code.confirmed:
+            if code.confirmed and code.system == RXNORM:
                 assert code.source.startswith("openFDA NDC directory")
                 assert "https://api.fda.gov/drug/ndc.json?search=" in code.source
+            elif code.confirmed:
+                # a SNOMED CT code cites the published value set that lists it with its description
+                assert code.display.endswith("(substance)")
+                assert "http://fhir.ch/ig/ch-term/ValueSet/ActivePharmaceuticalIngredient" in code.source
+                assert f'concept {code.code} "{code.display}"' in code.source
             else:
                 assert code.source.startswith("not confirmed")
     assert sum(c.confirmed for e in CODES.entries for c in e.codes) >= 30
@@ -70,6 +75,31 @@ def test_an_order_matches_by_its_code() -> None:
     for value, code in coded:
         request = order(medicationCodeableConcept={"coding": [{"system": code.system, "code": code.code}]})
         assert CODES.match(request) == value
+
+
+def test_an_order_coded_only_in_snomed_ct_matches_its_medicine() -> None:
+    snomed = {(e.value, c.code) for e in CODES.entries for c in e.codes if c.system == SNOMED}
+    assert {value for value, _ in snomed} >= {
+        "sertraline",
+        "lithium",
+        "valproate",
+        "olanzapine",
+        "quetiapine",
+    }
+    assert ("sertraline", "372594008") in snomed
+    for value, code in sorted(snomed):
+        coding = {"system": SNOMED, "code": code}
+        assert CODES.match(order(medicationCodeableConcept={"coding": [coding]})) == value
+        contained = order(
+            medicationReference={"reference": "#med"},
+            contained=[{"resourceType": "Medication", "id": "med", "code": {"coding": [coding]}}],
+        )
+        assert CODES.match(contained) == value
+        # the same code under another system is not this medicine
+        assert (
+            CODES.match(order(medicationCodeableConcept={"coding": [{"system": RXNORM, "code": code}]}))
+            != value
+        )
 
 
 def test_unconfirmed_codes_never_match() -> None:
