@@ -169,9 +169,38 @@ def test_an_antidepressant_under_25_without_an_early_review_gets_a_card_and_with
 def test_a_large_supply_gets_a_card(client: httpx.Client) -> None:
     order = medication_request("Lithium carbonate 400 mg modified-release tablet", supply_days=28)
     cards = _order_cards(client, "order-sign", {"age": 40, "conditions": ["bipolar_disorder"]}, order)
-    assert len(cards) == 1
-    assert "ORDER-LARGE-SUPPLY" in cards[0]["detail"]
-    assert "28 days" in cards[0]["summary"]
+    assert len(cards) == 2
+    (large,) = [c for c in cards if "ORDER-LARGE-SUPPLY" in c["detail"]]
+    assert "28 days" in large["summary"]
+    (lithium,) = [c for c in cards if "ORDER-LITHIUM" in c["detail"]]
+    assert lithium["indicator"] == "warning"
+    assert "weekly until stable" in lithium["detail"]
+
+
+def test_an_antidepressant_for_someone_taking_an_maoi_gets_a_critical_card(client: httpx.Client) -> None:
+    assessment = {"age": 33, "medications": ["phenelzine"], "conditions": ["depression"]}
+    order = medication_request("Sertraline 50 mg tablet", supply_days=7)
+    cards = _order_cards(client, "order-sign", assessment, order, follow_up("2026-12-04"))
+    assert [c["indicator"] for c in cards] == ["critical"]
+    assert "ORDER-MAOI-COMBINATION" in cards[0]["detail"]
+    assert "phenelzine" not in json.dumps(cards)  # the order's card names the order, not the assessment
+    without = {**assessment, "medications": ["lithium"]}
+    assert _order_cards(client, "order-sign", without, order, follow_up("2026-12-04")) == []
+
+
+def test_olanzapine_under_18_gets_a_card_and_an_under_18_review_cites_the_childrens_guideline(
+    client: httpx.Client,
+) -> None:
+    olanzapine = medication_request("Olanzapine 5 mg tablet", supply_days=7)
+    (card,) = _order_cards(
+        client, "order-sign", {"age": 15, "conditions": ["psychotic_symptoms"]}, olanzapine
+    )
+    assert (card["indicator"], "ORDER-OLANZAPINE-ADOLESCENT" in card["detail"]) == ("warning", True)
+    fluoxetine = medication_request("Fluoxetine 10 mg tablet", supply_days=7)
+    (card,) = _order_cards(client, "order-sign", {"age": 15, "conditions": ["depression"]}, fluoxetine)
+    assert "ORDER-U18-ANTIDEPRESSANT-EARLY-REVIEW" in card["detail"]
+    assert "NG134" in card["detail"]
+    assert "NG222" not in json.dumps(card)
 
 
 def test_order_select_looks_only_at_the_selected_orders(client: httpx.Client) -> None:
