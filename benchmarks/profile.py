@@ -5,8 +5,8 @@ Run from the repository root in an environment with the ``bench`` extra::
     python benchmarks/profile.py                 # 3,000 evaluations on the generated 100-rule set
     python benchmarks/profile.py --rules 1000 --evaluations 500 --top 20
 
-Prints the functions that take the most time themselves (a flat profile, as a share of the total),
-for docs/performance.md's before and after.
+Prints the top of the call tree under ``RuleSet.evaluate`` (shares of the whole run), for
+docs/performance.md's before and after.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rules", type=int, default=100, help="generated rule count (0: the default set)")
     parser.add_argument("--evaluations", type=int, default=3000)
     parser.add_argument("--to-dict", action="store_true", help="profile evaluate(...).to_dict()")
-    parser.add_argument("--top", type=int, default=15, help="entries shown, by time spent in them")
+    parser.add_argument("--top", type=int, default=15, help="lines of the call tree shown")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as directory:
         path = generated_ruleset(Path(directory), args.rules) if args.rules else None
@@ -46,11 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.to_dict:
             decision.to_dict()
     profiler.stop()
-    flat = profiler.output_text(flat=True, time="percent_of_total")
-    lines = [line for line in flat.splitlines() if line.strip()]
-    header = [line for line in lines if not line[:1].isdigit()]
-    entries = [line for line in lines if line[:1].isdigit()]
-    print("\n".join(header[-3:] + entries[: args.top]))
+    session = profiler.last_session
+    print(f"{args.evaluations} evaluations: {session.cpu_time:.2f} s of CPU time in {session.duration:.2f} s")
+    tree = profiler.output_text(time="percent_of_total")
+    lines = [line for line in tree.splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if "RuleSet.evaluate" in line), 0)
+    print("\n".join(lines[start : start + args.top]))
     return 0
 
 

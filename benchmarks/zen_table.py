@@ -97,7 +97,8 @@ class _Translator:
         return "(" + joiner.join(self.expression(item) for item in c.items) + ")"
 
 
-def _table(level: int, rules: list[tuple[str, str]]) -> dict[str, Any]:
+def _node(level: int, inputs: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """One stratum's decision table: collect the ids of the rules whose rows match."""
     return {
         "id": f"stratum{level}",
         "type": "decisionTableNode",
@@ -109,14 +110,16 @@ def _table(level: int, rules: list[tuple[str, str]]) -> dict[str, Any]:
             "inputField": None,
             "outputPath": f"s{level}",
             "executionMode": "single",
-            "inputs": [{"id": "condition", "name": "Condition", "field": ""}],
+            "inputs": inputs,
             "outputs": [{"id": "rule", "name": "Rule", "field": "rule"}],
-            "rules": [
-                {"_id": f"row{i}", "condition": expression, "rule": _literal(rule_id)}
-                for i, (rule_id, expression) in enumerate(rules)
-            ],
+            "rules": [{"_id": f"row{i}", **row} for i, row in enumerate(rows)],
         },
     }
+
+
+def _table(level: int, rules: list[tuple[str, str]]) -> dict[str, Any]:
+    inputs = [{"id": "condition", "name": "Condition", "field": ""}]
+    return _node(level, inputs, [{"condition": e, "rule": _literal(rule_id)} for rule_id, e in rules])
 
 
 # --- the decision-table encoding: one column per feature, unary cells ----------------------------
@@ -224,29 +227,14 @@ def _column_table(
         for column in columns
         for name, slot in [column]
     ]
-    return {
-        "id": f"stratum{level}",
-        "type": "decisionTableNode",
-        "name": f"Stratum {level}",
-        "position": {"x": 200 * (level + 1), "y": 0},
-        "content": {
-            "hitPolicy": "collect",
-            "passThrough": True,
-            "inputField": None,
-            "outputPath": f"s{level}",
-            "executionMode": "single",
-            "inputs": inputs,
-            "outputs": [{"id": "rule", "name": "Rule", "field": "rule"}],
-            "rules": [
-                {
-                    "_id": f"row{i}",
-                    **{ids[column]: _cell(test, negated) for column, (_, test, negated) in cells.items()},
-                    "rule": _literal(rule_id),
-                }
-                for i, (rule_id, cells) in enumerate(rows)
-            ],
-        },
-    }
+    table_rows = [
+        {
+            **{ids[column]: _cell(test, negated) for column, (_, test, negated) in cells.items()},
+            "rule": _literal(rule_id),
+        }
+        for rule_id, cells in rows
+    ]
+    return _node(level, inputs, table_rows)
 
 
 def decision_graph(ruleset: ir.RuleSet, encoding: str = "table") -> tuple[dict[str, Any], int]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import json
 import re
 import shutil
@@ -232,7 +233,7 @@ def test_weak_evidence_is_said_in_the_explanation_and_graded(ruleset: ir.RuleSet
     assert [e["grade"] for e in mindfulness["evidence"]] == ["not_graded", "very_low"]  # article, then grade
     v = decide(ruleset, age=29, reasons=["emotional_regulation"], pattern="repeated")
     assert "uncertain" in v.explanation("dbt", "AGE-ADULT-DBT-EVIDENCE")["text"]
-    assert "CBT-informed" in v.explanation("dbt", "AGE-ADULT-CBT-INFORMED-FIRST")["text"]
+    assert "CBT-informed" in v.explanation("dbt", "AGE-ADULT-DBT-BELOW-CBT")["text"]
     v = decide(ruleset, age=15, reasons=["coping"], pattern="repeated")
     assert "little support" in v.explanation("group_therapy", "SUPP-GROUP-ADOLESCENT-EVIDENCE")["text"]
     v = decide(ruleset, age=44, conditions=["depression"], medications=[])
@@ -555,17 +556,35 @@ def test_adults_cbt_informed_option_ranks_first_among_psychological_therapies(
             assert v.above("cbt", other)
 
 
-def test_no_prompt_is_addressed_to_family_or_carers(ruleset: ir.RuleSet) -> None:
-    """Second review, routing: a prompt's role is who acts on it, and family or carers do not use
-    the record; prompts about family go to the professional who talks with them."""
+def test_family_or_carers_are_prompted_only_for_their_own_part_without_safeguarding_concern(
+    ruleset: ir.RuleSet,
+) -> None:
+    """A prompt's role is who acts on it. Family or carers get one prompt, the part of the safety
+    plan they act on themselves, and only when they take part with the person's agreement and
+    safeguarding is recorded as no concern; every other prompt about family goes to a professional."""
     from intervention_rules.model import Collaborate
 
-    roles = {
-        a.role for r in ruleset.rules if r.status != "retired" for a in r.then if isinstance(a, Collaborate)
+    family_rules = {
+        r.id
+        for r in ruleset.rules
+        if r.status != "retired"
+        for a in r.then
+        if isinstance(a, Collaborate) and a.role == "family_or_carers"
     }
-    roles |= {p.role for iv in ruleset.interventions.values() for p in iv.collaboration}
-    assert "family_or_carers" not in roles
-    assert "family_or_carers" in ruleset.roles  # still in the vocabulary the contract names
+    assert family_rules == {"ALWAYS-FAMILY-PART-IN-SAFETY-PLAN"}
+    assert all(
+        p.role != "family_or_carers" for iv in ruleset.interventions.values() for p in iv.collaboration
+    )
+    for involved, concern in itertools.product([None, True, False], [None, True, False]):
+        family = {
+            k: v for k, v in (("involved", involved), ("safeguarding_concern", concern)) if v is not None
+        }
+        for age in (15, 40):
+            v = decide(ruleset, age=age, family=family)
+            prompted = any(
+                c["role"] == "family_or_carers" for r in v.recs.values() for c in r["collaboration"]
+            )
+            assert prompted == (involved is True and concern is False), family
 
 
 def test_mindfulness_never_outranks_dbt_when_self_harm_regulating_emotions_recurs(
@@ -574,7 +593,6 @@ def test_mindfulness_never_outranks_dbt_when_self_harm_regulating_emotions_recur
     """Second review, ranking: with emotional regulation and repeated or frequent self-harm,
     mindfulness (no graded evidence for self-harm) never ranks above DBT, whatever other reasons,
     conditions, family and age are recorded (every combination of reasons is tried)."""
-    import itertools
 
     others = ["coping", "communication", "self_punishment", "sense_of_control"]
     checked = 0
@@ -601,6 +619,61 @@ def test_mindfulness_never_outranks_dbt_when_self_harm_regulating_emotions_recur
                 assert mindfulness is None or mindfulness.rank > dbt.rank, assessment
                 checked += 1
     assert checked == 16 * 2 * 5 * 3 * 2
+
+
+# How a prompt names another intervention, to check that it names only what the decision suggests.
+NAMED = {
+    "cbt": re.compile(r"\bCBT\b"),
+    "dbt": re.compile(r"\bDBT\b"),
+    "mindfulness": re.compile(r"mindfulness|MBCT|MBSR", re.IGNORECASE),
+    "individual_counseling": re.compile(r"counsell?ing", re.IGNORECASE),
+    "group_therapy": re.compile(r"group therapy", re.IGNORECASE),
+    "family_therapy": re.compile(r"family therapy", re.IGNORECASE),
+}
+
+
+def test_the_ranking_never_contradicts_its_own_explanations(ruleset: ir.RuleSet) -> None:
+    """Ranking consistency (1.2.1), over every combination of reasons, each pattern, ages across
+    the bands, conditions and family involvement: a psychological therapy that some rule suggests
+    is never taken to "considered, not suggested" by rules that only say it ranks below another;
+    mindfulness is never suggested above DBT, nor instead of it where the person's reasons link to
+    both; for adults the CBT-informed option ranks first; and no prompt names another therapy that
+    the same decision does not suggest."""
+    reasons = ["emotional_regulation", "coping", "communication", "self_punishment", "sense_of_control"]
+    checked = 0
+    for n in range(len(reasons) + 1):
+        for chosen in itertools.combinations(reasons, n):
+            for pattern, age, conditions, family in itertools.product(
+                [None, "first_episode", "repeated", "frequent"],
+                [12, 17, 18, 33, 70],
+                [[], ["depression"], ["bipolar_disorder"]],
+                [None, {"involved": True, "safeguarding_concern": False}],
+            ):
+                assessment: dict[str, Any] = {"age": age, "reasons": list(chosen), "conditions": conditions}
+                if pattern is not None:
+                    assessment["pattern"] = pattern
+                if family is not None:
+                    assessment["family"] = family
+                d = ruleset.evaluate(assessment).to_dict()
+                v = View(d)
+                considered = {c["intervention"] for c in d["considered"]}
+                assert not considered & set(PSYCHOLOGICAL), assessment
+                if {"emotional_regulation", "sense_of_control"} & set(chosen):
+                    assert "dbt" in v.recs, assessment
+                    assert "mindfulness" in v.recs, assessment
+                if "mindfulness" in v.recs and "dbt" in v.recs:
+                    assert v.above("dbt", "mindfulness"), assessment
+                    assert v.strength("mindfulness") <= v.strength("dbt"), assessment
+                if age >= 18:
+                    others = [o for o in PSYCHOLOGICAL if o != "cbt" and o in v.recs]
+                    assert all(v.above("cbt", o) for o in others), assessment
+                for own, rec in v.recs.items():
+                    for c in rec["collaboration"]:
+                        for other, name in NAMED.items():
+                            if other != own and name.search(c["prompt"]):
+                                assert other in v.recs, (own, other, c["prompt"], assessment)
+                checked += 1
+    assert checked == 32 * 4 * 5 * 3 * 2
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import intervention_rules as ir
 from golden import RULE_SETS, records
+from helpers import make_ruleset
 from intervention_rules.scale._project import FIELDS, SUMMARY, Projection, project
+from test_ranking import zero_strength_rules
 
 SELECTIONS = [
     SUMMARY,
@@ -91,3 +94,14 @@ def test_an_unknown_field_is_refused_with_what_there_is(paths: tuple[str, ...], 
 def test_named_takes_summary_or_comma_separated_paths() -> None:
     assert Projection.named("summary").paths == SUMMARY
     assert Projection.named(" trace.fired, ruleset.digest ,").paths == ("trace.fired", "ruleset.digest")
+
+
+def test_considered_interventions_project_like_the_rest(tmp_path: Path) -> None:
+    """Under ``zero_strength: considered`` the considered list is projected exactly too."""
+    ruleset = make_ruleset(tmp_path, *zero_strength_rules(), zero_strength="considered")
+    decision = ruleset.evaluate({"age": 30})
+    assert decision.considered
+    for paths in (SUMMARY, ("considered",), ("considered.strength", "considered.explanations.matched")):
+        projection = Projection(paths)
+        assert json.dumps(projection.of(decision)) == json.dumps(project(decision.to_dict(), projection.tree))
+    assert Projection(SUMMARY).of(decision)["considered"] == [{"intervention": "mindfulness"}]

@@ -316,6 +316,32 @@ class RuleSet:
         fired, _ = self._fire_engine(values)
         return self._decide(values, fired)
 
+    def _rule_outcome(
+        self,
+        rule: Rule,
+        actions: list[Action],
+        did: bool,
+        session: Session,
+        values: Mapping[str, Any],
+        facts: set[str],
+    ) -> RuleOutcome:
+        """How one rule that concerns an intervention came out: its texts if it fired, else the
+        tests that failed."""
+        plan = self._plans[rule.id]
+        return RuleOutcome(
+            rule=rule.id,
+            title=rule.title,
+            actions=tuple(type(a).__name__.lower().replace("notrecommend", "not_recommend") for a in actions),
+            fired=did,
+            status=rule.status,
+            text=tuple(
+                session.render(plan, a.prompt if isinstance(a, Collaborate) else a.text)  # type: ignore[union-attr]
+                for a in actions
+            ),
+            failed=() if did else tuple(trace(rule.when, values, facts)),
+            source=str(rule.location),
+        )
+
     def explain(self, assessment: Mapping[str, Any], intervention: str) -> InterventionExplanation:
         """Why an intervention is, or is not, recommended: every rule that concerns it, whether
         it fired, and for each that did not, the tests that failed and the values they saw."""
@@ -326,39 +352,20 @@ class RuleSet:
         values = self.normalise(assessment)
         fired, facts = self._fire_engine(values)
         decision = self._decide(values, fired)
-        fired_ids = {r.id for r in fired}
         session = Session(values, [self._plans[r.id] for r in fired], d.objects)
-        outcomes = []
-        for rule in self._live:
-            actions: list[Action] = [a for a in rule.then if action_intervention(a) == intervention]
-            if not actions:
-                continue
-            did = rule.id in fired_ids
-            texts = tuple(
-                session.render(self._plans[rule.id], a.prompt if isinstance(a, Collaborate) else a.text)  # type: ignore[union-attr]
-                for a in actions
-            )
-            outcomes.append(
-                RuleOutcome(
-                    rule=rule.id,
-                    title=rule.title,
-                    actions=tuple(
-                        type(a).__name__.lower().replace("notrecommend", "not_recommend") for a in actions
-                    ),
-                    fired=did,
-                    status=rule.status,
-                    text=texts,
-                    failed=() if did else tuple(trace(rule.when, values, facts)),
-                    source=str(rule.location),
-                )
-            )
+        fired_ids = {r.id for r in fired}
+        outcomes = [
+            self._rule_outcome(rule, actions, rule.id in fired_ids, session, values, facts)
+            for rule in self._live
+            for actions in [[a for a in rule.then if action_intervention(a) == intervention]]
+            if actions
+        ]
         rec = decision.recommendation(intervention)
         weighed = any(c.intervention == intervention for c in decision.considered)
-        title = d.interventions[intervention].title
         outcome, summary = _outcome(decision, intervention)
         return InterventionExplanation(
             intervention=intervention,
-            title=title,
+            title=d.interventions[intervention].title,
             outcome=outcome,
             rank=rec.rank if rec else None,
             strength=rec.strength if rec else (0.0 if weighed else None),
