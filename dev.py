@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Project tasks that set themselves up: ``python3 dev.py example``, ``python3 dev.py test``,
-``python3 dev.py docs`` (serves the documentation; ``docs build`` writes it to ``site/``) and
-``python3 dev.py bench`` (the benchmarks; ``--quick`` for a short run).
+``python3 dev.py docs`` (serves the documentation; ``docs build`` writes it to ``site/``),
+``python3 dev.py bench`` (the benchmarks; ``--quick`` for a short run), and the long reliability
+runs that are not part of the tests: ``python3 dev.py fuzz --minutes 10`` (a coverage-guided
+fuzzing campaign with atheris) and ``python3 dev.py soak --minutes 10`` (threads and processes
+evaluating for a long time); see docs/safety.md.
 
 Each creates a virtual environment in ``.venv`` (with the interpreter running this script, which
 must be Python 3.11 or 3.12) and installs the project with the extras it needs the first time,
@@ -96,8 +99,8 @@ def test() -> None:
     ensure_environment("dev")
     ensure_chromium()
     ensure_postgres()
-    run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "dev.py")
-    run(str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "dev.py")
+    run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "stress", "dev.py")
+    run(str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "stress", "dev.py")
     run(str(BIN / "mypy"))
     run(str(PYTHON), "-m", "pytest", *sys.argv[2:])
 
@@ -113,7 +116,17 @@ def bench() -> None:
     run(str(PYTHON), "benchmarks/run.py", *sys.argv[2:])
 
 
-TASKS = {"example": example, "test": test, "docs": docs, "bench": bench}
+def fuzz() -> None:
+    ensure_environment("dev", "fuzz")
+    run(str(PYTHON), "stress/fuzz.py", *sys.argv[2:])
+
+
+def soak() -> None:
+    ensure_environment("dev")
+    run(str(PYTHON), "stress/soak.py", *sys.argv[2:])
+
+
+TASKS = {"example": example, "test": test, "docs": docs, "bench": bench, "fuzz": fuzz, "soak": soak}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:

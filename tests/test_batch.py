@@ -93,6 +93,7 @@ def test_bytes_that_are_not_utf8_are_an_error_record(rules: Path) -> None:
                     "field": "",
                     "message": "the line is not UTF-8 text (invalid start byte at byte 9)",
                     "suggestion": None,
+                    "code": "IR311",
                 }
             ],
         },
@@ -104,7 +105,7 @@ def test_bytes_that_are_not_utf8_are_an_error_record(rules: Path) -> None:
     [
         ('{"age": 20, "age": 30}', "the key 'age' appears more than once in one object"),
         ("[" * 100_000 + "]" * 100_000, "not accepted: the JSON is nested too deeply"),
-        ('{"age": ' + "9" * 5000 + "}", "not accepted: Exceeds the limit"),
+        ('{"age": ' + "9" * 5000 + "}", "not accepted: a number has too many digits"),
     ],
 )
 def test_json_is_read_as_strictly_as_a_single_assessment(rules: Path, line: str, message: str) -> None:
@@ -121,9 +122,9 @@ def test_an_assessment_error_record_names_field_and_suggestion(rules: Path) -> N
         (result,) = batch.evaluate(['{"age": 20, "reason": ["coping"]}'])
     record = json.loads(result.record)
     assert record["error"]["problems"] == [
-        {"field": "reason", "message": "unknown feature", "suggestion": "reasons"}
+        {"field": "reason", "message": "unknown feature", "suggestion": "reasons", "code": "IR302"}
     ]
-    assert result.problems == ("reason: unknown feature; did you mean 'reasons'?",)
+    assert result.problems == ("reason: unknown feature; did you mean 'reasons'? [IR302]",)
 
 
 def test_workers_refuse_a_rule_set_changed_after_the_batch_started(tmp_path: Path) -> None:

@@ -42,10 +42,10 @@ def test_evaluate_with_an_explicit_rule_set_equals_the_default() -> None:
     [
         ('{"age": "15"}', ["age: expected an integer, got a string"]),
         ('{"age": true}', ["age: expected an integer, got a boolean"]),
-        ('{"age": 200}', ["age: 200 is out of range (0 to 120)"]),
+        ('{"age": 200}', ["age: out of range (0 to 120)"]),
         ("{}", ["age: required but not recorded"]),
         ('{"age": 15, "reason": []}', ["reason: unknown feature; did you mean 'reasons'?"]),
-        ('{"age": 15, "pattern": "often"}', ["pattern: unknown value 'often'"]),
+        ('{"age": 15, "pattern": "often"}', ["pattern: unknown value; expected one of"]),
         ("{not json", ["not valid JSON"]),
     ],
 )
@@ -124,7 +124,7 @@ def cli_bytes(*args: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
         (b'{"age": 15, "pattern": "\xff"}', b"the input is not UTF-8 text"),
         (b'{"age": ' + b"1" * 5000 + b"}", b"not accepted"),
         (b"[" * 100000 + b"]" * 100000, b"not accepted: the JSON is nested too deeply"),
-        (b'{"age": 1' + b"0" * 400 + b"}", b"is out of range (0 to 120)"),
+        (b'{"age": 1' + b"0" * 400 + b"}", b"age: out of range (0 to 120)"),
     ],
 )
 def test_hostile_input_is_an_invalid_assessment(data: bytes, message: bytes) -> None:

@@ -686,8 +686,7 @@ def test_every_rule_carries_its_governance_metadata(ruleset: ir.RuleSet) -> None
     for rule in ruleset.rules:
         assert rule.evidence, rule.id
         assert rule.author.startswith("intervention-rules clinical content team")
-        last = dt.date.fromisoformat(str(rule.last_reviewed))
-        due = dt.date.fromisoformat(str(rule.review_due))
+        last, due = rule.last_reviewed, rule.review_due
         assert last <= due <= last + dt.timedelta(days=366), rule.id
         if rule.status == "active":
             assert rule.reviewer, rule.id

@@ -198,3 +198,18 @@ def test_the_testing_guide_yaml_snippets_are_valid_scenario_files() -> None:
         document = yaml.safe_load(snippet)
         document.setdefault("scenarios", [])
         validator.validate(document)
+
+
+def test_every_test_the_hazard_log_names_exists() -> None:
+    """docs/safety.md verifies each control by test name: each must be a real test function."""
+    import ast
+
+    named = re.findall(r"`(tests/test_\w+\.py)::(test_\w+)`", (ROOT / "docs" / "safety.md").read_text())
+    assert len(named) > 40
+    missing = []
+    for module, name in named:
+        tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+        functions = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+        if name not in functions:
+            missing.append(f"{module}::{name}")
+    assert missing == []

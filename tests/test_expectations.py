@@ -153,7 +153,7 @@ def test_an_unexpectedly_invalid_assessment_fails_at_its_line(tmp_path: Path) ->
     (failure,) = result.failures
     assert failure.location.line == 3
     assert failure.message == (
-        "the assessment is invalid:\n  reason: unknown feature; did you mean 'reasons'?"
+        "the assessment is invalid:\n  reason: unknown feature; did you mean 'reasons'? [IR302]"
     )
     assert result.decision is None
 
@@ -161,7 +161,8 @@ def test_an_unexpectedly_invalid_assessment_fails_at_its_line(tmp_path: Path) ->
 def test_an_invalid_expectation_names_the_fields_it_wanted(tmp_path: Path) -> None:
     (failure,) = outcome(tmp_path, {"age": 121}, "{invalid: [reasons]}").failures
     assert (
-        failure.message == "no problem with reasons; the problems are:\n  age: 121 is out of range (0 to 120)"
+        failure.message
+        == "no problem with reasons; the problems are:\n  age: out of range (0 to 120) [IR305]"
     )
 
 

@@ -31,6 +31,8 @@ PACKAGE = ROOT / "src" / "intervention_rules"
 TESTS_MAY_IMPORT = {
     ("test_testing.py", "_thresholds"): "the operand thresholds of the property strategies",
     ("test_cards.py", "_md"): "the Markdown escaping of the CDS Hooks cards' text",
+    ("test_fuzz_findings.py", "_evaluate_line"): "a batch line's record, as the fuzzing campaign checks it",
+    ("test_fuzz_findings.py", "_Settings"): "the batch's per-line settings, for that record",
     ("test_layers.py", "_parser"): "every subcommand of the command line's parser, without running one",
 }
 

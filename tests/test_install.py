@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 #: The extras for users: every one declared except the project's own tools.
-EXTRAS = sorted(set(PROJECT["optional-dependencies"]) - {"dev", "bench"})
+EXTRAS = sorted(set(PROJECT["optional-dependencies"]) - {"dev", "bench", "fuzz"})
 CORE_COMMANDS = ("evaluate", "validate", "explain")
 PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
 

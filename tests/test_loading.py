@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import intervention_rules as ir
+from helpers import ROOT
 from strategies import BASE, DrawSource, replace_a_node, ruleset_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -261,6 +266,161 @@ def test_names_with_a_trailing_newline_are_refused(tmp_path: Path) -> None:
         make_ruleset(tmp_path, rule("R-1\n", {"age": {"gte": 0}}, recommend("cbt", 1)))
     with pytest.raises(ir.RuleSetError, match="is not a valid name"):
         make_ruleset(tmp_path, rule("R-1", {"age": {"gte": 0}}, recommend("cbt\n", 1)))
+
+
+# --- what a rule directory may hold: everything else fails closed ------------------------------
+
+
+@pytest.fixture
+def rule_dir(tmp_path: Path) -> Path:
+    """A valid one-file rule set in a directory of its own."""
+    directory = tmp_path / "rules"
+    directory.mkdir()
+    (directory / "rules.yaml").write_text(yaml.safe_dump(BASE), encoding="utf-8")
+    return directory
+
+
+def refused(directory: Path) -> list[str]:
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset(directory)
+    return [f"{Path(p.file).name}: {p.message}" for p in caught.value.problems]
+
+
+def test_a_rule_directory_holds_rule_files_subdirectories_and_ignored_files(rule_dir: Path) -> None:
+    """Rule files in subdirectories and through links are read; other regular files and hidden
+    entries are left alone."""
+    (rule_dir / "README.md").write_text("notes\n")
+    (rule_dir / ".git").mkdir()
+    (rule_dir / ".git" / "HEAD.yaml").write_text("not: [yaml")
+    (rule_dir / "more").mkdir()
+    (rule_dir / "more" / "notes.txt").write_text("x")
+    (rule_dir.parent / "elsewhere.yaml").write_text("{}")
+    assert ir.load_ruleset(rule_dir).files == ("rules.yaml",)
+    (rule_dir / "more" / "rules.yaml").symlink_to(rule_dir / "rules.yaml")
+    assert ir.load_ruleset(rule_dir / "more").files == ("rules.yaml",)
+
+
+def test_a_dangling_link_fails_closed(rule_dir: Path) -> None:
+    """A rule file on an unmounted path is a dangling link: the rule set is refused, whatever
+    the link is named (it may have been a directory of rule files)."""
+    (rule_dir / "extra.yaml").symlink_to("/nonexistent/extra.yaml")
+    (rule_dir / "mounted").symlink_to("/nonexistent/rules")
+    assert refused(rule_dir) == [
+        "extra.yaml: a symbolic link to nothing (dangling): its target does not exist",
+        "mounted: a symbolic link to nothing (dangling): its target does not exist",
+    ]
+
+
+def test_link_loops_fail_closed(rule_dir: Path) -> None:
+    (rule_dir / "self.yaml").symlink_to(rule_dir / "self.yaml")
+    (rule_dir / "sub").mkdir()
+    (rule_dir / "sub" / "back").symlink_to(rule_dir)
+    assert refused(rule_dir) == [
+        "self.yaml: a symbolic link loop",
+        "back: a link back to a directory that contains it (a loop)",
+    ]
+
+
+def test_a_fifo_fails_closed_instead_of_blocking(rule_dir: Path) -> None:
+    os.mkfifo(rule_dir / "pipe.yaml")
+    os.mkfifo(rule_dir / "README")
+    message = (
+        "not a regular file or a directory (a FIFO, socket or device); "
+        "a rule directory holds only files and directories"
+    )
+    assert refused(rule_dir) == [f"README: {message}", f"pipe.yaml: {message}"]
+    with pytest.raises(ir.RuleSetError, match="not a regular file or a directory"):
+        ir.load_ruleset(rule_dir / "pipe.yaml")
+
+
+@pytest.mark.parametrize("name", ["X.YAML", "x.Yml", "x.yAmL"])
+def test_a_rule_file_extension_in_another_case_fails_closed(rule_dir: Path, name: str) -> None:
+    (rule_dir / name).write_text("{}")
+    assert refused(rule_dir) == [
+        f"{name}: rule files end in .yaml or .yml in lower case; rename this file, "
+        "or move it out of the rule directory"
+    ]
+
+
+def test_unreadable_entries_fail_closed(rule_dir: Path) -> None:
+    """Permission denied on a rule file or a subdirectory, checked as an unprivileged user (root
+    reads everything), through the real command line."""
+    shared = Path(tempfile.mkdtemp())
+    try:
+        shared.chmod(0o755)
+        directory = shared / "rules"
+        shutil.copytree(rule_dir, directory)
+        (directory / "secret.yaml").write_text("{}")
+        (directory / "secret.yaml").chmod(0)
+        (directory / "locked").mkdir(mode=0)
+        command = [sys.executable, "-m", "intervention_rules", "validate", "--rules", str(directory)]
+        if os.geteuid() == 0:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    finally:
+        (shared / "rules" / "locked").chmod(0o700)
+        shutil.rmtree(shared)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        f"{directory}/locked: the directory cannot be read: Permission denied [IR103]",
+        f"{directory}/secret.yaml: cannot read the file: Permission denied [IR103]",
+        "2 problem(s); the rule set was not loaded",
+    ]
+
+
+def test_validate_says_invalid_for_a_dangling_link(rule_dir: Path) -> None:
+    (rule_dir / "gone.yaml").symlink_to("/nonexistent/gone.yaml")
+    result = subprocess.run(
+        [sys.executable, "-m", "intervention_rules", "validate", "--rules", str(rule_dir)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "gone.yaml: a symbolic link to nothing (dangling)" in result.stderr
+
+
+# --- limits, checked while reading -------------------------------------------------------------
+
+
+def test_a_rule_file_over_the_size_limit_is_refused_unread(rule_dir: Path) -> None:
+    size = (rule_dir / "rules.yaml").stat().st_size
+    assert ir.load_ruleset(rule_dir, max_file_bytes=size).files == ("rules.yaml",)
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset(rule_dir, max_file_bytes=size - 1)
+    assert [p.message for p in caught.value.problems] == [
+        f"the file is larger than the limit of {size - 1} bytes"
+    ]
+
+
+def test_a_rule_file_of_many_small_nodes_is_refused_before_they_are_built(tmp_path: Path) -> None:
+    """Counted on the parser's events: the node graph of a file of 300,000 nodes is never built."""
+    (tmp_path / "big.yaml").write_text("- 1\n" * 300_000)
+    assert refused(tmp_path) == ["big.yaml: the document has more than 200000 nodes"]
+
+
+def test_a_refused_long_value_is_quoted_short(rule_dir: Path) -> None:
+    document = dict(BASE, ruleset=dict(BASE["ruleset"], version="A" * 1_000_000))
+    (rule_dir / "rules.yaml").write_text(yaml.safe_dump(document, width=10**7), encoding="utf-8")
+    (problem,) = _problems(rule_dir)
+    assert len(str(problem)) < 300
+    assert "(1000000 characters)" in problem.message
+
+
+def _problems(directory: Path) -> tuple[ir.Problem, ...]:
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset(directory)
+    return caught.value.problems
+
+
+def test_an_alias_bomb_is_refused_while_it_is_built(tmp_path: Path) -> None:
+    """A few lines of aliases that would expand to a billion nodes stop at the node limit."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(lines) + "\n")
+    (problem,) = _problems(tmp_path)
+    assert problem.message == "the document expands to more than 200000 nodes"
 
 
 def test_a_rule_set_from_texts_is_the_rule_set_of_its_directory() -> None:

@@ -52,12 +52,12 @@ RANGES: Mapping[str, str] = MappingProxyType(
 _TABLE = """
 IR101 | no-rule-set | the rules path does not exist | no rule set at rules/ | give the path of a directory of rule files, or of one rule file
 IR102 | no-rule-files | the directory holds no rule files | no .yaml or .yml files under rules/ | rule files end in .yaml or .yml; hidden directories are not searched
-IR103 | unreadable-file | a file cannot be read | cannot read the file: Permission denied | check that the file exists and is readable
+IR103 | unreadable-file | a file or directory of the rule set cannot be read | cannot read the file: Permission denied | check that the file exists and is readable; a rule set that cannot be read whole is refused
 IR104 | not-utf8 | a file is not UTF-8 text | the file is not UTF-8 text: invalid start byte | save the file as UTF-8
 IR105 | yaml-syntax | the text is not valid YAML | YAML syntax error: while parsing a flow sequence expected ',' or ']' | fix the YAML at the line given (an unclosed bracket, a bad indent, a tab)
 IR106 | document-count | a file holds no document or more than one | expected one YAML document, found 2 | keep exactly one YAML document per file (no '---' separators)
 IR107 | too-deep | the document is nested too deeply | nested more than 64 levels deep | flatten the structure; rule files never need that depth
-IR108 | too-large | aliases expand the document beyond the limit | the document expands to more than 200000 nodes | write the content out instead of multiplying it with aliases
+IR108 | too-large | the document has, or its aliases expand it to, more nodes than the limit | the document has more than 200000 nodes | split the rule set into several files; write content out instead of multiplying it with aliases
 IR109 | recursive-alias | an alias refers to a node that contains it | an alias refers to itself; recursive structures are not allowed | remove the alias; rule files hold trees, not graphs
 IR110 | tag-not-allowed | a YAML tag other than the plain ones | the tag tag:yaml.org,2002:python/object is not allowed; rule files hold plain data | remove the tag; write plain mappings, lists and scalars
 IR111 | invalid-merge | a YAML merge key (<<) that cannot be merged | invalid merge: expected a mapping or list of mappings for merging | merge only mappings
@@ -66,6 +66,9 @@ IR113 | duplicate-key | a key appears twice in one mapping | duplicate key 'when
 IR114 | invalid-scalar | a tagged or typed scalar that cannot be read | '2026-02-30' is not a valid YAML timestamp | write a valid value of that type, or quote it as text
 IR115 | binary-value | a binary value | binary values are not allowed | rule files hold text, numbers, booleans and dates only
 IR116 | non-finite-number | '.nan' or '.inf' in a rule file | '.nan' and '.inf' are not allowed in rule files | write a finite number
+IR117 | file-too-large | a rule file larger than the size limit, refused without being read further | the file is larger than the limit of 4194304 bytes | split the rule set into several files, or raise load_ruleset(max_file_bytes=...)
+IR118 | dangling-link | a symbolic link in the rule directory whose target does not exist | a symbolic link to nothing (dangling): its target does not exist | mount or restore the target, or remove the link; the rule set is refused until then
+IR119 | link-loop | a symbolic link loop, or a link back to a directory that contains it | a symbolic link loop | remove the link
 IR120 | unknown-field | a field the schema does not know | unknown field 'statuss'; did you mean 'status'? | correct the field name (see the rule-language reference)
 IR121 | missing-field | a required field is missing | missing required field 'evidence' | add the field; an active rule also needs a reviewer
 IR122 | not-allowed-value | a value outside the schema's list | 'actve' is not one of: draft, active, retired; did you mean 'active'? | use one of the listed values
@@ -74,7 +77,10 @@ IR124 | one-key-expected | a condition or action with several keys | expected ex
 IR125 | invalid-id | a malformed rule or constraint id | 'dbt_rule' is not a valid id (upper-case letters, digits and hyphens) | write ids such as DBT-EMOTION-1
 IR126 | invalid-name | a malformed name | 'Family Therapy' is not a valid name (lower-case letters, digits and underscores) | write names such as family_therapy
 IR127 | schema-violation | any other breach of the JSON Schema | [] should be non-empty | read the message against the schema; it names the rule broken
+IR128 | not-a-regular-file | a FIFO, socket or device in the rule directory | not a regular file or a directory (a FIFO, socket or device); ... | a rule directory holds only files and directories: move it elsewhere
+IR129 | extension-case | a file named like a rule file but with the extension in another case | rule files end in .yaml or .yml in lower case; rename this file, ... | rename it to .yaml or .yml, or move it out of the rule directory
 IR130 | digest-mismatch | the rule files differ from the approved version | the rule set's digest is sha256:..., not the approved sha256:...; it differs from ... | load the approved files, or have the new version reviewed and approved
+IR131 | file-name-not-utf8 | a file name in the rule directory that is not UTF-8 | the file name is not UTF-8; rename it | rename the file
 
 IR201 | misplaced-bounds | 'minimum' or 'maximum' on a feature that is not a number | 'minimum' and 'maximum' apply only to numbers, not to string | remove the bounds, or make the feature a number
 IR202 | misplaced-values | 'values' or 'pattern' on a feature that is not text | 'values' and 'pattern' apply only to string and list, not to integer | remove them, or make the feature a string or a list
@@ -117,13 +123,16 @@ IR301 | not-an-object | the assessment is not a JSON object | an assessment is a
 IR302 | unknown-assessment-feature | a feature the rule set does not declare | reason: unknown feature; did you mean 'reasons'? | correct the name; unknown features are never ignored
 IR303 | unknown-assessment-field | a field of an object feature that is not declared | family.involvd: unknown field; did you mean 'involved'? | correct the field name
 IR304 | wrong-assessment-type | a value of the wrong JSON type | age: expected an integer, got a string | send the feature's type (true and 15.0 are not integers)
-IR305 | assessment-out-of-range | a number outside the feature's range | age: 121 is out of range (0 to 120) | check the value; it cannot be right for this feature
+IR305 | assessment-out-of-range | a number outside the feature's range | age: out of range (0 to 120) | check the value; it cannot be right for this feature
 IR306 | not-finite | a number that is not finite | score: expected a finite number | send a finite number
 IR307 | assessment-unknown-value | a text value outside the feature's values | reasons[0]: unknown value; expected one of: ... | use one of the feature's values
 IR308 | assessment-wrong-form | a text value that does not fit the feature's pattern | medications[0]: does not match the expected form ^[a-z][a-z0-9 -]*$ | write the value in the expected form
-IR309 | listed-more-than-once | a list that repeats a value | reasons: listed more than once | list each value once
+IR309 | listed-more-than-once | a list that repeats a value | reasons: an item is listed more than once | list each value once
 IR310 | required | a required feature is not recorded | age: required but not recorded | record the feature
 IR311 | invalid-json | the input is not valid JSON (command line, batch) | not valid JSON: Expecting value at line 1 column 1 | send strict UTF-8 JSON: no repeated keys, no NaN, not nested too deeply
+IR312 | not-unicode | text that is not valid Unicode: a lone UTF-16 surrogate such as \\ud800 | pattern: text that is not valid Unicode (a lone surrogate, such as \\ud800) | send the text as UTF-8; a surrogate belongs in a pair
+IR313 | input-too-large | an assessment or batch line larger than the limit, refused as it is read (command line, batch) | the input is larger than the limit of 1048576 bytes | send one assessment at a time, or raise --max-input-bytes
+IR314 | internal-error | a batch line that could not be evaluated because of a fault in this library | the line could not be evaluated: an internal error (RuntimeError); please report it | report it; the other lines are not affected
 
 IR401 | invalid-manifest | the manifest is missing, unreadable or not a valid manifest | invalid manifest: 'by' is a required property | approve the rule set again (intervention-rules approve), or correct the file
 IR402 | stale-manifest | the manifest approves other content than the rule files | stale manifest: it approves content sha256:..., but the rule set is now sha256:... | have the changed rule set reviewed and approved

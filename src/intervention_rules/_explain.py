@@ -16,7 +16,7 @@ from typing import Any
 
 from ._validate import MATCHED
 from .conditions import matched_values, referenced_facts, referenced_features, show_value
-from .decision import AlertNote, CautionNote, Collaboration, Explanation, NotRecommended
+from .decision import AlertNote, CautionNote, Collaboration, Explanation, ExplanationKind, NotRecommended
 from .model import (
     Adjust,
     Alert,
@@ -78,7 +78,7 @@ class RulePlan:
         self.strengths = tuple((a.intervention, a.strength) for a in rule.then if isinstance(a, Recommend))
         self.adjusts = tuple((a.intervention, a.by) for a in rule.then if isinstance(a, Adjust))
         # (intervention, kind, text, its template or None when it has no placeholder, contribution)
-        self.reasons: tuple[tuple[str, str, str, Template | None, float], ...] = tuple(
+        self.reasons: tuple[tuple[str, ExplanationKind, str, Template | None, float], ...] = tuple(
             (a.intervention, "recommend", a.text, _parsed(a.text, texts), a.strength)
             if isinstance(a, Recommend)
             else (a.intervention, "adjust", a.text, _parsed(a.text, texts), a.by)
@@ -257,7 +257,9 @@ class Session:
             self._through_inputs[fact] = features
         return features
 
-    def explain(self, plan: RulePlan, kind: str, text: str, contribution: float | None) -> Explanation:
+    def explain(
+        self, plan: RulePlan, kind: ExplanationKind, text: str, contribution: float | None
+    ) -> Explanation:
         """An explanation of what a fired rule did. The parts that depend only on the rule and
         the assessment are worked out once per rule (its explanations share one ``matched``
         dict, which ``to_dict`` copies)."""

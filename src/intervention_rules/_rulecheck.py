@@ -109,9 +109,9 @@ class RuleChecker:
         self.ok = True
         self.matched: list[tuple[Path, str]] = []  # ``{matched.FEATURE}`` placeholders, by text
 
-    def fail(self, path: Path, code: str, message: str, **extra: Any) -> None:
+    def fail(self, path: Path, code: str, message: str, *, suggestion: str | None = None) -> None:
         self.ok = False
-        self.ctx.add(self.doc, path, code, message, **extra)
+        self.ctx.add(self.doc, path, code, message, suggestion=suggestion)
 
     def _operand(self, path: Path, feature: Feature, op: str, value: Any) -> None:
         """Check one operand value against the feature's type, values, pattern and range."""

@@ -8,6 +8,7 @@ fields, ranking constraints that contradict each other, derived-fact cycles and 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -112,8 +113,8 @@ def _rule(
         status=raw["status"],
         author=raw["author"],
         reviewer=raw.get("reviewer"),
-        last_reviewed=raw["last_reviewed"],
-        review_due=raw["review_due"],
+        last_reviewed=datetime.date.fromisoformat(raw["last_reviewed"]),
+        review_due=datetime.date.fromisoformat(raw["review_due"]),
         evidence=evidence(raw["evidence"]),
         when=when,
         then=tuple(a for a in then if a is not None),

@@ -30,8 +30,10 @@ class Context:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(self, doc: Located, path: Path, code: str, message: str, **extra: Any) -> None:
-        self.problems.append(doc.problem(path, code, message, **extra))
+    def add(
+        self, doc: Located, path: Path, code: str, message: str, *, suggestion: str | None = None
+    ) -> None:
+        self.problems.append(doc.problem(path, code, message, suggestion=suggestion))
 
     def location(self, doc: Located, path: Path) -> Location:
         return doc.location(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,12 +18,24 @@ import yaml
 from .errors import Problem
 from .model import Location
 
-__all__ = ["Located", "Path", "format_path", "load_located"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "Located",
+    "Path",
+    "format_path",
+    "load_located",
+    "shorten_quotes",
+]
 
 Path = tuple[str | int, ...]
 
-#: A document that expands to more nodes than this (through aliases) is refused.
+#: A document with more nodes than this is refused: counted on the parser's events before any node
+#: is built, and again while building, where aliases expand.
 MAX_NODES = 200_000
+#: A rule file larger than this (in bytes) is refused without being read further. The bundled
+#: files are a few tens of kilobytes; a rule set of thousands of rules fits in one file this size.
+MAX_FILE_BYTES = 4 * 1024 * 1024
 #: Deeper documents are refused rather than risk exhausting the interpreter's stack.
 MAX_DEPTH = 64
 #: libyaml's parser when pyyaml was built with it (it keeps line and column marks), else pure Python.
@@ -41,6 +54,22 @@ _SCALARS: dict[str, Any] = {
         "tag:yaml.org,2002:timestamp",
     )
 }
+
+
+#: A quoted text longer than this in a problem's message is shortened: a message says what is
+#: wrong and where, and never carries a whole (possibly megabytes long) value.
+MAX_QUOTED = 60
+_QUOTED = re.compile(rf"'([^'\n]{{{MAX_QUOTED + 1},}})'")
+
+
+def shorten_quotes(message: str) -> str:
+    """``message`` with every quoted text longer than ``MAX_QUOTED`` characters cut short."""
+
+    def cut(match: re.Match[str]) -> str:
+        text = match.group(1)
+        return f"'{text[:40]}...' ({len(text)} characters)"
+
+    return _QUOTED.sub(cut, message)
 
 
 def format_path(path: Path) -> str:
@@ -74,7 +103,7 @@ class Located:
         line, column = self.where(path)
         return Location(self.name, line, column, format_path(path), path)
 
-    def problem(self, path: Path, code: str, message: str, **extra: Any) -> Problem:
+    def problem(self, path: Path, code: str, message: str, *, suggestion: str | None = None) -> Problem:
         """A problem with the node at ``path``, located at it (or its nearest located ancestor)."""
         line, column = self.where(path)
         return Problem(
@@ -85,7 +114,7 @@ class Located:
             path=format_path(path),
             code=code,
             parts=path,
-            **extra,
+            suggestion=suggestion,
         )
 
 
@@ -175,7 +204,7 @@ class _Builder:
         except Exception as error:  # noqa: BLE001 - pyyaml's scalar constructors raise many kinds
             del error
             kind = tag.rsplit(":", 1)[-1]
-            self.problem(node, path, "IR114", f"{node.value!r} is not a valid YAML {kind}")
+            self.problem(node, path, "IR114", shorten_quotes(f"{node.value!r} is not a valid YAML {kind}"))
             return None
         if isinstance(value, datetime.datetime | datetime.date):
             return value.isoformat()
@@ -200,8 +229,38 @@ def _documents(loader: yaml.SafeLoader) -> Iterator[yaml.Node]:
             yield node
 
 
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+
+
+def _too_many_nodes(text: str) -> tuple[int, int] | None:
+    """Where a document passes ``MAX_NODES`` nodes, read as a stream of parser events (no node is
+    kept), or None. A syntax error is left for the real parse to report, with its place."""
+    parser = _Loader(text)
+    try:
+        count = 0
+        while parser.check_event():
+            event = parser.get_event()  # type: ignore[no-untyped-call]  # pyyaml's stubs leave it untyped
+            if isinstance(event, _NODE_EVENTS):
+                count += 1
+                if count > MAX_NODES:
+                    return (
+                        (event.start_mark.line + 1, event.start_mark.column + 1)
+                        if event.start_mark
+                        else (1, 1)
+                    )
+    except yaml.YAMLError:
+        return None
+    finally:
+        parser.dispose()
+    return None
+
+
 def load_located(file: str, text: str, name: str | None = None) -> tuple[Located | None, list[Problem]]:
     """Parse one YAML file. Returns the located document (None if unreadable) and its problems."""
+    where = _too_many_nodes(text)
+    if where is not None:
+        message = f"the document has more than {MAX_NODES} nodes"
+        return None, [Problem(message, file=file, line=where[0], column=where[1], code="IR108")]
     loader = _Loader(text)
     try:
         try:

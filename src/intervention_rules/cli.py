@@ -1,7 +1,10 @@
 """The ``intervention-rules`` command line.
 
 Exit status: 0 success; 1 invalid rules or invalid assessment (problems on stderr, nothing on
-stdout); 2 wrong usage, including a command whose optional extra is not installed.
+stdout); 2 wrong usage, including a command whose optional extra is not installed; 74 the output
+could not be written (a closed pipe, a full disk); 130 interrupted. No traceback reaches the user.
+
+Problems name fields, never the values an assessment held, unless ``--show-values`` is given.
 
 The core commands (``evaluate``, ``explain``, ``validate``) are declared here. Each optional layer
 declares its own in its ``_cli`` module, which imports nothing of the layer until one of its
@@ -19,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
 from ._extras import extra_for
-from ._jsonio import UnreadableJSON, parse_json
+from ._jsonio import MAX_ASSESSMENT_BYTES, UnreadableJSON, parse_json, read_limited
 from .errors import (
     AssessmentError,
     AssessmentProblem,
@@ -32,7 +35,7 @@ from .ruleset import RuleSet
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 74, 130
 
 #: The optional layers whose ``_cli`` module declares subcommands, in ``--help`` order.
 LAYERS = ("governance", "testing", "fhir", "service")
@@ -48,6 +51,34 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage(f"{self.prog}: error: {message}")
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (the layers' commands use it too)."""
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _input_options(p: argparse.ArgumentParser) -> None:
+    """The options of the commands that read assessments."""
+    p.add_argument(
+        "--show-values",
+        action="store_true",
+        help="quote the offending values in problems (patient data: for the person who entered "
+        "them, never for logs)",
+    )
+    p.add_argument(
+        "--max-input-bytes",
+        type=positive,
+        default=MAX_ASSESSMENT_BYTES,
+        metavar="N",
+        help=f"refuse an assessment (or batch line) larger than this (default: {MAX_ASSESSMENT_BYTES})",
+    )
+
+
 def _evaluate_command(commands: Any, rules_option: Callable[[argparse.ArgumentParser], None]) -> None:
     """The ``evaluate`` subcommand: one assessment, or a batch of them."""
     ev = commands.add_parser("evaluate", help="evaluate an assessment and print the decision")
@@ -60,6 +91,7 @@ def _evaluate_command(commands: Any, rules_option: Callable[[argparse.ArgumentPa
         help="the assessment (JSON); '-' or nothing reads standard input",
     )
     ev.add_argument("--format", choices=("json", "text"), default="json", help="output format")
+    _input_options(ev)
     ev.add_argument(
         "--batch",
         metavar="INPUT.jsonl",
@@ -74,7 +106,7 @@ def _evaluate_command(commands: Any, rules_option: Callable[[argparse.ArgumentPa
         "--workers",
         type=int,
         metavar="N",
-        help="with --batch: worker processes (default: one per CPU core)",
+        help="with --batch: worker processes (default and most: one per CPU core available)",
     )
     compact = ev.add_mutually_exclusive_group()
     compact.add_argument(
@@ -118,31 +150,34 @@ def _parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("intervention", help="intervention id, e.g. family_therapy")
     ex.add_argument("--format", choices=("json", "text"), default="text", help="output format")
+    _input_options(ex)
 
     for layer in LAYERS:
         importlib.import_module(f".{layer}._cli", __package__).register(commands, rules_option)
     return parser
 
 
-def _invalid(message: str) -> AssessmentError:
-    return AssessmentError([AssessmentProblem("", message, code="IR311")])
+def _invalid(message: str, code: str) -> AssessmentError:
+    return AssessmentError([AssessmentProblem("", message, code=code)])
 
 
-def _read_json(source: str, stdin: TextIO) -> Any:
-    """Read an assessment: strict UTF-8 (a byte-order mark is allowed), strict JSON."""
-    if source == "-":
-        buffer = getattr(stdin, "buffer", None)
-        data: bytes | str = buffer.read() if buffer is not None else stdin.read()
-    else:
-        try:
-            with open(source, "rb") as handle:
-                data = handle.read()
-        except OSError as error:
-            raise _Usage(f"cannot read {source}: {error.strerror}") from error
+def _read_json(source: str, stdin: TextIO | None, limit: int) -> Any:
+    """Read an assessment: strict UTF-8 (a byte-order mark is allowed), strict JSON, at most
+    ``limit`` bytes (reading stops there)."""
     try:
-        return parse_json(data)
+        if source == "-":
+            if stdin is None or stdin.closed:
+                raise _Usage("standard input is closed; give the assessment as a file")
+            data = read_limited(getattr(stdin, "buffer", stdin), limit)
+        else:
+            try:
+                with open(source, "rb") as handle:
+                    data = read_limited(handle, limit)
+            except OSError as error:
+                raise _Usage(f"cannot read {source}: {error.strerror}") from error
+        return parse_json(data, limit=limit)
     except UnreadableJSON as error:
-        raise _invalid(str(error)) from error
+        raise _invalid(str(error), error.code) from error
 
 
 def _load(path: str | None) -> RuleSet:
@@ -155,7 +190,7 @@ def _write_json(data: Any, out: TextIO) -> None:
     out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+def _run(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, stderr: TextIO) -> int:
     """Run the chosen command: a layer's through its handler, the core's here."""
     handler = getattr(args, "handler", None)
     if handler is not None:
@@ -177,24 +212,57 @@ def _run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO
 
         return run_batch(args, stdin, stdout, stderr)
     ruleset = _load(args.rules)
-    assessment = _read_json(args.assessment, stdin)
-    if args.command == "evaluate":
-        decision = ruleset.evaluate(assessment)
-        if args.format == "text":
-            stdout.write(decision.to_text() + "\n")
-        else:
-            _write_json(decision.to_dict(), stdout)
-        return EXIT_OK
+    assessment = _read_json(args.assessment, stdin, args.max_input_bytes)
     try:
+        if args.command == "evaluate":
+            decision = ruleset.evaluate(assessment)
+            if args.format == "text":
+                stdout.write(decision.to_text() + "\n")
+            else:
+                _write_json(decision.to_dict(), stdout)
+            return EXIT_OK
         explanation = ruleset.explain(assessment, args.intervention)
     except UnknownInterventionError as error:
         stderr.write(f"intervention-rules: error: {error}\n")
         return EXIT_USAGE
+    except AssessmentError as error:
+        if args.show_values:  # asked for: the problems again, quoting the values
+            raise AssessmentError(error.values(assessment)) from None
+        raise
     if args.format == "json":
         _write_json(explanation.to_dict(), stdout)
     else:
         stdout.write(explanation.to_text() + "\n")
     return EXIT_OK
+
+
+class _Streams:
+    """The streams a run writes to, made safe for the process's own: a closed standard error
+    becomes a sink, and the output is UTF-8 whatever the locale."""
+
+    def __init__(self, stdin: TextIO | None, stdout: TextIO | None, stderr: TextIO | None) -> None:
+        self.own_stdout = stdout is None
+        self.stdin = stdin if stdin is not None else sys.stdin
+        self.stdout = stdout if stdout is not None else sys.stdout
+        self.stderr = stderr if stderr is not None else sys.stderr
+        if self.stderr is None:  # started with standard error closed
+            self.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+        elif stderr is None and hasattr(self.stderr, "reconfigure"):
+            self.stderr.reconfigure(errors="backslashreplace")
+        if self.own_stdout and self.stdout is not None and hasattr(self.stdout, "reconfigure"):
+            self.stdout.reconfigure(encoding="utf-8")
+
+    def silence_stdout(self) -> None:
+        """After the output failed: point the process's standard output at the null device, so
+        that the interpreter's own flush at exit fails no more."""
+        if not self.own_stdout:
+            return
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, AttributeError, ValueError):
+            pass
 
 
 def main(
@@ -204,10 +272,34 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """Run the command line; returns the exit status."""
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
+    """Run the command line; returns the exit status. Every failure is a message and an exit
+    status, never a traceback: see the module's docstring for the statuses."""
+    streams = _Streams(stdin, stdout, stderr)
+    err = streams.stderr
+    try:
+        if streams.stdout is None:
+            err.write("intervention-rules: error: standard output is closed\n")
+            return EXIT_OUTPUT
+        status = _main(argv, streams.stdin, streams.stdout, err)
+        streams.stdout.flush()
+        return status
+    except KeyboardInterrupt:
+        err.write("intervention-rules: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        streams.silence_stdout()
+        err.write("intervention-rules: the output was closed before everything was written\n")
+        return EXIT_OUTPUT
+    except OSError as error:  # writing the output failed: a full disk, an I/O error
+        streams.silence_stdout()
+        err.write(f"intervention-rules: error: cannot write the output: {error.strerror or error}\n")
+        return EXIT_OUTPUT
+    except RecursionError:
+        err.write("intervention-rules: error: the input is nested too deeply\n")
+        return EXIT_INVALID
+
+
+def _main(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO, stderr: TextIO) -> int:
     try:
         args = _parser().parse_args(argv)
     except _Usage as error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any as AnyType
+from typing import Literal
 
 import attrs
 
@@ -91,13 +92,17 @@ def _recorded(value: AnyType, operand: AnyType) -> bool:
     return bool(operand)
 
 
+#: What an operator takes: one value, a number, a [low, high] pair, a list of values, or true/false.
+OperandKind = Literal["scalar", "number", "pair", "values", "boolean"]
+
+
 @attrs.frozen
 class Operator:
     """One operator of the rule language."""
 
     name: str
     types: frozenset[str]
-    operand: str  # "scalar", "number", "pair", "values", "boolean"
+    operand: OperandKind
     function: Callable[[AnyType, AnyType], bool]
     wording: str
 

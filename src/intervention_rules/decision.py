@@ -8,7 +8,7 @@ CDS Hooks cards.
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
 
@@ -59,12 +59,17 @@ class RuleSetInfo(_Record):
     digest: str
 
 
+#: Why an explanation is there: a recommendation, an adjustment of its strength, or a ranking
+#: constraint that moved it.
+ExplanationKind = Literal["recommend", "adjust", "constraint"]
+
+
 @attrs.frozen
 class Explanation:
     """Why an intervention is recommended (or how its strength or rank was changed)."""
 
     rule: str
-    kind: str  # "recommend", "adjust" or "constraint"
+    kind: ExplanationKind
     text: str
     contribution: float | None
     matched: dict[str, Any]

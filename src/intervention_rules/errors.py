@@ -7,7 +7,7 @@ found as data (:class:`Problem`), so callers never parse messages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -75,11 +75,16 @@ class AssessmentProblem:
 
     ``field`` is the place as text (``reasons[1]``), ``parts`` the same place as a tuple
     (``("reasons", 1)``) and ``code`` the problem's stable code (``IR3xx``; see docs/errors.md).
+
+    The message says what kind of problem it is, never the value the assessment held (it is
+    patient data), and ``value`` is ``None``, unless values were asked for with
+    [`AssessmentError.values`][intervention_rules.AssessmentError.values]; even then ``repr``
+    leaves the value out.
     """
 
     field: str
     message: str
-    value: object = None
+    value: object = attrs.field(default=None, repr=False)
     suggestion: str | None = None
     code: str = ""
     parts: PathParts = ()
@@ -137,11 +142,45 @@ class UnknownInterventionError(InterventionRulesError, ValueError):
     """An intervention id that the rule set's catalogue does not have."""
 
 
-class AssessmentError(InterventionRulesError):
-    """An assessment is invalid: every problem found, each naming its field."""
+#: At most this many problems are listed in an AssessmentError's message (all are in ``problems``).
+MAX_LISTED_PROBLEMS = 50
 
-    def __init__(self, problems: Iterable[AssessmentProblem]) -> None:
+
+class AssessmentError(InterventionRulesError):
+    """An assessment is invalid: every problem found, each naming its field.
+
+    Neither the message nor the problems hold the values the assessment held: they name the
+    field and the kind of problem. A caller that needs the values (a developer at a terminal,
+    never a log) asks for them with [`values`][intervention_rules.AssessmentError.values],
+    passing the assessment again.
+    """
+
+    def __init__(
+        self,
+        problems: Iterable[AssessmentProblem],
+        *,
+        recheck: Callable[[object], tuple[AssessmentProblem, ...]] | None = None,
+    ) -> None:
         self.problems: tuple[AssessmentProblem, ...] = tuple(problems)
+        self._recheck = recheck
         count = len(self.problems)
-        lines = "\n".join(f"  {p}" for p in self.problems)
+        listed = [f"  {p}" for p in self.problems[:MAX_LISTED_PROBLEMS]]
+        if count > MAX_LISTED_PROBLEMS:
+            listed.append(f"  ... and {count - MAX_LISTED_PROBLEMS} more")
+        lines = "\n".join(listed)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the assessment:\n{lines}")
+
+    def values(self, assessment: object) -> tuple[AssessmentProblem, ...]:
+        """Opt in to values: the problems of ``assessment`` (the one that raised this error) with
+        each offending value in ``value`` and quoted, shortened, in the message.
+
+        The error itself keeps no value, so the caller passes the assessment back. The result
+        holds patient data: show it to the person who entered it, never write it to a log.
+        """
+        if self._recheck is None:
+            return self.problems
+        return self._recheck(assessment)
+
+    def __reduce__(self) -> tuple[type[AssessmentError], tuple[tuple[AssessmentProblem, ...]]]:
+        # Crosses process boundaries with its problems (the values check stays behind).
+        return (AssessmentError, (self.problems,))

@@ -2,12 +2,28 @@
 
 Every problem in every file is collected before anything is raised. A rule set that fails to
 load raises :class:`RuleSetError` and is never evaluated.
+
+What a rule directory may hold, walked in sorted order through its subdirectories:
+
+- rule files, named ``*.yaml`` or ``*.yml`` (lower case), each a regular file or a link to one;
+- subdirectories, or links to them (a link back to a directory that contains it is an error);
+- entries whose names start with ``.`` (``.git``), which are skipped without being looked at;
+- other regular files (``README.md``, a manifest), which are ignored.
+
+Anything else fails closed, as a :class:`RuleSetError`, because a rule file that silently drops
+out of a rule set changes its recommendations: a dangling link or a link loop (a rule file on an
+unmounted path), a FIFO, socket or device, an entry that cannot be read (permission denied), a
+file name that is not UTF-8, and a name ending in ``.yaml`` or ``.yml`` in another case
+(``X.YAML``), which would otherwise be skipped. A rule file larger than ``max_file_bytes`` is
+refused without being read further.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -17,7 +33,7 @@ import attrs
 from ._compile import compile_plan
 from ._schema import schema_problems
 from ._validate import build_definition
-from ._yaml import Located, load_located
+from ._yaml import MAX_FILE_BYTES, Located, load_located, shorten_quotes
 from .errors import Problem, RuleSetError
 from .ruleset import RuleSet
 
@@ -34,18 +50,125 @@ def bundled_rules_path() -> Path:
     return Path(__file__).resolve().parents[2] / "rules"
 
 
+def _unreadable(error: OSError, link: bool) -> tuple[str, str]:
+    """The code and message for an entry that cannot be followed or read."""
+    if link and error.errno == errno.ENOENT:
+        return "IR118", "a symbolic link to nothing (dangling): its target does not exist"
+    if error.errno == errno.ELOOP:
+        return "IR119", "a symbolic link loop"
+    return "IR103", f"cannot be read: {error.strerror or error}"
+
+
+def _files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
+    """The rule files under a path, with their names relative to the rule set, in sorted order,
+    and the problems of every entry that fails closed (see the module's docstring)."""
+    try:
+        mode = root.stat().st_mode
+    except OSError as error:
+        code, message = _unreadable(error, root.is_symlink())
+        return [], [Problem(f"the rule set: {message}", file=str(root), code=code)]
+    if not stat.S_ISDIR(mode):
+        if not stat.S_ISREG(mode):
+            message = "the rule set is not a regular file or a directory"
+            return [], [Problem(message, file=str(root), code="IR128")]
+        return [(root, root.name)], []
+    found: list[tuple[Path, str]] = []
+    problems: list[Problem] = []
+    top = root.stat()
+    _walk(root, PurePosixPath(), frozenset({(top.st_dev, top.st_ino)}), found, problems)
+    return sorted(found, key=lambda f: f[1]), problems
+
+
+def _name_problem(name: str, path: Path) -> Problem | None:
+    """Why a directory entry's name is refused: not UTF-8, or a rule-file extension in another case."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return Problem("the file name is not UTF-8; rename it", file=str(path), code="IR131")
+    if name.lower().endswith(_SUFFIXES) and not name.endswith(_SUFFIXES):
+        message = (
+            "rule files end in .yaml or .yml in lower case; rename this file, "
+            "or move it out of the rule directory"
+        )
+        return Problem(message, file=str(path), code="IR129")
+    return None
+
+
+def _walk(
+    directory: Path,
+    relative: PurePosixPath,
+    ancestors: frozenset[tuple[int, int]],
+    found: list[tuple[Path, str]],
+    problems: list[Problem],
+) -> None:
+    """Collect the rule files under ``directory`` into ``found``, and into ``problems`` every
+    entry that fails closed; ``ancestors`` are the directories around it, to catch loops."""
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as error:
+        code, message = _unreadable(error, False)
+        problems.append(Problem(f"the directory {message}", file=str(directory), code=code))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        rule_file = entry.name.endswith(_SUFFIXES)
+        refused = _name_problem(entry.name, path)
+        if refused is not None:
+            problems.append(refused)
+            continue
+        try:
+            info = os.stat(path)  # follows links
+        except OSError as error:
+            code, message = _unreadable(error, entry.is_symlink())
+            problems.append(Problem(message, file=str(path), code=code))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            key = (info.st_dev, info.st_ino)
+            if key in ancestors:
+                problems.append(
+                    Problem(
+                        "a link back to a directory that contains it (a loop)",
+                        file=str(path),
+                        code="IR119",
+                    )
+                )
+                continue
+            _walk(path, relative / entry.name, ancestors | {key}, found, problems)
+        elif not stat.S_ISREG(info.st_mode):
+            problems.append(
+                Problem(
+                    "not a regular file or a directory (a FIFO, socket or device); "
+                    "a rule directory holds only files and directories",
+                    file=str(path),
+                    code="IR128",
+                )
+            )
+        elif rule_file:
+            found.append((path, (relative / entry.name).as_posix()))
+
+
 def rule_files(root: Path) -> list[tuple[Path, str]]:
-    """The rule files under a path, with their names relative to the rule set, in sorted order."""
-    if root.is_file():
-        return [(root, root.name)]
-    found = sorted(
-        p
-        for p in root.rglob("*")
-        if p.suffix in _SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
-    return [(p, p.relative_to(root).as_posix()) for p in found]
+    """The rule files of a rule set (a directory or one file) with their names relative to it, in
+    sorted order; :class:`RuleSetError` for every entry that fails closed."""
+    files, problems = _files(root)
+    if problems:
+        raise RuleSetError(problems)
+    return files
+
+
+def _read(file: Path, limit: int) -> bytes:
+    with open(file, "rb") as handle:
+        content = handle.read(limit + 1)
+    if len(content) > limit:
+        raise _TooLarge
+    return content
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def digest_files(files: list[tuple[str, bytes]]) -> str:
@@ -59,24 +182,46 @@ def digest_files(files: list[tuple[str, bytes]]) -> str:
 
 
 def load_ruleset(
-    path: str | os.PathLike[str] | None = None, *, expected_digest: str | None = None
+    path: str | os.PathLike[str] | None = None,
+    *,
+    expected_digest: str | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> RuleSet:
     """Load, validate and compile a rule set: a directory of YAML files, or one file.
 
     With no path, the bundled default rule set. With ``expected_digest``, a rule set whose
-    content differs from the approved one is refused.
+    content differs from the approved one is refused. A rule file larger than
+    ``max_file_bytes`` is refused without being read further. What a rule directory may hold,
+    and what fails closed, is in this module's docstring and in docs/rule-language.md.
     """
+    try:
+        return _load(path, expected_digest, max_file_bytes)
+    except RuleSetError as error:
+        if not any(len(p.message) > MAX_MESSAGE for p in error.problems):
+            raise
+        raise RuleSetError(
+            attrs.evolve(p, message=shorten_quotes(p.message)) for p in error.problems
+        ) from None
+
+
+#: A problem's message longer than this has its quoted texts shortened (see ``shorten_quotes``).
+MAX_MESSAGE = 200
+
+
+def _load(path: str | os.PathLike[str] | None, expected_digest: str | None, max_file_bytes: int) -> RuleSet:
     root = bundled_rules_path() if path is None else Path(path)
-    if not root.exists():
+    if not root.exists() and not root.is_symlink():
         raise RuleSetError([Problem(f"no rule set at {root}", file=str(root), code="IR101")])
-    files = rule_files(root)
-    if not files:
+    files, problems = _files(root)
+    if not files and not problems:
         raise RuleSetError([Problem(f"no .yaml or .yml files under {root}", file=str(root), code="IR102")])
-    problems: list[Problem] = []
     entries: list[tuple[str, str, bytes]] = []
     for file, relative in files:
         try:
-            entries.append((str(file), relative, file.read_bytes()))
+            entries.append((str(file), relative, _read(file, max_file_bytes)))
+        except _TooLarge:
+            message = f"the file is larger than the limit of {max_file_bytes} bytes"
+            problems.append(Problem(message, file=str(file), code="IR117"))
         except OSError as error:
             problems.append(Problem(f"cannot read the file: {error.strerror}", file=str(file), code="IR103"))
     return _from_contents(entries, str(root), expected_digest, problems)

@@ -6,12 +6,14 @@ document path and source location they came from, so explanations and errors can
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import datetime
+from typing import Any, ClassVar, Literal
 
 import attrs
 
 __all__ = [
     "Action",
+    "ActionKind",
     "Adjust",
     "Alert",
     "AllOf",
@@ -40,6 +42,8 @@ FeatureType = Literal["integer", "number", "boolean", "string", "list"]
 Category = Literal["therapeutic", "supportive", "pharmacological", "care_coordination"]
 Severity = Literal["info", "warning", "critical"]
 Status = Literal["draft", "active", "retired"]
+#: An action's key in a rule file (``then: [{recommend: ...}]``).
+ActionKind = Literal["recommend", "adjust", "not_recommend", "caution", "collaborate", "alert", "conclude"]
 Scalar = str | int | float | bool
 
 CATEGORIES: tuple[Category, ...] = ("therapeutic", "supportive", "pharmacological", "care_coordination")
@@ -171,6 +175,7 @@ Condition = Test | FactTest | AllOf | AnyOf | Not
 
 @attrs.frozen
 class Recommend:
+    kind: ClassVar[ActionKind] = "recommend"
     intervention: str
     strength: float
     text: str
@@ -179,6 +184,7 @@ class Recommend:
 
 @attrs.frozen
 class Adjust:
+    kind: ClassVar[ActionKind] = "adjust"
     intervention: str
     by: float
     text: str
@@ -187,6 +193,7 @@ class Adjust:
 
 @attrs.frozen
 class NotRecommend:
+    kind: ClassVar[ActionKind] = "not_recommend"
     intervention: str
     text: str
     location: Location
@@ -194,6 +201,7 @@ class NotRecommend:
 
 @attrs.frozen
 class Caution:
+    kind: ClassVar[ActionKind] = "caution"
     intervention: str
     severity: Severity
     text: str
@@ -202,6 +210,7 @@ class Caution:
 
 @attrs.frozen
 class Collaborate:
+    kind: ClassVar[ActionKind] = "collaborate"
     intervention: str
     role: str
     prompt: str
@@ -210,6 +219,7 @@ class Collaborate:
 
 @attrs.frozen
 class Alert:
+    kind: ClassVar[ActionKind] = "alert"
     severity: Severity
     text: str
     location: Location
@@ -217,6 +227,7 @@ class Alert:
 
 @attrs.frozen
 class Conclude:
+    kind: ClassVar[ActionKind] = "conclude"
     fact: str
     location: Location
 
@@ -239,8 +250,8 @@ class Rule:
     status: Status
     author: str
     reviewer: str | None
-    last_reviewed: str
-    review_due: str
+    last_reviewed: datetime.date
+    review_due: datetime.date
     evidence: tuple[Evidence, ...]
     when: Condition
     then: tuple[Action, ...]

@@ -29,12 +29,14 @@ from .decision import Decision, RuleSetInfo
 from .errors import RuleSetError, UnknownInterventionError
 from .model import (
     Action,
+    ActionKind,
     Collaborate,
     Constraint,
     Feature,
     Intervention,
     Role,
     Rule,
+    Status,
     action_intervention,
 )
 
@@ -51,9 +53,9 @@ class RuleOutcome:
 
     rule: str
     title: str
-    actions: tuple[str, ...]
+    actions: tuple[ActionKind, ...]
     fired: bool
-    status: str
+    status: Status
     text: tuple[str, ...]
     failed: tuple[ConditionResult, ...]
     source: str
@@ -331,7 +333,7 @@ class RuleSet:
         return RuleOutcome(
             rule=rule.id,
             title=rule.title,
-            actions=tuple(type(a).__name__.lower().replace("notrecommend", "not_recommend") for a in actions),
+            actions=tuple(a.kind for a in actions),
             fired=did,
             status=rule.status,
             text=tuple(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import attrs
 
@@ -36,12 +36,16 @@ class FieldChange:
         return {"field": self.field, "old": self.old, "new": self.new}
 
 
+#: What happened to a thing between two versions.
+ChangeKind = Literal["added", "removed", "changed"]
+
+
 @attrs.frozen
 class Change:
     """One thing added, removed or changed in a section (rules, features, interventions...)."""
 
     section: str
-    kind: str  # added | removed | changed
+    kind: ChangeKind
     key: str
     fields: tuple[FieldChange, ...] = ()
     summary: str = ""  # the added or removed thing in words
@@ -95,8 +99,8 @@ def _rule_fields(rule: Rule, ruleset: RuleSet) -> dict[str, Any]:
         "status": rule.status,
         "author": rule.author,
         "reviewer": rule.reviewer,
-        "last_reviewed": rule.last_reviewed,
-        "review_due": rule.review_due,
+        "last_reviewed": rule.last_reviewed.isoformat(),
+        "review_due": rule.review_due.isoformat(),
         "evidence": [e.to_dict() for e in rule.evidence],
         "when": condition_text(rule.when, ruleset),
         "then": [action_text(a, ruleset) for a in rule.then],

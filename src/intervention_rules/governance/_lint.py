@@ -270,7 +270,7 @@ class _Checker:
 
     def review(self, rule: Rule, approved: bool) -> None:
         place = self.place_of_rule(rule)
-        due = datetime.date.fromisoformat(str(rule.review_due))
+        due = rule.review_due
         if due < self.today:
             self.add("error", "IR404", f"review was due on {due.isoformat()}", place, rule.id)
         elif (due - self.today).days <= REVIEW_SOON_DAYS:
@@ -448,7 +448,7 @@ class _Checker:
         found = []
         for con in cons:
             answer = logic.example([pro, con])
-            if isinstance(answer, dict):
+            if answer.assessment is not None:
                 found.append(con)
                 self.add(
                     "info",
@@ -457,7 +457,7 @@ class _Checker:
                     "both hold, as in the example",
                     self.place_of_rule(pro),
                     pro.id,
-                    answer,
+                    answer.assessment,
                 )
             elif answer == UNDECIDED:
                 self.add(

@@ -18,17 +18,29 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal
+
+import attrs
 
 from .._compile import Atoms, Conj, TooComplexError, to_dnf
 from ..errors import AssessmentError
 from ..model import AllOf, AnyOf, Conclude, Condition, FactTest, Feature, Location, Not, Rule
 from ..ruleset import RuleSet
 
-__all__ = ["NEVER", "UNDECIDED", "Logic"]
+__all__ = ["NEVER", "UNDECIDED", "Answer", "Logic"]
 
-NEVER: Final = "never"
-UNDECIDED: Final = "undecided"
+
+@attrs.frozen
+class Answer:
+    """What a question came to: ``found``, with an example assessment the rule set has evaluated
+    and on which the rules fired as asked; ``never``; or ``undecided``."""
+
+    verdict: Literal["found", "never", "undecided"]
+    assessment: dict[str, Any] | None = None
+
+
+NEVER: Final = Answer("never")
+UNDECIDED: Final = Answer("undecided")
 _NOWHERE = Location("", 0, 0, "")
 _TEXT_CANDIDATES = ("other", "x", "a", "example", "none", "unknown", "a1", "z")
 
@@ -71,9 +83,7 @@ class Logic:
             return Not(self._expand(c.item), c.location)
         return c
 
-    def example(
-        self, fire: Iterable[Rule], silent: Iterable[Rule] = (), some: Iterable[Rule] = ()
-    ) -> dict[str, Any] | str:
+    def example(self, fire: Iterable[Rule], silent: Iterable[Rule] = (), some: Iterable[Rule] = ()) -> Answer:
         """An assessment on which every rule of ``fire`` fires, none of ``silent`` does, and at
         least one of ``some`` does (when given); or :data:`NEVER`, or :data:`UNDECIDED`."""
         fire, silent, some = list(fire), list(silent), list(some)
@@ -94,7 +104,7 @@ class Logic:
             if found is None or not self._confirmed(found, fire, silent, some):
                 undecided = True
                 continue
-            return found
+            return Answer("found", found)
         return UNDECIDED if undecided else NEVER
 
     def _confirmed(

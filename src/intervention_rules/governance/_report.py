@@ -85,7 +85,7 @@ def coverage(ruleset: RuleSet, scenarios: Sequence[NamedAssessment]) -> Coverage
 def _review_state(rule: Rule, today: datetime.date) -> str:
     if rule.status == "retired":
         return "retired"
-    due = datetime.date.fromisoformat(str(rule.review_due))
+    due = rule.review_due
     if due < today:
         return "overdue"
     if (due - today).days <= REVIEW_SOON_DAYS:
@@ -124,8 +124,8 @@ def rulebook(
             "version": rule.version,
             "author": rule.author,
             "reviewer": rule.reviewer,
-            "last_reviewed": rule.last_reviewed,
-            "review_due": rule.review_due,
+            "last_reviewed": rule.last_reviewed.isoformat(),
+            "review_due": rule.review_due.isoformat(),
             "review_state": _review_state(rule, today),
             "evidence": [e.to_dict() for e in rule.evidence],
             "when": condition_text(rule.when, ruleset),

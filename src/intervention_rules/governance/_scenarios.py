@@ -224,6 +224,6 @@ def rule_examples(ruleset: RuleSet) -> list[NamedAssessment]:
         if rule.status == "retired":
             continue
         found = logic.example([rule])
-        if isinstance(found, dict):
-            out.append(NamedAssessment(f"fires {rule.id} ({ruleset.version})", found))
+        if found.assessment is not None:
+            out.append(NamedAssessment(f"fires {rule.id} ({ruleset.version})", found.assessment))
     return out

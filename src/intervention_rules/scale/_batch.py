@@ -6,12 +6,16 @@ JSON object on one line:
 - ``{"line": 3, "decision": {...}}``: the decision, exactly as :meth:`Decision.to_dict` gives it,
   or, with ``fields``, the projection of it that they choose (see :mod:`._project`);
 - ``{"line": 4, "error": {"kind": "invalid_assessment", "problems": [...]}}``: the line could not
-  be evaluated; ``kind`` is ``invalid_json`` (not UTF-8 or not JSON) or ``invalid_assessment``,
-  and each problem has ``field``, ``message`` and ``suggestion``, as in :class:`AssessmentError`.
+  be evaluated; ``kind`` is ``invalid_json`` (not UTF-8, not JSON, text UTF-8 cannot hold such as
+  a lone surrogate, or longer than the line limit), ``invalid_assessment``, or ``internal_error``
+  (a fault in this library, never the input's; please report it), and each problem has
+  ``field``, ``message``, ``suggestion`` and ``code``, as in :class:`AssessmentError`: they name
+  fields, never values, unless values were asked for (``show_values``).
 
 Lines are numbered from 1 as in the input; blank lines are skipped and give no record. A bad line
-never stops the batch. The engine holds the GIL, so :class:`Batch` spreads the work over worker
-processes; each loads the rule set once, refusing it if its digest differs from the one loaded
+never stops the batch, and every record is valid UTF-8 JSON whatever the line held. The engine
+holds the GIL, so :class:`Batch` spreads the work over worker processes (at most one per CPU core
+available); each loads the rule set once, refusing it if its digest differs from the one loaded
 here first.
 """
 
@@ -20,23 +24,24 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import attrs
 
-from .._jsonio import UnreadableJSON, parse_json
+from .._jsonio import MAX_ASSESSMENT_BYTES, UnreadableJSON, parse_json, too_large
 from ..errors import AssessmentError, AssessmentProblem, InterventionRulesError, RuleSetError
 from ..loading import load_ruleset
 from ..ruleset import RuleSet
 from ._project import Projection
 
-__all__ = ["Batch", "BatchError", "LineResult", "result_record"]
+__all__ = ["Batch", "BatchError", "LineReader", "LineResult", "available_cores", "result_record"]
 
 #: Lines sent to a worker at a time: large enough that the hand-over costs little.
 CHUNK_LINES = 64
@@ -59,7 +64,20 @@ class LineResult:
 
 
 def _problem_dict(problem: AssessmentProblem) -> dict[str, Any]:
-    return {"field": problem.field, "message": problem.message, "suggestion": problem.suggestion}
+    return {
+        "field": problem.field,
+        "message": problem.message,
+        "suggestion": problem.suggestion,
+        "code": problem.code,
+    }
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the system tells it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def projection_of(fields: Fields) -> Projection | None:
@@ -70,9 +88,10 @@ def projection_of(fields: Fields) -> Projection | None:
 
 
 def result_record(
-    ruleset: RuleSet, assessment: Any, fields: Fields = None
+    ruleset: RuleSet, assessment: Any, fields: Fields = None, *, show_values: bool = False
 ) -> tuple[dict[str, Any], tuple[AssessmentProblem, ...]]:
-    """``{"decision": ...}`` for an assessment, or ``{"error": ...}`` with its problems.
+    """``{"decision": ...}`` for an assessment, or ``{"error": ...}`` with its problems (which
+    quote values only with ``show_values``).
 
     With ``fields`` (a [`Projection`][intervention_rules.scale.Projection], ``"summary"`` or
     dotted paths), the decision is the projection of its JSON that they choose, built without the
@@ -81,39 +100,121 @@ def result_record(
     try:
         decision = ruleset.evaluate(assessment)
     except AssessmentError as error:
-        problems = [_problem_dict(p) for p in error.problems]
-        return {"error": {"kind": "invalid_assessment", "problems": problems}}, error.problems
+        found = error.values(assessment) if show_values else error.problems
+        problems = [_problem_dict(p) for p in found]
+        return {"error": {"kind": "invalid_assessment", "problems": problems}}, found
     return {"decision": decision.to_dict() if projection is None else projection.of(decision)}, ()
 
 
-def _evaluate_line(ruleset: RuleSet, number: int, raw: str | bytes, projection: Projection | None) -> _Line:
+@attrs.frozen
+class _Settings:
+    """How each line is evaluated, the same in this process and in every worker."""
+
+    projection: Projection | None = None
+    limit: int = MAX_ASSESSMENT_BYTES
+    show_values: bool = False
+
+
+def _error(kind: str, message: str, code: str) -> tuple[dict[str, Any], tuple[AssessmentProblem, ...]]:
+    problem = AssessmentProblem("", message, code=code)
+    return {"error": {"kind": kind, "problems": [_problem_dict(problem)]}}, (problem,)
+
+
+def _evaluate_line(ruleset: RuleSet, number: int, raw: str | bytes | None, settings: _Settings) -> _Line:
+    """The result of one line, whatever it holds (``None``: a line longer than the limit)."""
     try:
-        assessment = parse_json(raw, what="line", lines=False)
+        if raw is None:
+            raise too_large("line", settings.limit)
+        assessment = parse_json(raw, what="line", lines=False, limit=settings.limit)
     except UnreadableJSON as error:
-        found: tuple[AssessmentProblem, ...] = (AssessmentProblem("", str(error), code="IR311"),)
-        record: dict[str, Any] = {"error": {"kind": "invalid_json", "problems": [_problem_dict(found[0])]}}
+        record, found = _error("invalid_json", str(error), error.code)
     else:
-        record, found = result_record(ruleset, assessment, projection)
-    return number, json.dumps({"line": number, **record}, ensure_ascii=False), tuple(str(p) for p in found)
+        try:
+            record, found = result_record(
+                ruleset, assessment, settings.projection, show_values=settings.show_values
+            )
+        except Exception as error:  # noqa: BLE001 - one line's fault must not cost the others their records
+            record, found = _error(
+                "internal_error",
+                f"the line could not be evaluated: an internal error ({type(error).__name__}); "
+                "please report it",
+                "IR314",
+            )
+    text = json.dumps({"line": number, **record}, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # text UTF-8 cannot hold reached a record: escape it
+        text = json.dumps({"line": number, **record}, ensure_ascii=True)
+    return number, text, tuple(str(p) for p in found)
 
 
 def _evaluate_chunk(
-    ruleset: RuleSet, chunk: list[tuple[int, str | bytes]], projection: Projection | None
+    ruleset: RuleSet, chunk: list[tuple[int, str | bytes | None]], settings: _Settings
 ) -> list[_Line]:
     """Plain tuples rather than LineResult objects: they cross between processes much faster."""
-    return [_evaluate_line(ruleset, number, raw, projection) for number, raw in chunk]
+    return [_evaluate_line(ruleset, number, raw, settings) for number, raw in chunk]
+
+
+def _ends_line(raw: str | bytes) -> bool:
+    return raw.endswith(b"\n") if isinstance(raw, bytes) else raw.endswith("\n")
+
+
+class LineReader:
+    """The lines of a binary (or text) stream, each read no further than ``limit`` bytes: a
+    longer line is given as ``None`` (it gets an error record) and the rest of it is skipped.
+
+    A line that goes on past ``SKIP_LIMIT`` times the limit (``/dev/zero``) ends the reading;
+    ``stopped`` then says why, and the caller reports it.
+    """
+
+    SKIP_LIMIT = 64
+
+    def __init__(self, stream: IO[bytes] | IO[str], limit: int = MAX_ASSESSMENT_BYTES) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.stopped: str | None = None
+
+    def __iter__(self) -> Iterator[str | bytes | None]:
+        number = 0
+        while True:
+            raw = self.stream.readline(self.limit + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) <= self.limit:
+                yield raw
+                continue
+            yield None
+            skipped = len(raw)
+            while not _ends_line(raw):
+                raw = self.stream.readline(self.limit)
+                if not raw:
+                    return
+                skipped += len(raw)
+                if skipped > self.SKIP_LIMIT * self.limit:
+                    self.stopped = (
+                        f"line {number} goes on past {self.SKIP_LIMIT * self.limit} bytes without "
+                        "ending; the input is not JSON Lines, and reading stopped there"
+                    )
+                    return
 
 
 # --- worker processes ------------------------------------------------------------------------
 
 _worker_ruleset: RuleSet | None = None
-_worker_projection: Projection | None = None
+_worker_settings = _Settings()
 _worker_failure = "the worker has not loaded a rule set"
 
 
-def _start_worker(path: str | None, digest: str, fields: tuple[str, ...] | None) -> None:
-    global _worker_ruleset, _worker_failure, _worker_projection
-    _worker_projection = None if fields is None else Projection(fields)
+def _start_worker(
+    path: str | None, digest: str, fields: tuple[str, ...] | None, limit: int, show_values: bool
+) -> None:
+    global _worker_ruleset, _worker_failure, _worker_settings
+    # An interrupt (Ctrl-C reaches the whole process group) is the parent's to handle: it stops
+    # the batch and reports it; a worker finishes its chunk and exits without a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    projection = None if fields is None else Projection(fields)
+    _worker_settings = _Settings(projection, limit, show_values)
     try:
         _worker_ruleset = load_ruleset(path, expected_digest=digest)
     except RuleSetError as error:
@@ -121,10 +222,10 @@ def _start_worker(path: str | None, digest: str, fields: tuple[str, ...] | None)
         _worker_failure = f"a worker process could not load the rule set: {error}"
 
 
-def _work(chunk: list[tuple[int, str | bytes]]) -> list[_Line]:
+def _work(chunk: list[tuple[int, str | bytes | None]]) -> list[_Line]:
     if _worker_ruleset is None:
         raise BatchError(_worker_failure)
-    return _evaluate_chunk(_worker_ruleset, chunk, _worker_projection)
+    return _evaluate_chunk(_worker_ruleset, chunk, _worker_settings)
 
 
 class BatchError(InterventionRulesError):
@@ -139,10 +240,10 @@ class BatchError(InterventionRulesError):
         return (BatchError, (self.message,))
 
 
-def _numbered(lines: Iterable[str | bytes]) -> Iterator[list[tuple[int, str | bytes]]]:
-    chunk: list[tuple[int, str | bytes]] = []
+def _numbered(lines: Iterable[str | bytes | None]) -> Iterator[list[tuple[int, str | bytes | None]]]:
+    chunk: list[tuple[int, str | bytes | None]] = []
     for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
+        if raw is not None and not raw.strip():
             continue
         chunk.append((number, raw))
         if len(chunk) == CHUNK_LINES:
@@ -156,19 +257,31 @@ class Batch:
     """A rule set loaded once, evaluating lines of JSON on ``workers`` processes.
 
     Loading raises [`RuleSetError`][intervention_rules.RuleSetError] here, before any line is read.
-    With one worker, everything runs in this process. ``fields`` (``"summary"``, dotted paths, or
-    a ``Projection``) makes each record's decision that projection of the full one, built without
-    the rest. Use it as a context manager, or call [`close`][intervention_rules.scale.Batch.close].
+    With one worker, everything runs in this process; more than the CPU cores available are not
+    started. ``fields`` (``"summary"``, dotted paths, or a ``Projection``) makes each record's
+    decision that projection of the full one, built without the rest. A line longer than
+    ``max_line_bytes`` gets an error record without being parsed. Problems quote no values unless
+    ``show_values``. Use it as a context manager, or call
+    [`close`][intervention_rules.scale.Batch.close].
     """
 
     def __init__(
-        self, rules: str | os.PathLike[str] | None = None, *, workers: int = 1, fields: Fields = None
+        self,
+        rules: str | os.PathLike[str] | None = None,
+        *,
+        workers: int = 1,
+        fields: Fields = None,
+        max_line_bytes: int = MAX_ASSESSMENT_BYTES,
+        show_values: bool = False,
     ) -> None:
         if workers < 1:
             raise ValueError("at least one worker is needed")
         self.projection = projection_of(fields)
         self.ruleset = load_ruleset(rules)
-        self.workers = workers
+        self.workers = min(workers, available_cores())
+        self.max_line_bytes = max_line_bytes
+        self.show_values = show_values
+        self._settings = _Settings(self.projection, max_line_bytes, show_values)
         self._path = None if rules is None else str(Path(rules))
         self._pool: ProcessPoolExecutor | None = None
 
@@ -197,24 +310,27 @@ class Batch:
                     self._path,
                     self.ruleset.digest,
                     None if self.projection is None else self.projection.paths,
+                    self.max_line_bytes,
+                    self.show_values,
                 ),
             )
         return self._pool
 
-    def evaluate(self, lines: Iterable[str | bytes]) -> Iterator[LineResult]:
-        """One result per non-blank line, in input order, reading the input as it goes."""
+    def evaluate(self, lines: Iterable[str | bytes | None]) -> Iterator[LineResult]:
+        """One result per non-blank line, in input order, reading the input as it goes (``None``
+        stands for a line too long to read, as the batch's line reader gives it)."""
         for chunk in self.evaluate_chunks(lines):
             for number, record, problems in chunk:
                 yield LineResult(number, record, problems)
 
     def evaluate_chunks(
-        self, lines: Iterable[str | bytes]
+        self, lines: Iterable[str | bytes | None]
     ) -> Iterator[list[tuple[int, str, tuple[str, ...]]]]:
         """The same, a chunk of lines at a time, each as ``(line, record, problems)``: what the
         command line writes out, with nothing built per line in this process."""
         if self.workers == 1:
             for chunk in _numbered(lines):
-                yield _evaluate_chunk(self.ruleset, chunk, self.projection)
+                yield _evaluate_chunk(self.ruleset, chunk, self._settings)
             return
         pool = self._executor()
         pending: deque[Future[list[_Line]]] = deque()

@@ -25,7 +25,7 @@ import attrs
 
 from .._progress import progress
 from ..errors import RuleSetError
-from ..model import AllOf, AnyOf, Condition, Location, Not, Rule, Test
+from ..model import Action, Alert, AllOf, AnyOf, Conclude, Condition, Location, Not, Rule, Test
 from ..ruleset import RuleSet
 from ._coverage import condition_tests
 from ._expectations import check_scenario
@@ -35,12 +35,13 @@ __all__ = ["Mutant", "MutantResult", "MutationReport", "generate_mutants", "muta
 
 _THRESHOLD_OPS = frozenset({"lt", "lte", "gt", "gte", "eq", "ne", "between"})
 Status = Literal["killed", "survived", "accepted", "invalid"]
+MutantKind = Literal["remove", "negate", "shift", "drop"]
 
 
 @attrs.frozen
 class Mutant:
     id: str
-    kind: str  # remove, negate, shift, drop
+    kind: MutantKind
     rule: str
     description: str
     location: Location
@@ -166,10 +167,14 @@ def _shifts(ruleset: RuleSet, test: Test) -> Iterator[tuple[str, Any]]:
             yield f"{'+' if sign > 0 else '-'}{step:g}", test.operand + sign * step
 
 
-def _describe_action(action: Any) -> str:
-    kind = type(action).__name__.lower().replace("notrecommend", "not_recommend")
-    target = getattr(action, "intervention", None) or getattr(action, "fact", None) or action.severity
-    return f"{kind} {target}"
+def _describe_action(action: Action) -> str:
+    if isinstance(action, Conclude):
+        target = action.fact
+    elif isinstance(action, Alert):
+        target = action.severity
+    else:
+        target = action.intervention
+    return f"{action.kind} {target}"
 
 
 def generate_mutants(ruleset: RuleSet) -> list[Mutant]:
@@ -186,7 +191,7 @@ def generate_mutants(ruleset: RuleSet) -> list[Mutant]:
             return rules[:index] + ((new,) if new is not None else ()) + rules[index + 1 :]
 
         def add(
-            kind: str, where: str, text: str, location: Location, new: Rule | None, rule: Rule = rule
+            kind: MutantKind, where: str, text: str, location: Location, new: Rule | None, rule: Rule = rule
         ) -> None:
             ident = f"{kind}:{rule.id}" + (f":{where}" if where else "")
             out.append(Mutant(ident, kind, rule.id, text, location, variant(new)))

@@ -172,8 +172,10 @@ class _Checker:
         self.problems: list[Problem] = []
         self.rule_ids = {r.id for r in ruleset.rules}
 
-    def add(self, path: tuple[str | int, ...], code: str, message: str, **extra: Any) -> None:
-        self.problems.append(self.doc.problem(path, code, message, **extra))
+    def add(
+        self, path: tuple[str | int, ...], code: str, message: str, *, suggestion: str | None = None
+    ) -> None:
+        self.problems.append(self.doc.problem(path, code, message, suggestion=suggestion))
 
     def location(self, path: tuple[str | int, ...]) -> Location:
         return self.doc.location(path)
