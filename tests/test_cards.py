@@ -101,18 +101,60 @@ def test_every_card_keeps_the_cds_hooks_constraints(assessment: dict[str, Any]) 
 
 
 @given(assessments(RULESET))
-def test_alerts_come_first_worst_first_then_recommendations_in_rank_order(assessment: dict[str, Any]) -> None:
+def test_the_worst_card_comes_first_then_alerts_then_recommendations_in_rank_order(
+    assessment: dict[str, Any],
+) -> None:
     decision = RULESET.evaluate(assessment)
     cards = decision.to_cds_hooks()
-    alerts = cards[: len(decision.alerts)]
-    ranks = [INDICATORS.index(c["indicator"]) for c in alerts]
-    assert ranks == sorted(ranks, reverse=True)
-    recommended = cards[len(decision.alerts) : len(decision.alerts) + len(decision.recommendations)]
-    for card, rec in zip(recommended, decision.recommendations, strict=True):
-        assert rec.title in card["summary"]
-        assert f"rank {rec.rank}" in card["summary"]
+    urgency = [INDICATORS.index(c["indicator"]) for c in cards]
+    assert urgency == sorted(urgency, reverse=True)
+    by_title = {}
+    for rec in decision.recommendations:
         worst = max((INDICATORS.index(c.severity) for c in rec.cautions), default=0)
+        (card,) = [c for c in cards if f"{rec.title} (rank {rec.rank})" in c["summary"]]
         assert card["indicator"] == INDICATORS[worst]
+        if worst == 0:
+            assert "Consider" in card["summary"]
+        else:  # the caution leads the summary, so an EHR showing only summaries shows it
+            label = {"warning": "Caution: ", "critical": "Critical: "}[card["indicator"]]
+            assert card["summary"].startswith(label)
+        by_title[rec.rank] = cards.index(card)
+    for severity in INDICATORS:  # within one indicator: alerts, then recommendations by rank
+        ranked = [
+            by_title[r.rank]
+            for r in decision.recommendations
+            if cards[by_title[r.rank]]["indicator"] == severity
+        ]
+        assert ranked == sorted(ranked)
+        alerts = [i for i, c in enumerate(cards) if c["indicator"] == severity and _is_alert(c)]
+        assert all(a < r for a in alerts for r in ranked)
+
+
+def _is_alert(card: dict[str, Any]) -> bool:
+    return card["detail"].split("\n", 1)[0].endswith(" alert**")
+
+
+def test_a_critical_caution_on_a_recommendation_leads_the_cards() -> None:
+    """An MAOI already taken: the critical combination caution on the SSRI and SNRI cards must
+    not sit 13th with a summary that reads like a suggestion."""
+    assessment = {
+        "age": 33,
+        "medications": ["phenelzine"],
+        "reasons": ["sense_of_control"],
+        "conditions": ["depression"],
+    }
+    decision = RULESET.evaluate(assessment)
+    cards = decision.to_cds_hooks()
+    critical = [
+        r for r in decision.recommendations if any(c.rule == "MEDS-MAOI-COMBINATION" for c in r.cautions)
+    ]
+    assert critical
+    leading = cards[: len(critical)]
+    for card, rec in zip(leading, critical, strict=True):
+        assert card["indicator"] == "critical"
+        assert card["summary"].startswith(f"Critical: {rec.title} (rank {rec.rank}): ")
+        assert len(card["summary"]) < 140
+    assert [c["uuid"] for c in cards] == [c["uuid"] for c in decision.to_cds_hooks()]
 
 
 def test_cards_are_the_same_for_the_same_decision() -> None:
@@ -163,7 +205,9 @@ def test_alert_cards_cite_their_rules_evidence_with_the_rule_set() -> None:
     decision = RULESET.evaluate(ADOLESCENT)
     with_rules = decision.to_cds_hooks(ruleset=RULESET)
     without = decision.to_cds_hooks()
-    for card, bare in zip(with_rules[: len(decision.alerts)], without, strict=False):
+    alert_cards = [(c, b) for c, b in zip(with_rules, without, strict=True) if _is_alert(c)]
+    assert len(alert_cards) == len(decision.alerts)
+    for card, bare in alert_cards:
         alert = next(a for a in decision.alerts if f"({a.rule}" in card["detail"])
         evidence = RULESET.rule(alert.rule).evidence
         assert evidence

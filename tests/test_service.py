@@ -169,9 +169,38 @@ def test_an_antidepressant_under_25_without_an_early_review_gets_a_card_and_with
 def test_a_large_supply_gets_a_card(client: httpx.Client) -> None:
     order = medication_request("Lithium carbonate 400 mg modified-release tablet", supply_days=28)
     cards = _order_cards(client, "order-sign", {"age": 40, "conditions": ["bipolar_disorder"]}, order)
-    assert len(cards) == 1
-    assert "ORDER-LARGE-SUPPLY" in cards[0]["detail"]
-    assert "28 days" in cards[0]["summary"]
+    assert len(cards) == 2
+    (large,) = [c for c in cards if "ORDER-LARGE-SUPPLY" in c["detail"]]
+    assert "28 days" in large["summary"]
+    (lithium,) = [c for c in cards if "ORDER-LITHIUM" in c["detail"]]
+    assert lithium["indicator"] == "warning"
+    assert "weekly until stable" in lithium["detail"]
+
+
+def test_an_antidepressant_for_someone_taking_an_maoi_gets_a_critical_card(client: httpx.Client) -> None:
+    assessment = {"age": 33, "medications": ["phenelzine"], "conditions": ["depression"]}
+    order = medication_request("Sertraline 50 mg tablet", supply_days=7)
+    cards = _order_cards(client, "order-sign", assessment, order, follow_up("2026-12-04"))
+    assert [c["indicator"] for c in cards] == ["critical"]
+    assert "ORDER-MAOI-COMBINATION" in cards[0]["detail"]
+    assert "phenelzine" not in json.dumps(cards)  # the order's card names the order, not the assessment
+    without = {**assessment, "medications": ["lithium"]}
+    assert _order_cards(client, "order-sign", without, order, follow_up("2026-12-04")) == []
+
+
+def test_olanzapine_under_18_gets_a_card_and_an_under_18_review_cites_the_childrens_guideline(
+    client: httpx.Client,
+) -> None:
+    olanzapine = medication_request("Olanzapine 5 mg tablet", supply_days=7)
+    (card,) = _order_cards(
+        client, "order-sign", {"age": 15, "conditions": ["psychotic_symptoms"]}, olanzapine
+    )
+    assert (card["indicator"], "ORDER-OLANZAPINE-ADOLESCENT" in card["detail"]) == ("warning", True)
+    fluoxetine = medication_request("Fluoxetine 10 mg tablet", supply_days=7)
+    (card,) = _order_cards(client, "order-sign", {"age": 15, "conditions": ["depression"]}, fluoxetine)
+    assert "ORDER-U18-ANTIDEPRESSANT-EARLY-REVIEW" in card["detail"]
+    assert "NG134" in card["detail"]
+    assert "NG222" not in json.dumps(card)
 
 
 def test_order_select_looks_only_at_the_selected_orders(client: httpx.Client) -> None:
@@ -420,3 +449,97 @@ def test_an_unreadable_or_huge_supply_is_a_400_or_capped_never_a_failure(
         assert reply.status_code == 400
         where = "context.draftOrders.entry[0].resource.dispenseRequest.expectedSupplyDuration.value"
         assert reply.json()["issue"][0]["expression"] == [where]
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda r: r["context"].update(userId="\udc00x"), "context.userId"),
+        (lambda r: r["context"].update(extra={"\ud800": 1}), "context.extra"),
+        (
+            lambda r: r["prefetch"]["patient"].update(name=[{"text": "a\udfffb"}]),
+            "prefetch.patient.name[0].text",
+        ),
+    ],
+)
+def test_text_that_is_not_valid_unicode_is_a_400_naming_the_field(
+    client: httpx.Client, change: Any, where: str
+) -> None:
+    request = hook_request("patient-view", _ruleset(), {"age": 33})
+    change(request)
+    # json.dumps writes the lone surrogate as a \\u escape, as a careless client would send it.
+    reply = client.post(
+        "/cds-services/patient-view",
+        content=json.dumps(request).encode("ascii"),
+        headers={"content-type": "application/json"},
+    )
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["resourceType"] == "OperationOutcome"
+    assert reply.json()["issue"][0]["expression"] == [where]
+    feedback = {"feedback": [{"card": "\udc00x", "outcome": "accepted"}]}
+    reply = client.post(
+        "/cds-services/patient-view/feedback",
+        content=json.dumps(feedback).encode("ascii"),
+        headers={"content-type": "application/json"},
+    )
+    assert reply.status_code == 400
+    assert reply.json()["issue"][0]["expression"][0].endswith("card")
+
+
+def _other_patient(where: str) -> Any:
+    def change(request: dict[str, Any]) -> None:
+        if where == "prefetch.patient.id":
+            request["prefetch"]["patient"]["id"] = "someone-else"
+        elif where == "prefetch.assessment.subject.reference":
+            request["prefetch"]["assessment"]["entry"][0]["resource"]["subject"] = {
+                "reference": "Patient/someone-else"
+            }
+        else:
+            request["context"]["patientId"] = "someone-else"
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "where", ["context.patientId", "prefetch.patient.id", "prefetch.assessment.subject.reference"]
+)
+def test_cards_are_only_for_the_patient_in_context(client: httpx.Client, where: str) -> None:
+    for hook in ("patient-view", "order-sign"):
+        extra = (
+            {"draftOrders": draft_orders(medication_request("sertraline"))} if hook == "order-sign" else {}
+        )
+        request = hook_request(hook, _ruleset(), {"age": 15}, **extra)
+        _other_patient(where)(request)
+        reply = client.post(f"/cds-services/{hook}", json=request)
+        assert reply.status_code == 400, reply.text
+        (issue,) = reply.json()["issue"]
+        assert "context.patientId" in issue["expression"]
+        assert where in issue["expression"]
+        assert "someone-else" not in reply.text
+        assert "example" not in reply.text
+
+
+def test_the_assessment_must_name_its_subject(client: httpx.Client) -> None:
+    request = hook_request("patient-view", _ruleset(), {"age": 30})
+    del request["prefetch"]["assessment"]["entry"][0]["resource"]["subject"]
+    reply = client.post("/cds-services/patient-view", json=request)
+    assert reply.status_code == 400
+    assert "prefetch.assessment.subject.reference" in reply.json()["issue"][0]["expression"]
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda r: r["context"].update(patientId=42), "context.patientId"),
+        (lambda r: r["context"].pop("patientId"), "context.patientId"),
+        (lambda r: r.update(hookInstance="not-a-uuid"), "hookInstance"),
+    ],
+)
+def test_patient_id_must_be_text_and_the_hook_instance_a_uuid(
+    client: httpx.Client, change: Any, where: str
+) -> None:
+    request = hook_request("patient-view", _ruleset(), {"age": 30})
+    change(request)
+    reply = client.post("/cds-services/patient-view", json=request)
+    assert reply.status_code == 400, reply.text
+    assert where in reply.json()["issue"][0]["expression"]

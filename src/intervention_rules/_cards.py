@@ -50,6 +50,7 @@ OVERRIDE_REASONS: tuple[dict[str, str], ...] = tuple(
 """The override reasons every card offers, as CDS Hooks Codings (each with a display)."""
 
 _SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # critical first
+_CAUTION_LABEL = {"critical": "Critical", "warning": "Caution"}  # a recommendation card's summary
 _NOTICE = (
     "_Decision support for a qualified professional; it does not replace clinical judgement. "
     "It is not a risk rating._"
@@ -121,7 +122,11 @@ def _links(evidence: Iterable[Evidence]) -> list[dict[str, str]]:
 def _recommendation_card(decision: Decision, rec: Recommendation) -> dict[str, Any]:
     drafts = [e.status == "draft" for e in rec.explanations if e.kind == "recommend"]
     only_draft = bool(drafts) and all(drafts)
+    indicator = _worst(c.severity for c in rec.cautions)
     summary = f"{'Draft: ' if only_draft else ''}Consider {rec.title} (rank {rec.rank})"
+    if indicator != "info":  # the caution leads: an EHR may show only the summary
+        worst = next(c for c in rec.cautions if c.severity == indicator)
+        summary = f"{_CAUTION_LABEL[indicator]}: {rec.title} (rank {rec.rank}): {worst.text}"
     lines = [f"**{_md(rec.title)}**: rank {rec.rank}, strength {rec.strength:g} ({rec.category})", ""]
     lines.append("**Why**")
     evidence: list[Evidence] = []
@@ -146,7 +151,7 @@ def _recommendation_card(decision: Decision, rec: Recommendation) -> dict[str, A
         ]
     card: dict[str, Any] = {
         "summary": _summary(summary),
-        "indicator": _worst(c.severity for c in rec.cautions),
+        "indicator": indicator,
         "detail": "\n".join([*lines, "", _NOTICE]),
         "source": {
             **_source(decision, evidence_of(rec)),
@@ -237,13 +242,25 @@ def _with_uuid(decision: Decision, card: dict[str, Any]) -> dict[str, Any]:
     return {"uuid": str(uuid.uuid5(CARD_NAMESPACE, content)), **card}
 
 
-def cards(decision: Decision, ruleset: RuleSet | None = None) -> list[dict[str, Any]]:
-    """The decision's cards: alerts (critical first), recommendations in rank order, then what is
-    not recommended or considered but not suggested. With the rule set that made the decision,
-    alert cards cite their rule's evidence too."""
-    alerts = sorted(decision.alerts, key=lambda a: _SEVERITY_RANK[a.severity])
-    out = [_alert_card(decision, a, ruleset) for a in alerts]
-    out += [_recommendation_card(decision, r) for r in decision.recommendations]
+def cards_with_sources(
+    decision: Decision, ruleset: RuleSet | None = None
+) -> list[tuple[dict[str, Any], AlertNote | Recommendation | None]]:
+    """The decision's cards in order, each with what it shows: its alert, its recommendation, or
+    None for the card of what is not recommended or considered but not suggested."""
+    made: list[tuple[dict[str, Any], AlertNote | Recommendation | None]] = [
+        (_alert_card(decision, a, ruleset), a) for a in decision.alerts
+    ]
+    made += [(_recommendation_card(decision, r), r) for r in decision.recommendations]
     if decision.not_recommended or decision.considered:
-        out.append(_not_suggested_card(decision))
-    return [_with_uuid(decision, card) for card in out]
+        made.append((_not_suggested_card(decision), None))
+    # The worst first, so an EHR that shows only the first cards shows the dangers; a stable sort
+    # keeps alerts before recommendations, and recommendations in rank order, within a severity.
+    made.sort(key=lambda pair: _SEVERITY_RANK[pair[0]["indicator"]])
+    return [(_with_uuid(decision, card), source) for card, source in made]
+
+
+def cards(decision: Decision, ruleset: RuleSet | None = None) -> list[dict[str, Any]]:
+    """The decision's cards, worst indicator first (critical, warning, info); within one, alerts,
+    then recommendations in rank order, then what is not recommended or considered but not
+    suggested. With the rule set that made the decision, alert cards cite their rule's evidence too."""
+    return [card for card, _ in cards_with_sources(decision, ruleset)]

@@ -210,9 +210,10 @@ class Decision:
         }
 
     def to_cds_hooks(self, *, ruleset: RuleSet | None = None) -> list[dict[str, Any]]:
-        """The decision as CDS Hooks 2.0 cards: alerts (critical first), one card per
-        recommendation in rank order, then one card for what is not recommended or considered
-        but not suggested.
+        """The decision as CDS Hooks 2.0 cards, worst indicator first (critical, warning, info):
+        within one indicator the alerts, one card per recommendation in rank order (a
+        recommendation with a critical or warning caution says so first in its summary), then one
+        card for what is not recommended or considered but not suggested.
 
         Plain JSON-ready dictionaries; each card's ``uuid`` is the same for the same decision.
         Given the rule set that made the decision, alert cards also cite their rule's evidence.

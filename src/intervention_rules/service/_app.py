@@ -26,7 +26,7 @@ try:
 except ModuleNotFoundError as missing:  # the service extra is not installed: say which to install
     raise MissingExtraError("service", missing.name or "fastapi") from missing
 
-from ..decision import Decision
+from ..decision import AlertNote, Decision, Recommendation
 from ..ruleset import RuleSet
 from ._audit import AuditError, AuditSink, DecisionRecord, FeedbackRecord, input_hash, new_time
 from ._limits import BodyLimit, outcome
@@ -37,6 +37,7 @@ __all__ = ["DEFAULT_MAX_BODY", "ServiceConfig", "create_app"]
 DEFAULT_MAX_BODY = 1024 * 1024  # bytes: a request body larger than this gets 413
 HOOKS = ("patient-view", "order-select", "order-sign")
 FHIR_JSON = "application/fhir+json"
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 Shown = dict[str, Any]  # a card as the audit trail keeps it: uuid, summary, indicator, interventions, rules
 
 
@@ -67,7 +68,7 @@ class HookRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     hook: str = Field(min_length=1)
-    hookInstance: str = Field(min_length=1)  # the CDS Hooks field name
+    hookInstance: str = Field(pattern=UUID_PATTERN)  # the CDS Hooks field name: a UUID
     fhirServer: str | None = None  # the CDS Hooks field name
     fhirAuthorization: dict[str, Any] | None = None  # the CDS Hooks field name
     context: dict[str, Any]
@@ -211,6 +212,9 @@ class _Service:
         return dict(value)
 
     def assessment(self, request: HookRequest) -> dict[str, Any]:
+        patient_id = request.context.get("patientId")
+        if not isinstance(patient_id, str) or not patient_id:
+            raise _Fail(400, "invalid", "context.patientId must be a non-empty string", ["context.patientId"])
         patient = self._prefetched(request, "patient")
         response = self._prefetched(request, "assessment")
         for key, kind in (("patient", "Patient"), ("assessment", "QuestionnaireResponse")):
@@ -219,6 +223,7 @@ class _Service:
                 raise _Fail(
                     400, "invalid", f"the prefetch '{key}' must be a {kind}", [f"prefetch.{key}.resourceType"]
                 )
+        _same_patient(patient_id, patient, response)
         try:
             assessment = self.fhir.assessment_from_questionnaire_response(
                 response, self.ruleset, patient=patient
@@ -251,8 +256,7 @@ class _Service:
         assessment = self.assessment(request)
         decision = self.evaluate(assessment, "prefetch.assessment")
         if service == "patient-view":
-            cards = decision.to_cds_hooks(ruleset=self.ruleset)
-            return decision, cards, _shown(decision, cards)
+            return (decision, *_cards(decision, self.ruleset))
         selections = request.context.get("selections") if service == "order-select" else None
         if selections is not None and (
             not isinstance(selections, list) or not all(isinstance(s, str) for s in selections)
@@ -276,9 +280,9 @@ class _Service:
                 conflict = attrs.evolve(
                     ordered, recommendations=(), not_recommended=(), considered=(), alerts=new
                 )
-                made = conflict.to_cds_hooks(ruleset=self.ruleset)
+                made, seen = _cards(conflict, self.ruleset)
                 cards.extend(made)
-                shown.extend(_shown(conflict, made))
+                shown.extend(seen)
                 alerts.extend(new)
                 fired.extend(r for r in ordered.fired if r not in fired)
         except OrderInputError as error:
@@ -352,40 +356,93 @@ class _Service:
         self.config.sink.record_feedback(records)
 
 
-_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+def _same_patient(patient_id: str, patient: Mapping[str, Any], response: Mapping[str, Any]) -> None:
+    """Cards only for the patient in context: the prefetched Patient and the assessment's subject
+    must both be ``context.patientId``. The error names the fields, never their values."""
+    if patient.get("id") != patient_id:
+        raise _Fail(
+            400,
+            "invalid",
+            "the prefetched Patient is not the patient in context (context.patientId)",
+            ["context.patientId", "prefetch.patient.id"],
+        )
+    subject = response.get("subject")
+    reference = subject.get("reference") if isinstance(subject, Mapping) else None
+    if not isinstance(reference, str) or not (
+        reference == f"Patient/{patient_id}" or reference.endswith(f"/Patient/{patient_id}")
+    ):
+        raise _Fail(
+            400,
+            "invalid",
+            "the assessment's subject is not the patient in context (context.patientId)",
+            ["context.patientId", "prefetch.assessment.subject.reference"],
+        )
 
 
-def _shown(decision: Decision, cards: list[dict[str, Any]]) -> list[Shown]:
-    """What the audit keeps of each card: its uuid, summary and indicator, and the interventions
-    and rules it shows. ``Decision.to_cds_hooks`` makes the cards in a documented order (alerts,
-    critical first; recommendations by rank; one card for what is not recommended or only
-    considered), which is how a card is traced back to its rules."""
-    shows: list[tuple[list[str], list[str]]] = [
-        ([], [a.rule]) for a in sorted(decision.alerts, key=lambda a: _SEVERITY_ORDER[a.severity])
-    ]
-    for r in decision.recommendations:
-        rules = [e.rule for e in r.explanations] + [c.rule for c in r.cautions]
-        rules += [p.rule for p in r.collaboration if p.rule]
-        shows.append(([r.intervention], list(dict.fromkeys(rules))))
-    if decision.not_recommended or decision.considered:  # one card for what is not suggested
-        interventions = [n.intervention for n in decision.not_recommended]
-        interventions += [c.intervention for c in decision.considered]
-        rules = [n.rule for n in decision.not_recommended]
-        rules += [e.rule for c in decision.considered for e in c.explanations]
-        rules += [note.rule for c in decision.considered for note in c.cautions]
-        shows.append((list(dict.fromkeys(interventions)), list(dict.fromkeys(rules))))
-    if len(shows) != len(cards):
-        raise RuntimeError("the cards do not match the decision they were made from")
-    return [
-        {
-            "uuid": card["uuid"],
-            "summary": card["summary"],
-            "indicator": card["indicator"],
-            "interventions": interventions,
-            "rules": rules,
-        }
-        for card, (interventions, rules) in zip(cards, shows, strict=True)
-    ]
+def _unencodable(value: Any, where: str = "") -> str | None:
+    """The field holding the first text that cannot be written as UTF-8 (a lone surrogate, which
+    JSON's \\u escapes can carry), or None. A key that cannot be written is reported as its parent."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where or "body"
+        return None
+    if isinstance(value, BaseModel):  # its fields and the extra ones it allows, before any dump
+        value = dict(value)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            name = str(key)
+            if _unencodable(name) is not None:
+                return where or "body"
+            found = _unencodable(item, f"{where}.{name}" if where else name)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = _unencodable(item, f"{where}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _encodable(body: Any) -> None:
+    """Refuse text that cannot be hashed, audited or echoed (400 naming the field)."""
+    where = _unencodable(body)
+    if where is not None:
+        raise _Fail(400, "invalid", "the text is not valid Unicode (a lone surrogate)", [where])
+
+
+def _cards(decision: Decision, ruleset: RuleSet) -> tuple[list[dict[str, Any]], list[Shown]]:
+    """The decision's cards, and what the audit keeps of each: its uuid, summary and indicator,
+    and the interventions and rules it shows (how a card is traced back to its rules)."""
+    from .._cards import cards_with_sources
+
+    made = cards_with_sources(decision, ruleset)
+    shown: list[Shown] = []
+    for card, source in made:
+        if isinstance(source, AlertNote):
+            interventions, rules = [], [source.rule]
+        elif isinstance(source, Recommendation):
+            interventions = [source.intervention]
+            rules = [e.rule for e in source.explanations] + [c.rule for c in source.cautions]
+            rules += [p.rule for p in source.collaboration if p.rule]
+        else:  # the one card for what is not suggested
+            interventions = [n.intervention for n in decision.not_recommended]
+            interventions += [c.intervention for c in decision.considered]
+            rules = [n.rule for n in decision.not_recommended]
+            rules += [e.rule for c in decision.considered for e in c.explanations]
+            rules += [note.rule for c in decision.considered for note in c.cautions]
+        shown.append(
+            {
+                "uuid": card["uuid"],
+                "summary": card["summary"],
+                "indicator": card["indicator"],
+                "interventions": list(dict.fromkeys(interventions)),
+                "rules": list(dict.fromkeys(rules)),
+            }
+        )
+    return [card for card, _ in made], shown
 
 
 PROBLEM_CODES = "urn:intervention-rules:problem-code"  # the IRnnn codes of docs/errors.md
@@ -456,14 +513,15 @@ def create_app(ruleset: RuleSet, config: ServiceConfig) -> Any:
         summary="Call a CDS service",
     )
     def call(service_id: str, request: HookRequest) -> dict[str, Any]:
+        _encodable(request)
+        body = request.model_dump(mode="json", exclude_unset=True)
         decision, cards, shown = service.hook(service_id, request)
-        service.record(
-            service_id, request, request.model_dump(mode="json", exclude_unset=True), decision, shown
-        )
+        service.record(service_id, request, body, decision, shown)
         return {"cards": cards}
 
     @app.post("/cds-services/{service_id}/feedback", responses=_ERRORS, summary="Feedback on the cards shown")
     def feedback(service_id: str, request: FeedbackRequest) -> dict[str, Any]:
+        _encodable(request)
         service.feedback(service_id, request)
         return {}
 
