@@ -261,6 +261,42 @@ def test_feedback_links_to_the_decision_and_card(client: httpx.Client, audit_pat
     assert unknown.json()["issue"][0]["expression"] == ["feedback[0].card"]
 
 
+def test_feedback_records_only_an_offered_override_reason(client: httpx.Client, audit_path: Path) -> None:
+    """A reason the card did not offer is refused; an offered one is stored with the service's own
+    display, so no text a client wrote into a coding reaches the audit trail."""
+    cards = client.post(
+        "/cds-services/patient-view", json=hook_request("patient-view", _ruleset(), {"age": 40})
+    ).json()["cards"]
+    offered = cards[0]["overrideReasons"][0]
+    marker = "ZZ-PATIENT-NAME-MARKER"
+    made_up = {"system": "x", "code": marker}
+    refused = client.post(
+        "/cds-services/patient-view/feedback",
+        json={
+            "feedback": [
+                {"card": cards[0]["uuid"], "outcome": "overridden", "overrideReason": {"reason": made_up}}
+            ]
+        },
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["issue"][0]["expression"] == ["feedback[0].overrideReason.reason"]
+    assert marker not in refused.text
+    relabelled = {**offered, "display": marker}
+    stored = client.post(
+        "/cds-services/patient-view/feedback",
+        json={
+            "feedback": [
+                {"card": cards[0]["uuid"], "outcome": "overridden", "overrideReason": {"reason": relabelled}}
+            ]
+        },
+    )
+    assert stored.status_code == 200, stored.text
+    with sqlite3.connect(audit_path) as db:
+        text = "\n".join(r[0] for r in db.execute("SELECT record FROM ir_feedback"))
+    assert marker not in text
+    assert offered["display"] in text
+
+
 def test_missing_prefetch_is_412_and_names_it(client: httpx.Client) -> None:
     request = hook_request("patient-view", _ruleset(), None)
     reply = client.post("/cds-services/patient-view", json=request)

@@ -26,7 +26,7 @@ try:
 except ModuleNotFoundError as missing:  # the service extra is not installed: say which to install
     raise MissingExtraError("service", missing.name or "fastapi") from missing
 
-from ..decision import AlertNote, Decision, Recommendation
+from ..decision import OVERRIDE_REASONS, AlertNote, Decision, Recommendation
 from ..ruleset import RuleSet
 from ._audit import AuditError, AuditSink, DecisionRecord, FeedbackRecord, input_hash, new_time
 from ._limits import BodyLimit, outcome
@@ -336,7 +336,7 @@ class _Service:
                     "no decision served by this service showed this card",
                     [f"feedback[{i}].card"],
                 )
-            reason = item.overrideReason.reason if item.overrideReason else None
+            reason = _offered_reason(item, i)
             records.append(
                 FeedbackRecord(
                     feedback_id=str(uuid.uuid4()),
@@ -345,7 +345,7 @@ class _Service:
                     card=item.card,
                     outcome=item.outcome,
                     outcome_time=item.outcomeTimestamp,
-                    override_reason=reason.model_dump(exclude_none=True) if reason else None,
+                    override_reason=reason,
                     comment=(
                         item.overrideReason.userComment
                         if self.config.store_input and item.overrideReason
@@ -354,6 +354,26 @@ class _Service:
                 )
             )
         self.config.sink.record_feedback(records)
+
+
+def _offered_reason(item: FeedbackItem, index: int) -> dict[str, str] | None:
+    """The override reason as the card offered it, or a 400 when the card did not offer it.
+
+    Only the offered codings are recorded, with the service's own display: a client's display
+    text is never stored (it could carry patient data), and governance counts stay comparable.
+    """
+    reason = item.overrideReason.reason if item.overrideReason else None
+    if reason is None:
+        return None
+    for offered in OVERRIDE_REASONS:
+        if (reason.system, reason.code) == (offered["system"], offered["code"]):
+            return dict(offered)
+    raise _Fail(
+        400,
+        "code-invalid",
+        "the override reason is not one of the reasons the card offered (its overrideReasons)",
+        [f"feedback[{index}].overrideReason.reason"],
+    )
 
 
 def _same_patient(patient_id: str, patient: Mapping[str, Any], response: Mapping[str, Any]) -> None:
