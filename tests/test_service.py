@@ -579,3 +579,23 @@ def test_patient_id_must_be_text_and_the_hook_instance_a_uuid(
     reply = client.post("/cds-services/patient-view", json=request)
     assert reply.status_code == 400, reply.text
     assert where in reply.json()["issue"][0]["expression"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/cds-services/patient-view", None, 405),
+        ("GET", "/no-such-path", None, 404),
+        ("GET", "/docs", None, 404),
+        ("POST", "/cds-services/patient-view", b"{not json", 400),
+        ("POST", "/cds-services/patient-view", b"[" * 5000 + b"]" * 5000, 400),
+    ],
+)
+def test_every_error_is_an_operation_outcome(
+    client: httpx.Client, method: str, path: str, body: bytes | None, status: int
+) -> None:
+    """Errors the framework raises itself (wrong method, unknown path, unparseable body) are FHIR
+    OperationOutcomes too; the browsable API pages, which load third-party scripts, are not served."""
+    reply = client.request(method, path, content=body, headers={"content-type": "application/json"})
+    assert reply.status_code == status, reply.text
+    assert reply.json()["resourceType"] == "OperationOutcome"

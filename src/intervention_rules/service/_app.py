@@ -23,6 +23,7 @@ try:
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
     from pydantic import BaseModel, ConfigDict, Field
+    from starlette.exceptions import HTTPException
 except ModuleNotFoundError as missing:  # the service extra is not installed: say which to install
     raise MissingExtraError("service", missing.name or "fastapi") from missing
 
@@ -487,6 +488,10 @@ def _problems(error: AssessmentError, where: str) -> _Fail:
     return failure
 
 
+#: The FHIR issue type of an HTTP error the framework raises itself.
+_HTTP_ISSUE = {400: "invalid", 404: "not-found", 405: "not-supported"}
+
+
 def _json(status: int, body: Any) -> JSONResponse:
     media = FHIR_JSON if isinstance(body, Mapping) and body.get("resourceType") else "application/json"
     return JSONResponse(body, status_code=status, media_type=media)
@@ -503,7 +508,16 @@ def create_app(ruleset: RuleSet, config: ServiceConfig) -> Any:
             f"({ruleset.digest}). Decision support for qualified professionals; not a substitute "
             f"for clinical judgement. Request bodies over {config.max_body} bytes get 413."
         ),
+        # The browsable forms load scripts from a CDN; a clinical service loads no third-party code.
+        docs_url=None,
+        redoc_url=None,
     )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        # Unknown paths, wrong methods and unparseable bodies: an OperationOutcome like every error.
+        code = _HTTP_ISSUE.get(error.status_code, "processing")
+        return _json(error.status_code, outcome(code, str(error.detail)))
 
     @app.exception_handler(_Fail)
     async def failed(request: Request, error: _Fail) -> JSONResponse:
