@@ -599,3 +599,34 @@ def test_every_error_is_an_operation_outcome(
     reply = client.request(method, path, content=body, headers={"content-type": "application/json"})
     assert reply.status_code == status, reply.text
     assert reply.json()["resourceType"] == "OperationOutcome"
+
+
+def test_two_orders_with_the_same_conflict_give_cards_told_apart(client: httpx.Client) -> None:
+    """Each order's card names its MedicationRequest and has its own uuid, so feedback and the
+    audit trail know which order a clinician accepted or overrode."""
+    first = medication_request("Venlafaxine 75 mg capsule", rid="draft-1", supply_days=7)
+    second = medication_request("Venlafaxine 37.5 mg tablet", rid="draft-2", supply_days=7)
+    cards = _order_cards(
+        client,
+        "order-sign",
+        {"age": 15, "conditions": ["depression"]},
+        first,
+        second,
+        follow_up("2026-12-02"),
+    )
+    assert len(cards) >= 2
+    assert len({c["uuid"] for c in cards}) == len(cards)
+    named = {"draft-1": 0, "draft-2": 0}
+    for card in cards:
+        (order,) = [o for o in named if f"MedicationRequest/{o}" in card["detail"]]
+        named[order] += 1
+    assert named["draft-1"] == named["draft-2"] >= 1
+    again = _order_cards(
+        client,
+        "order-sign",
+        {"age": 15, "conditions": ["depression"]},
+        first,
+        second,
+        follow_up("2026-12-02"),
+    )
+    assert [c["uuid"] for c in again] == [c["uuid"] for c in cards]  # stable for the same decision

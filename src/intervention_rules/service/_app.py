@@ -8,6 +8,7 @@ cannot be written the request fails (503 with an OperationOutcome) and no card i
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -282,6 +283,7 @@ class _Service:
                     ordered, recommendations=(), not_recommended=(), considered=(), alerts=new
                 )
                 made, seen = _cards(conflict, self.ruleset)
+                _name_the_order(made, seen, medication_request, where)
                 cards.extend(made)
                 shown.extend(seen)
                 alerts.extend(new)
@@ -432,6 +434,22 @@ def _encodable(body: Any) -> None:
     where = _unencodable(body)
     if where is not None:
         raise _Fail(400, "invalid", "the text is not valid Unicode (a lone surrogate)", [where])
+
+
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
+def _name_the_order(
+    cards: list[dict[str, Any]], shown: list[Shown], medication_request: Mapping[str, Any], where: str
+) -> None:
+    """Each order's cards say which order they concern and get uuids of their own, so that two
+    orders with the same conflict give cards that feedback and the audit trail can tell apart."""
+    rid = medication_request.get("id")
+    order = f"MedicationRequest/{rid}" if isinstance(rid, str) and _FHIR_ID.fullmatch(rid) else where
+    for card, seen in zip(cards, shown, strict=True):
+        card["uuid"] = seen["uuid"] = str(uuid.uuid5(uuid.UUID(card["uuid"]), order))
+        card["detail"] = f"Order: `{order}`\n\n{card['detail']}"
+        seen["order"] = order
 
 
 def _cards(decision: Decision, ruleset: RuleSet) -> tuple[list[dict[str, Any]], list[Shown]]:
