@@ -152,13 +152,9 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     """Run one governance command; RuleSetError and its kind propagate to the caller."""
     from ..testing import ScenarioError
     from ._manifest import ManifestError
-    from ._report import ReportError
 
     try:
         return int(_HANDLERS[args.command](args, stdout, stderr))
-    except ReportError as error:
-        stderr.write(f"intervention-rules: error: {error}\n")
-        return 1
     except (ScenarioError, ManifestError) as error:
         for problem in error.problems:
             stderr.write(f"{problem}\n")

@@ -30,7 +30,12 @@ __all__ = ["Coverage", "ReportError", "ScenarioOutcome", "coverage", "render", "
 
 
 class ReportError(InterventionRulesError):
-    """The report cannot be rendered (for instance, Jinja2 is not installed)."""
+    """The report cannot be rendered.
+
+    Nothing raises it any more: a missing Jinja2 is
+    [`MissingExtraError`][intervention_rules.MissingExtraError]. The name stays for code that
+    catches it.
+    """
 
 
 @attrs.frozen
