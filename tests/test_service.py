@@ -269,26 +269,19 @@ def test_feedback_records_only_an_offered_override_reason(client: httpx.Client, 
     ).json()["cards"]
     offered = cards[0]["overrideReasons"][0]
     marker = "ZZ-PATIENT-NAME-MARKER"
-    made_up = {"system": "x", "code": marker}
+
+    def overridden(reason: dict[str, str]) -> dict[str, object]:
+        item = {"card": cards[0]["uuid"], "outcome": "overridden", "overrideReason": {"reason": reason}}
+        return {"feedback": [item]}
+
     refused = client.post(
-        "/cds-services/patient-view/feedback",
-        json={
-            "feedback": [
-                {"card": cards[0]["uuid"], "outcome": "overridden", "overrideReason": {"reason": made_up}}
-            ]
-        },
+        "/cds-services/patient-view/feedback", json=overridden({"system": "x", "code": marker})
     )
     assert refused.status_code == 400, refused.text
     assert refused.json()["issue"][0]["expression"] == ["feedback[0].overrideReason.reason"]
     assert marker not in refused.text
-    relabelled = {**offered, "display": marker}
     stored = client.post(
-        "/cds-services/patient-view/feedback",
-        json={
-            "feedback": [
-                {"card": cards[0]["uuid"], "outcome": "overridden", "overrideReason": {"reason": relabelled}}
-            ]
-        },
+        "/cds-services/patient-view/feedback", json=overridden({**offered, "display": marker})
     )
     assert stored.status_code == 200, stored.text
     with sqlite3.connect(audit_path) as db:
