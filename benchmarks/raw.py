@@ -1,8 +1,9 @@
 """The raw engine alone: durable_rules asserting facts that were compiled in advance.
 
 This is the floor under ``RuleSet.evaluate``: the same engine rulesets, the same protocol (one
-fact per engine ruleset, a fresh session id, every action taken, the state deleted), but no
-validation of the assessment, no writing of the facts, no ranking and no explanations.
+fact per engine ruleset asserted into that ruleset's one session, every action taken, the fact
+retracted), but no validation of the assessment, no writing of the facts, no ranking and no
+explanations.
 """
 
 from __future__ import annotations
@@ -26,11 +27,10 @@ class RawEngine:
         self.ruleset = ruleset
         self.handles = [dre.create_ruleset(f"bench_raw_{next(_names)}", c.definition) for c in plan.chunks]
         self.fires = [c.fires for c in plan.chunks]
-        self.sids = itertools.count(1)
 
     def prepare(self, assessment: Mapping[str, Any]) -> list[tuple[int, str]]:
-        """The engine facts of an assessment (without their session ids), chunk by chunk, with
-        every derived fact that evaluation concludes already set."""
+        """The engine facts of an assessment, chunk by chunk, with every derived fact that
+        evaluation concludes already set."""
         rs = self.ruleset
         values = rs.normalise(assessment)
         _, facts = rs._fire_engine(values)
@@ -39,22 +39,22 @@ class RawEngine:
         out = []
         for index in range(len(self.handles)):
             body = rs._encoder.body(index, members)
-            out.append((index, '","id":"f","ir_g":1' + ("," + body if body else "") + "}"))
+            out.append((index, '{"sid":"1","id":"f","ir_g":1' + ("," + body if body else "") + "}"))
         return out
 
     def run(self, prepared: list[tuple[int, str]]) -> list[str]:
-        """Assert each prepared fact; the names of the engine rules that fired."""
+        """Assert each prepared fact, take every action, retract it; the names of the engine rules
+        that fired."""
         fired: list[str] = []
-        for index, rest in prepared:
+        for index, fact in prepared:
             handle = self.handles[index]
-            sid = str(next(self.sids))
-            _, state = dre.assert_fact(handle, '{"sid":"' + sid + rest)
+            _, state = dre.assert_fact(handle, fact)
             result = dre.start_action_for_state(handle, state)
             message = result[1] if result else None
             while message:
                 fired.append(f"{index}:{message[2 : message.index(chr(34), 2)]}")
                 message = dre.complete_and_start_action(handle, state)
-            dre.delete_state(handle, sid)
+            dre.retract_fact(handle, fact)
         return fired
 
     def rule_ids(self, fired: list[str]) -> set[str]:

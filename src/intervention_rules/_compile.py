@@ -406,26 +406,26 @@ def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tupl
 class FactEncoder:
     """Writes the engine facts for an assessment, chunk by chunk.
 
-    Every boolean atom starts false and numbers are left out; then only what the assessment
-    records is switched on, so the work per evaluation follows the assessment's size rather than
-    the number of atoms. Each atom's JSON member (``"k3":true``) is written once per evaluation
-    and shared by every chunk that tests it.
+    Every boolean atom starts false and numbers are left out: each chunk's fact is written once
+    at load with every boolean member false. Per evaluation only what the assessment records (and
+    what rules conclude) is switched on, so the work follows the assessment's size rather than
+    the number of atoms; each switched-on member (``"k3":true``) is written once and put in place
+    in every chunk that tests it.
     """
 
     def __init__(self, plan: Plan) -> None:
-        self._defaults: dict[str, str] = {}
         self._held: dict[tuple[str, type, Any], str] = {}
         self._recorded: dict[str, str] = {}
         self._numbers: dict[str, str] = {}
         self._facts: dict[str, str] = {}
         self._others: dict[str, list[tuple[str, frozenset[Any]]]] = {}
+        numeric: set[str] = set()
         for key, atom in plan.atoms:
             kind = atom[0]
             if kind == "number":
                 self._numbers[atom[1]] = key
-                continue
-            self._defaults[key] = f'"{key}":false'
-            if kind == "value":
+                numeric.add(key)
+            elif kind == "value":
                 self._held[(atom[1], type(atom[2]), atom[2])] = key
             elif kind == "recorded":
                 self._recorded[atom[1]] = key
@@ -433,11 +433,23 @@ class FactEncoder:
                 self._others.setdefault(atom[1], []).append((key, atom[2]))
             else:
                 self._facts[atom[1]] = key
-        self._keys = tuple(chunk.keys for chunk in plan.chunks)
+        # Per chunk: its boolean members, all false, and where each key sits among them (a
+        # number, absent unless recorded, is added at the end: position -1).
+        self._falses: tuple[list[str], ...] = tuple(
+            [f'"{key}":false' for key in chunk.keys if key not in numeric] for chunk in plan.chunks
+        )
+        self._positions: tuple[dict[str, int], ...] = tuple(
+            {
+                **{key: i for i, key in enumerate(k for k in chunk.keys if k not in numeric)},
+                **{key: -1 for key in chunk.keys if key in numeric},
+            }
+            for chunk in plan.chunks
+        )
 
     def members(self, values: Mapping[str, Any]) -> dict[str, str]:
-        """Every atom's JSON member for an assessment's normal form, with no fact concluded yet."""
-        out = dict(self._defaults)
+        """The JSON members an assessment's normal form switches on (true atoms and recorded
+        numbers), with no fact concluded yet; every other boolean atom is false."""
+        out: dict[str, str] = {}
         held = self._held
         for feature, value in values.items():
             key = self._recorded.get(feature)
@@ -464,4 +476,13 @@ class FactEncoder:
 
     def body(self, index: int, members: Mapping[str, str]) -> str:
         """The JSON members of chunk ``index``'s projection of the fact."""
-        return ",".join([members[key] for key in self._keys[index] if key in members])
+        parts = self._falses[index].copy()
+        positions = self._positions[index]
+        for key, member in members.items():
+            position = positions.get(key)
+            if position is not None:
+                if position < 0:
+                    parts.append(member)
+                else:
+                    parts[position] = member
+        return ",".join(parts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import string
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -29,11 +30,12 @@ from .model import (
     Rule,
 )
 
-__all__ = ["RulePlan", "Session", "Template", "plan_rules", "template"]
+__all__ = ["Filled", "Later", "Pending", "RulePlan", "Session", "Template", "plan_rules", "template"]
 
 _FORMATTER = string.Formatter()
 
 Template = tuple[tuple[str, str | None], ...]  # (literal, placeholder or None) pairs
+Filled = tuple[str, Template]  # a text with placeholders, and its template
 
 
 @functools.lru_cache(maxsize=8192)
@@ -59,12 +61,14 @@ class RulePlan:
         "alerts",
         "cautions",
         "concludes",
+        "notes",
         "own",
         "prompts",
         "reasons",
         "rule",
         "strengths",
         "tested",
+        "vetoed",
         "vetoes",
     )
 
@@ -86,13 +90,13 @@ class RulePlan:
             if isinstance(a, Recommend | Adjust)
         )
         rid, status = rule.id, rule.status
-        self.vetoes: tuple[tuple[Intervention, NotRecommended | str], ...] = tuple(
+        self.vetoes: tuple[tuple[Intervention, NotRecommended | Filled], ...] = tuple(
             (iv, _note(a.text, texts, lambda text, iv=iv: NotRecommended(iv.id, iv.title, rid, text, status)))
             for a in rule.then
             if isinstance(a, NotRecommend)
             for iv in [interventions[a.intervention]]
         )
-        self.cautions: tuple[tuple[str, str, CautionNote | str], ...] = tuple(
+        self.cautions: tuple[tuple[str, str, CautionNote | Filled], ...] = tuple(
             (
                 a.intervention,
                 a.severity,
@@ -101,7 +105,7 @@ class RulePlan:
             for a in rule.then
             if isinstance(a, Caution)
         )
-        self.prompts: tuple[tuple[str, str, Collaboration | str], ...] = tuple(
+        self.prompts: tuple[tuple[str, str, Collaboration | Filled], ...] = tuple(
             (
                 a.intervention,
                 a.role,
@@ -110,11 +114,14 @@ class RulePlan:
             for a in rule.then
             if isinstance(a, Collaborate)
         )
-        self.alerts: tuple[tuple[str, AlertNote | str], ...] = tuple(
+        self.alerts: tuple[tuple[str, AlertNote | Filled], ...] = tuple(
             (a.severity, _note(a.text, texts, lambda text, a=a: AlertNote(rid, a.severity, text, status)))
             for a in rule.then
             if isinstance(a, Alert)
         )
+        self.vetoed = tuple(iv.id for iv, _ in self.vetoes)
+        #: whether it takes any action that makes a note (not-recommended, caution, prompt, alert)
+        self.notes = bool(self.vetoes or self.cautions or self.prompts or self.alerts)
 
 
 def _parsed(text: str, texts: Mapping[str, Template]) -> Template | None:
@@ -123,8 +130,10 @@ def _parsed(text: str, texts: Mapping[str, Template]) -> Template | None:
 
 
 def _note(text: str, texts: Mapping[str, Template], build: Any) -> Any:
-    """The note built now when its text is fixed, else the text to fill per decision."""
-    return build(text) if _parsed(text, texts) is None else text
+    """The note built now when its text is fixed, else the text and its template, to fill per
+    decision."""
+    parsed = _parsed(text, texts)
+    return build(text) if parsed is None else (text, parsed)
 
 
 def plan_rules(live: Iterable[Rule], interventions: Mapping[str, Intervention]) -> dict[str, RulePlan]:
@@ -140,9 +149,19 @@ def plan_rules(live: Iterable[Rule], interventions: Mapping[str, Intervention]) 
     return {rule.id: RulePlan(rule, interventions, texts) for rule in rules}
 
 
+#: A reason an intervention is recommended, not yet explained: the fired rule's plan and one of
+#: its ``reasons`` entries (intervention, kind, text, template or None, contribution).
+Pending = tuple[RulePlan, tuple[str, ExplanationKind, str, Template | None, float]]
+
+
 class Session:
     """Texts and explanations for one evaluation: each text, placeholder and rule's explanation
-    inputs is worked out once, however many rules share it."""
+    inputs is worked out once, however many rules share it.
+
+    Explanations are worked out when they are first asked for (:meth:`explanations`), under the
+    session's lock, from nothing but the assessment and the rules that fired: whenever and in
+    whatever order they are asked for, they come out the same.
+    """
 
     def __init__(
         self,
@@ -152,11 +171,10 @@ class Session:
     ) -> None:
         self.values = values
         self.objects = objects
-        self.concluders: dict[str, list[RulePlan]] = {}
-        for plan in fired:
-            for fact in plan.concludes:
-                self.concluders.setdefault(fact, []).append(plan)
-        self.recorded = {f: _json_value(v) for f, v in values.items()}
+        self.lock = threading.Lock()
+        self._fired = fired
+        self._concluders: dict[str, list[RulePlan]] | None = None
+        self._recorded: dict[str, Any] | None = None
         self._shown: dict[str, str] = {}
         self._rendered: dict[str, str] = {}
         self._by_rule: dict[tuple[str, str], str] = {}
@@ -164,6 +182,26 @@ class Session:
         self._inputs: dict[str, dict[str, None]] = {}
         self._through_inputs: dict[str, dict[str, None]] = {}
         self._parts: dict[str, tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], Rule]] = {}
+
+    @property
+    def concluders(self) -> dict[str, list[RulePlan]]:
+        """The fired rules that concluded each derived fact."""
+        concluders = self._concluders
+        if concluders is None:
+            concluders = {}
+            for plan in self._fired:
+                for fact in plan.concludes:
+                    concluders.setdefault(fact, []).append(plan)
+            self._concluders = concluders
+        return concluders
+
+    @property
+    def recorded(self) -> dict[str, Any]:
+        """The assessment's values as JSON-ready data (lists, not tuples)."""
+        recorded = self._recorded
+        if recorded is None:
+            recorded = self._recorded = {f: _json_value(v) for f, v in self.values.items()}
+        return recorded
 
     # --- texts -------------------------------------------------------------------------------
 
@@ -257,6 +295,20 @@ class Session:
             self._through_inputs[fact] = features
         return features
 
+    def explanations(self, reasons: Sequence[Explanation | Pending]) -> tuple[Explanation, ...]:
+        """The explanations of an intervention's reasons: each pending one worked out (its text
+        filled), those already made (a ranking constraint's notes) as they are."""
+        out: list[Explanation] = []
+        fill, explain = self.fill, self.explain
+        for reason in reasons:
+            if isinstance(reason, Explanation):
+                out.append(reason)
+            else:
+                plan, (_, kind, text, parsed, contribution) = reason
+                said = text if parsed is None else fill(plan, text, parsed)
+                out.append(explain(plan, kind, said, contribution))
+        return tuple(out)
+
     def explain(
         self, plan: RulePlan, kind: ExplanationKind, text: str, contribution: float | None
     ) -> Explanation:
@@ -292,3 +344,24 @@ class Session:
             tuple([f for f in plan.tested if f in self.concluders]),
             plan.rule,
         )
+
+
+class Later:
+    """An intervention's explanations, worked out on the first call under the session's lock,
+    then kept: what a lazily explained recommendation holds."""
+
+    __slots__ = ("_reasons", "_session", "_value")
+
+    def __init__(self, session: Session, reasons: Sequence[Explanation | Pending]) -> None:
+        self._session = session
+        self._reasons = reasons
+        self._value: tuple[Explanation, ...] | None = None
+
+    def __call__(self) -> tuple[Explanation, ...]:
+        value = self._value
+        if value is None:
+            with self._session.lock:
+                value = self._value
+                if value is None:
+                    value = self._value = self._session.explanations(self._reasons)
+        return value

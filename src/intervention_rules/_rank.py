@@ -6,15 +6,20 @@ not-recommend wins over recommend; ties are broken by catalogue order; ``never_a
 constraints cap and move what they must and say so.
 
 Three steps, each its own function: :func:`gather` what the fired rules say per intervention,
-:func:`aggregate` it into strengths less what is vetoed, and :func:`constrain` the order.
+:func:`aggregate` it into strengths less what is vetoed, and :func:`constrain` the order. What is
+recommended, in what order and with what strength is settled here; the words that go with it
+(explanations, and the notes: not-recommended, cautions, prompts and alerts) are written when
+they are first read (:class:`Notes`, ``Later``), from nothing but the assessment and the rules
+that fired, so they come out the same whenever they are read.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from ._explain import RulePlan, Session
+from ._explain import Later, Pending, RulePlan, Session
 from .decision import (
     AlertNote,
     CautionNote,
@@ -29,10 +34,6 @@ from .model import SEVERITIES, Constraint, Intervention
 __all__ = ["Catalogue", "Gathered", "aggregate", "constrain", "gather", "rank"]
 
 _SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
-
-Ranked = tuple[
-    tuple[Recommendation, ...], tuple[NotRecommended, ...], tuple[AlertNote, ...], tuple[Considered, ...]
-]
 
 
 class Catalogue:
@@ -69,61 +70,139 @@ class Catalogue:
 
 
 class Gathered:
-    """What the fired rules say, per intervention, in the order they say it."""
+    """What the fired rules say about ranking, per intervention, in the order they say it; the
+    rules that write notes, to be read later."""
 
-    __slots__ = ("adjust", "alerts", "cautions", "prompts", "reasons", "strengths", "vetoes")
+    __slots__ = ("adjust", "noted", "reasons", "strengths", "vetoed")
 
     def __init__(self) -> None:
         self.strengths: dict[str, list[float]] = {}
         self.adjust: dict[str, float] = {}
-        self.reasons: dict[str, list[Explanation]] = {}
-        self.vetoes: list[tuple[int, int, NotRecommended]] = []  # catalogue order, rule order, note
-        self.cautions: dict[str, list[CautionNote]] = {}
-        self.prompts: dict[str, list[Collaboration]] = {}
-        self.alerts: list[AlertNote] = []
+        self.reasons: dict[str, list[Explanation | Pending]] = {}  # explained when first read
+        self.vetoed: set[str] = set()
+        self.noted: list[RulePlan] = []
 
 
-def gather(fired: Sequence[RulePlan], session: Session) -> Gathered:
-    """Every action of every fired rule, texts filled and explanations built."""
+def gather(fired: Sequence[RulePlan]) -> Gathered:
+    """Every action of every fired rule that bears on the ranking; reasons and notes are kept
+    to be written later."""
     out = Gathered()
-    strengths, adjust, reasons = out.strengths, out.adjust, out.reasons
-    fill, explain = session.fill, session.explain
+    strengths, adjust, reasons, vetoed, noted = out.strengths, out.adjust, out.reasons, out.vetoed, out.noted
     for plan in fired:
         for iv_id, value in plan.strengths:
-            strengths.setdefault(iv_id, []).append(value)
+            found = strengths.get(iv_id)
+            if found is None:
+                strengths[iv_id] = [value]
+            else:
+                found.append(value)
         for iv_id, by in plan.adjusts:
             adjust[iv_id] = adjust.get(iv_id, 0.0) + by
-        for iv_id, kind, text, parsed, contribution in plan.reasons:
-            said = text if parsed is None else fill(plan, text, parsed)
-            reasons.setdefault(iv_id, []).append(explain(plan, kind, said, contribution))
-        rule = plan.rule
-        for iv, veto in plan.vetoes:
-            note = veto if isinstance(veto, NotRecommended) else _veto(plan, iv, veto, session)
-            out.vetoes.append((iv.order, rule.order, note))
-        for iv_id, severity, caution in plan.cautions:
-            if isinstance(caution, str):
-                caution = CautionNote(rule.id, severity, session.render(plan, caution), rule.status)
-            out.cautions.setdefault(iv_id, []).append(caution)
-        for iv_id, role, prompt in plan.prompts:
-            if isinstance(prompt, str):
-                prompt = Collaboration(role, session.render(plan, prompt), rule.id, rule.status)
-            out.prompts.setdefault(iv_id, []).append(prompt)
-        for severity, alert in plan.alerts:
-            if isinstance(alert, str):
-                alert = AlertNote(rule.id, severity, session.render(plan, alert), rule.status)
-            out.alerts.append(alert)
+        for reason in plan.reasons:
+            pending = reasons.get(reason[0])
+            if pending is None:
+                reasons[reason[0]] = [(plan, reason)]
+            else:
+                pending.append((plan, reason))
+        if plan.notes:
+            noted.append(plan)
+            if plan.vetoed:
+                vetoed.update(plan.vetoed)
     return out
 
 
-def _veto(plan: RulePlan, iv: Intervention, text: str, session: Session) -> NotRecommended:
+class Notes:
+    """A decision's not-recommended notes, cautions, prompts and alerts: taken from the rules
+    that fired, texts filled, on the first read of any of them (under the session's lock)."""
+
+    __slots__ = ("_alerts", "_catalogue", "_cautions", "_noted", "_prompts", "_session", "_vetoes")
+
+    def __init__(self, noted: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> None:
+        self._noted = noted
+        self._catalogue = catalogue
+        self._session = session
+        self._vetoes: tuple[NotRecommended, ...] | None = None
+        self._alerts: tuple[AlertNote, ...] = ()
+        self._cautions: dict[str, list[CautionNote]] = {}
+        self._prompts: dict[str, list[Collaboration]] = {}
+
+    def _take(self) -> None:
+        if self._vetoes is not None:
+            return
+        with self._session.lock:
+            if self._vetoes is not None:
+                return
+            vetoes: list[tuple[int, int, NotRecommended]] = []  # catalogue order, rule order, note
+            alerts: list[AlertNote] = []
+            for plan in self._noted:
+                _take_notes(plan, vetoes, alerts, self._cautions, self._prompts, self._session)
+            vetoes.sort(key=lambda v: (v[0], v[1]))
+            self._alerts = tuple(sorted(alerts, key=lambda a: _SEVERITY_ORDER[a.severity]))
+            self._vetoes = tuple(note for _, _, note in vetoes)
+
+    def not_recommended(self) -> tuple[NotRecommended, ...]:
+        self._take()
+        assert self._vetoes is not None  # set by _take
+        return self._vetoes
+
+    def alerts(self) -> tuple[AlertNote, ...]:
+        self._take()
+        return self._alerts
+
+    def cautions(self, iv_id: str) -> tuple[CautionNote, ...]:
+        """An intervention's cautions, worst first, in rule order within a severity."""
+        self._take()
+        found = self._cautions.get(iv_id)
+        return tuple(sorted(found, key=lambda c: _SEVERITY_ORDER[c.severity])) if found else ()
+
+    def collaboration(self, iv_id: str) -> tuple[Collaboration, ...]:
+        """The intervention's own prompts, then the rules', each (role, prompt) once."""
+        self._take()
+        defaults = self._catalogue.defaults[iv_id]
+        prompts = self._prompts.get(iv_id)
+        if not prompts:
+            return defaults
+        seen: set[tuple[str, str]] = set()
+        unique = []
+        for c in (*defaults, *prompts):
+            if (c.role, c.prompt) not in seen:
+                seen.add((c.role, c.prompt))
+                unique.append(c)
+        return tuple(unique)
+
+
+def _take_notes(
+    plan: RulePlan,
+    vetoes: list[tuple[int, int, NotRecommended]],
+    alerts: list[AlertNote],
+    cautions: dict[str, list[CautionNote]],
+    prompts: dict[str, list[Collaboration]],
+    session: Session,
+) -> None:
+    """A fired rule's not-recommended notes, cautions, prompts and alerts, texts filled."""
     rule = plan.rule
-    return NotRecommended(iv.id, iv.title, rule.id, session.render(plan, text), rule.status)
+    rid, status, fill = rule.id, rule.status, session.fill
+    for iv, veto in plan.vetoes:
+        if not isinstance(veto, NotRecommended):
+            veto = NotRecommended(iv.id, iv.title, rid, fill(plan, *veto), status)
+        vetoes.append((iv.order, rule.order, veto))
+    for iv_id, severity, caution in plan.cautions:
+        if not isinstance(caution, CautionNote):
+            caution = CautionNote(rid, severity, fill(plan, *caution), status)
+        cautions.setdefault(iv_id, []).append(caution)
+    for iv_id, role, prompt in plan.prompts:
+        if not isinstance(prompt, Collaboration):
+            prompt = Collaboration(role, fill(plan, *prompt), rid, status)
+        prompts.setdefault(iv_id, []).append(prompt)
+    for severity, alert in plan.alerts:
+        if not isinstance(alert, AlertNote):
+            alert = AlertNote(rid, severity, fill(plan, *alert), status)
+        alerts.append(alert)
 
 
 def aggregate(gathered: Gathered, catalogue: Catalogue) -> tuple[dict[str, float], list[str]]:
     """Strengths by intervention, vetoed ones left out, and (under ``zero_strength:
     considered``) the interventions whose strength ended at 0, set apart in catalogue order."""
-    vetoed = {note.intervention for _, _, note in gathered.vetoes}
+    vetoed = gathered.vetoed
     adjust = gathered.adjust
     total = sum if catalogue.aggregate == "sum" else max
     entries: dict[str, float] = {}
@@ -169,7 +248,7 @@ def _violation(ranked: list[str], catalogue: Catalogue) -> tuple[Constraint, str
 
 
 def constrain(
-    entries: dict[str, float], reasons: dict[str, list[Explanation]], catalogue: Catalogue
+    entries: dict[str, float], reasons: dict[str, list[Explanation | Pending]], catalogue: Catalogue
 ) -> list[str]:
     """The ranked order after every ``never_above`` constraint holds, capping strengths and
     adding (or updating) a note to the explanations of each intervention moved."""
@@ -214,42 +293,35 @@ def constrain(
     return ranked
 
 
-def _collaboration(iv_id: str, gathered: Gathered, catalogue: Catalogue) -> tuple[Collaboration, ...]:
-    """The intervention's own prompts, then the rules', each (role, prompt) once."""
-    prompts = gathered.prompts.get(iv_id)
-    if not prompts:
-        return catalogue.defaults[iv_id]
-    seen: set[tuple[str, str]] = set()
-    unique = []
-    for c in (*catalogue.defaults[iv_id], *prompts):
-        if (c.role, c.prompt) not in seen:
-            seen.add((c.role, c.prompt))
-            unique.append(c)
-    return tuple(unique)
-
-
-def _notes(iv_id: str, gathered: Gathered) -> tuple[CautionNote, ...]:
-    found = gathered.cautions.get(iv_id)
-    return tuple(sorted(found, key=lambda c: _SEVERITY_ORDER[c.severity])) if found else ()
+#: What an evaluation returns before it becomes a Decision: recommendations, not recommended,
+#: alerts and considered, the notes and explanations left to be written when first read.
+Ranked = tuple[
+    tuple[Recommendation, ...],
+    Callable[[], tuple[NotRecommended, ...]],
+    Callable[[], tuple[AlertNote, ...]],
+    tuple[Considered, ...],
+]
 
 
 def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> Ranked:
     """Recommendations, what is not recommended, alerts and what was considered, for the rules
     that fired (in definition order)."""
-    gathered = gather(fired, session)
+    gathered = gather(fired)
     entries, zero = aggregate(gathered, catalogue)
     ranked = constrain(entries, gathered.reasons, catalogue)
     interventions, reasons = catalogue.interventions, gathered.reasons
+    notes = Notes(gathered.noted, catalogue, session)
+    partial = functools.partial
     recommendations = tuple(
         Recommendation(
-            intervention=iv_id,
-            title=interventions[iv_id].title,
-            category=interventions[iv_id].category,
-            rank=position,
-            strength=entries[iv_id],
-            explanations=tuple(reasons[iv_id]),
-            collaboration=_collaboration(iv_id, gathered, catalogue),
-            cautions=_notes(iv_id, gathered),
+            iv_id,
+            interventions[iv_id].title,
+            interventions[iv_id].category,
+            position,
+            entries[iv_id],
+            Later(session, reasons[iv_id]),
+            partial(notes.collaboration, iv_id),
+            partial(notes.cautions, iv_id),
         )
         for position, iv_id in enumerate(ranked, start=1)
     )
@@ -259,12 +331,9 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
             interventions[iv_id].title,
             interventions[iv_id].category,
             0.0,
-            tuple(reasons[iv_id]),
-            _notes(iv_id, gathered),
+            Later(session, reasons[iv_id]),
+            partial(notes.cautions, iv_id),
         )
         for iv_id in zero
     )
-    gathered.vetoes.sort(key=lambda v: (v[0], v[1]))
-    not_recommended = tuple(note for _, _, note in gathered.vetoes)
-    alerts = tuple(sorted(gathered.alerts, key=lambda a: _SEVERITY_ORDER[a.severity]))
-    return recommendations, not_recommended, alerts, considered
+    return recommendations, notes.not_recommended, notes.alerts, considered

@@ -8,7 +8,8 @@ CDS Hooks cards.
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, Any, Literal, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
@@ -33,13 +34,6 @@ __all__ = [
 ]
 
 
-class _Record:
-    """A flat record whose JSON form is its fields, in order."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(cast(attrs.AttrsInstance, self))  # every subclass is an attrs class
-
-
 def _number(value: float) -> float:
     return float(value)
 
@@ -53,10 +47,14 @@ def _caution_line(note: CautionNote) -> str:
 
 
 @attrs.frozen
-class RuleSetInfo(_Record):
+class RuleSetInfo:
     name: str
     version: str
     digest: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, in order."""
+        return {"name": self.name, "version": self.version, "digest": self.digest}
 
 
 #: Why an explanation is there: a recommendation, an adjustment of its strength, or a ranking
@@ -95,19 +93,47 @@ class Explanation:
 
 
 @attrs.frozen
-class Collaboration(_Record):
+class Collaboration:
     role: str
     prompt: str
     rule: str | None  # None for the intervention's default prompts
     status: str | None = None  # the rule's status; None for the intervention's default prompts
 
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, in order."""
+        return {"role": self.role, "prompt": self.prompt, "rule": self.rule, "status": self.status}
+
 
 @attrs.frozen
-class CautionNote(_Record):
+class CautionNote:
     rule: str
     severity: str
     text: str
     status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, in order."""
+        return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
+
+
+T = TypeVar("T")
+
+#: A tuple as given, or a call that works it out on first use (the same every time): an
+#: evaluation settles what is recommended and leaves the words (explanations and notes) to be
+#: written when something reads them.
+Later = tuple[T, ...] | Callable[[], tuple[T, ...]]
+
+
+def _resolved(value: Later[T]) -> tuple[T, ...]:
+    return value if isinstance(value, tuple) else value()
+
+
+def _shown(value: Later[Any]) -> str:
+    return repr(_resolved(value))
+
+
+# A ``Later`` field is held privately (its argument keeps the public name) so that reading it,
+# through the property of its public name, works it out; it is compared and shown by what it holds.
 
 
 @attrs.frozen
@@ -117,9 +143,24 @@ class Recommendation:
     category: str
     rank: int
     strength: float
-    explanations: tuple[Explanation, ...]
-    collaboration: tuple[Collaboration, ...]
-    cautions: tuple[CautionNote, ...]
+    _explanations: Later[Explanation] = attrs.field(eq=_resolved, repr=_shown)
+    _collaboration: Later[Collaboration] = attrs.field(eq=_resolved, repr=_shown)
+    _cautions: Later[CautionNote] = attrs.field(eq=_resolved, repr=_shown)
+
+    @property
+    def explanations(self) -> tuple[Explanation, ...]:
+        """Why it is recommended, and how its strength or rank was changed, in rule order."""
+        return _resolved(self._explanations)
+
+    @property
+    def collaboration(self) -> tuple[Collaboration, ...]:
+        """Who to involve: the intervention's own prompts, then the rules', each once."""
+        return _resolved(self._collaboration)
+
+    @property
+    def cautions(self) -> tuple[CautionNote, ...]:
+        """Cautions from the rules that fired, worst first."""
+        return _resolved(self._cautions)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,8 +185,18 @@ class Considered:
     title: str
     category: str
     strength: float
-    explanations: tuple[Explanation, ...]
-    cautions: tuple[CautionNote, ...]
+    _explanations: Later[Explanation] = attrs.field(eq=_resolved, repr=_shown)
+    _cautions: Later[CautionNote] = attrs.field(eq=_resolved, repr=_shown)
+
+    @property
+    def explanations(self) -> tuple[Explanation, ...]:
+        """Every reason for and against it, in rule order."""
+        return _resolved(self._explanations)
+
+    @property
+    def cautions(self) -> tuple[CautionNote, ...]:
+        """Cautions from the rules that fired, worst first."""
+        return _resolved(self._cautions)
 
     def to_dict(self) -> dict[str, Any]:
         """A recommendation's JSON shape without ``rank`` and ``collaboration``."""
@@ -164,20 +215,34 @@ class Considered:
 
 
 @attrs.frozen
-class NotRecommended(_Record):
+class NotRecommended:
     intervention: str
     title: str
     rule: str
     text: str
     status: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, in order."""
+        return {
+            "intervention": self.intervention,
+            "title": self.title,
+            "rule": self.rule,
+            "text": self.text,
+            "status": self.status,
+        }
+
 
 @attrs.frozen
-class AlertNote(_Record):
+class AlertNote:
     rule: str
     severity: str
     text: str
     status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, in order."""
+        return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
 
 
 @attrs.frozen
@@ -186,10 +251,20 @@ class Decision:
 
     ruleset: RuleSetInfo
     recommendations: tuple[Recommendation, ...]
-    not_recommended: tuple[NotRecommended, ...]
-    alerts: tuple[AlertNote, ...]
-    fired: tuple[str, ...]
+    _not_recommended: Later[NotRecommended] = attrs.field(eq=_resolved, repr=_shown)
+    _alerts: Later[AlertNote] = attrs.field(eq=_resolved, repr=_shown)
+    fired: tuple[str, ...] = attrs.field()
     considered: tuple[Considered, ...] = ()  # strength 0 under ``zero_strength: considered``
+
+    @property
+    def not_recommended(self) -> tuple[NotRecommended, ...]:
+        """What a rule rules out, in catalogue order, then rule order."""
+        return _resolved(self._not_recommended)
+
+    @property
+    def alerts(self) -> tuple[AlertNote, ...]:
+        """Alerts, worst first, in rule order within a severity."""
+        return _resolved(self._alerts)
 
     def recommendation(self, intervention: str) -> Recommendation | None:
         """The recommendation for an intervention, or None if it is not recommended."""

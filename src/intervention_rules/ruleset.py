@@ -16,7 +16,7 @@ import attrs
 from ._assessment import normalise
 from ._compile import FactEncoder, Plan, compile_plan
 from ._engine import Engine
-from ._explain import Session, plan_rules
+from ._explain import RulePlan, Session, plan_rules
 from ._rank import Catalogue, rank
 from ._suggest import did_you_mean, suggest
 from ._validate import Definition
@@ -119,8 +119,10 @@ class RuleSet:
         "_digest",
         "_encoder",
         "_engine",
+        "_fires",
         "_live",
         "_plan",
+        "_planned",
         "_plans",
         "_rules_by_id",
         "_sources",
@@ -136,6 +138,20 @@ class RuleSet:
         self._rules_by_id = MappingProxyType({r.id: r for r in definition.rules})
         self._live = tuple(r for r in definition.rules if r.status != "retired")
         self._plans = MappingProxyType(plan_rules(self._live, definition.interventions))
+        # By position in ``_live``, for evaluation: each live rule's plan; and for each engine
+        # ruleset, what each of its engine rules fires and the derived facts those rules conclude.
+        self._planned = tuple(self._plans[r.id] for r in self._live)
+        position = {r.id: i for i, r in enumerate(self._live)}
+        self._fires = tuple(
+            {
+                f"c{i}": (
+                    tuple(position[rule_id] for rule_id in ids),
+                    tuple(fact for rule_id in ids for fact in plan.concludes[rule_id]),
+                )
+                for i, ids in enumerate(chunk.fires)
+            }
+            for chunk in plan.chunks
+        )
         self._catalogue = Catalogue(
             definition.interventions, definition.aggregate, definition.constraints, definition.zero_strength
         )
@@ -261,25 +277,29 @@ class RuleSet:
         d = self._definition
         return normalise(assessment, d.features, d.objects, d.object_required)
 
-    def _fire_engine(self, values: Mapping[str, Any]) -> tuple[list[Rule], set[str]]:
-        plan, encoder, engine = self._plan, self._encoder, self._engine
-        fired: set[str] = set()
+    def _fire(self, values: Mapping[str, Any]) -> tuple[list[int], set[str]]:
+        """The positions in ``_live`` of the rules that fire, in definition order, and the
+        derived facts concluded."""
+        encoder, engine, fires = self._encoder, self._engine, self._fires
+        fired: set[int] = set()
         facts: set[str] = set()
         members = encoder.members(values)
-        for stratum in plan.strata:
-            if facts:
+        for stratum in self._plan.strata:
+            if facts:  # what earlier strata concluded, for the rules that test it
                 encoder.conclude(members, facts)
-            now: list[str] = []
             for index in stratum:
-                fires = plan.chunks[index].fires
+                by_name = fires[index]
                 for name in engine.fire(index, encoder.body(index, members)):
-                    now.extend(fires[int(name[1:])])
-            fired.update(now)
-            for rule_id in now:
-                concluded = plan.concludes[rule_id]
-                if concluded:
-                    facts.update(concluded)
-        return [r for r in self._live if r.id in fired], facts
+                    positions, concluded = by_name[name]
+                    fired.update(positions)
+                    if concluded:
+                        facts.update(concluded)
+        return sorted(fired), facts
+
+    def _fire_engine(self, values: Mapping[str, Any]) -> tuple[list[Rule], set[str]]:
+        positions, facts = self._fire(values)
+        live = self._live
+        return [live[i] for i in positions], facts
 
     def _fire_reference(self, values: Mapping[str, Any]) -> tuple[list[Rule], set[str]]:
         """The same question answered by the plain-Python evaluator, without the engine."""
@@ -296,10 +316,8 @@ class RuleSet:
                 facts.update(self._plan.concludes[rule_id])
         return [r for r in self._live if r.id in fired], facts
 
-    def _decide(self, values: Mapping[str, Any], fired: list[Rule]) -> Decision:
+    def _decide(self, values: Mapping[str, Any], firing: list[RulePlan]) -> Decision:
         d = self._definition
-        plans = self._plans
-        firing = [plans[r.id] for r in fired]
         recommendations, not_recommended, alerts, considered = rank(
             firing, self._catalogue, Session(values, firing, d.objects)
         )
@@ -308,15 +326,16 @@ class RuleSet:
             recommendations=recommendations,
             not_recommended=not_recommended,
             alerts=alerts,
-            fired=tuple(r.id for r in fired),
+            fired=tuple([plan.rule.id for plan in firing]),
             considered=considered,
         )
 
     def evaluate(self, assessment: Mapping[str, Any]) -> Decision:
         """Evaluate one assessment. Raises AssessmentError, listing every problem, if invalid."""
         values = self.normalise(assessment)
-        fired, _ = self._fire_engine(values)
-        return self._decide(values, fired)
+        positions, _ = self._fire(values)
+        planned = self._planned
+        return self._decide(values, [planned[i] for i in positions])
 
     def _rule_outcome(
         self,
@@ -353,8 +372,9 @@ class RuleSet:
             raise UnknownInterventionError(f"unknown intervention '{intervention}'" + did_you_mean(hint))
         values = self.normalise(assessment)
         fired, facts = self._fire_engine(values)
-        decision = self._decide(values, fired)
-        session = Session(values, [self._plans[r.id] for r in fired], d.objects)
+        firing = [self._plans[r.id] for r in fired]
+        decision = self._decide(values, firing)
+        session = Session(values, firing, d.objects)
         fired_ids = {r.id for r in fired}
         outcomes = [
             self._rule_outcome(rule, actions, rule.id in fired_ids, session, values, facts)
