@@ -3,7 +3,6 @@ for large, adversarial and concurrent workloads."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 from pathlib import Path
@@ -130,15 +129,53 @@ def test_rule_that_tests_only_absence_terminates(tmp_path: Path) -> None:
     assert rs.evaluate({"age": 30, "pattern": "frequent"}).fired == ()
 
 
-def test_nothing_matching_is_safe_and_leaves_no_state(tmp_path: Path) -> None:
+def sessions_hold_no_fact(ruleset: ir.RuleSet) -> None:
+    """Each engine ruleset keeps one session, and between calls it holds no fact."""
+    engine = ruleset._engine
+    for handle, sid in zip(engine._handles, engine._sessions, strict=True):
+        assert json.loads(dre.get_facts(handle, sid)) == []
+
+
+def test_nothing_matching_is_safe_and_leaves_no_fact(tmp_path: Path) -> None:
     """Asserting a fact that matches no rule, then deleting its state, crashed the process
-    without the sentinel rule."""
+    without the sentinel rule; a session that saw only such facts still ends empty."""
     rs = make_ruleset(tmp_path, rule("NEVER", {"age": {"gt": 119}}, recommend("cbt", 1)))
     for _ in range(200):
         assert rs.evaluate({"age": 30}).fired == ()
+    sessions_hold_no_fact(rs)
 
 
-def test_eight_threads_on_one_ruleset_equal_sequential_and_leave_no_state(large: ir.RuleSet) -> None:
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, dre.error])
+def test_a_call_interrupted_while_firing_retires_its_session(
+    large: ir.RuleSet, monkeypatch: pytest.MonkeyPatch, failure: type[BaseException]
+) -> None:
+    """Whatever stops a call half way through firing (Ctrl-C, an engine error) takes that engine
+    ruleset's session with it: its state is deleted and the next call starts a fresh one, so no
+    half-fired fact is ever seen again."""
+    src = RandomSource(5)
+    cases = [assessment(src) for _ in range(20)]
+    expected = [large.evaluate(c).to_dict() for c in cases]
+    before = list(large._engine._sessions)
+    real = dre.complete_and_start_action
+
+    def fail(handle: int, state: str) -> str | None:
+        raise failure("stopped")
+
+    monkeypatch.setattr(dre, "complete_and_start_action", fail)
+    with pytest.raises(KeyboardInterrupt if failure is KeyboardInterrupt else ir.EngineError):
+        large.evaluate(cases[0])
+    monkeypatch.setattr(dre, "complete_and_start_action", real)
+    after = large._engine._sessions
+    retired = [i for i, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
+    assert len(retired) == 1  # the first engine ruleset that fired a rule, and only that one
+    (index,) = retired
+    with pytest.raises(dre.error, match="309"):
+        dre.get_state(large._engine._handles[index], before[index])
+    assert [large.evaluate(c).to_dict() for c in cases] == expected
+    sessions_hold_no_fact(large)
+
+
+def test_eight_threads_on_one_ruleset_equal_sequential_and_leave_no_fact(large: ir.RuleSet) -> None:
     src = RandomSource(8)
     cases = [assessment(src) for _ in range(30)]
     expected = [json.dumps(large.evaluate(c).to_dict()) for c in cases]
@@ -160,10 +197,8 @@ def test_eight_threads_on_one_ruleset_equal_sequential_and_leave_no_state(large:
     assert errors == []
     assert all(results[i] == expected for i in range(8))
     last_sid = next(_engine._sids)
-    handles = large._engine._handles
-    for sid, handle in itertools.product(range(first_sid, last_sid, 37), handles):
-        with pytest.raises(dre.error, match="309"):
-            dre.get_state(handle, str(sid))
+    assert last_sid == first_sid + 1  # no call needed a session of its own
+    sessions_hold_no_fact(large)
 
 
 def test_engine_refusals_become_engine_errors() -> None:

@@ -111,13 +111,10 @@ class Engine:
                 following = result[1] if result else None
                 self._ran[index] = True  # the sentinel's action, at least, has started
                 while following:
-                    # ``_action_name`` inlined for the compiler's names: this loop runs once per
-                    # rule fired, the hottest in evaluation.
-                    end = following.find('"', 2)
-                    if end > 2 and following.startswith('{"') and following.startswith('":', end):
-                        name = following[2:end]
-                    else:
-                        name = _action_name(following)
+                    # ``_action_name`` inlined for the compiler's names (this loop runs once per
+                    # rule fired, the hottest in evaluation); anything else is parsed in full.
+                    end = following.find('":', 2)
+                    name = following[2:end] if following[1] == '"' and end > 2 else _action_name(following)
                     if name != SENTINEL:
                         fired.append(name)
                     following = _dre.complete_and_start_action(handle, state)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import string
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 from ._validate import MATCHED
 from .conditions import matched_values, referenced_facts, referenced_features, show_value
@@ -30,9 +30,11 @@ from .model import (
     Rule,
 )
 
-__all__ = ["Filled", "Later", "Pending", "RulePlan", "Session", "Template", "plan_rules", "template"]
+__all__ = ["Deferred", "Filled", "Pending", "RulePlan", "Session", "Template", "plan_rules", "template"]
 
 _FORMATTER = string.Formatter()
+
+T = TypeVar("T")
 
 Template = tuple[tuple[str, str | None], ...]  # (literal, placeholder or None) pairs
 Filled = tuple[str, Template]  # a text with placeholders, and its template
@@ -346,22 +348,36 @@ class Session:
         )
 
 
-class Later:
-    """An intervention's explanations, worked out on the first call under the session's lock,
-    then kept: what a lazily explained recommendation holds."""
+class Deferred(Generic[T]):
+    """A tuple worked out on the first call, then kept: what a decision holds for the words it
+    writes when first read. With a lock, the work is done under it (once); without, the work
+    must be safe to race (it then comes out the same whichever call wins). Pickled and copied as
+    the tuple it stands for."""
 
-    __slots__ = ("_reasons", "_session", "_value")
+    __slots__ = ("_args", "_lock", "_make", "_value")
 
-    def __init__(self, session: Session, reasons: Sequence[Explanation | Pending]) -> None:
-        self._session = session
-        self._reasons = reasons
-        self._value: tuple[Explanation, ...] | None = None
+    def __init__(self, lock: threading.Lock | None, make: Callable[..., tuple[T, ...]], *args: Any) -> None:
+        self._lock = lock
+        self._make: Callable[..., tuple[T, ...]] | None = make
+        self._args: tuple[Any, ...] = args
+        self._value: tuple[T, ...] | None = None
 
-    def __call__(self) -> tuple[Explanation, ...]:
+    def __call__(self) -> tuple[T, ...]:
         value = self._value
         if value is None:
-            with self._session.lock:
-                value = self._value
-                if value is None:
-                    value = self._value = self._session.explanations(self._reasons)
+            if self._lock is None:
+                value = self._work()
+            else:
+                with self._lock:
+                    value = self._value if self._value is not None else self._work()
         return value
+
+    def _work(self) -> tuple[T, ...]:
+        make = self._make
+        assert make is not None  # cleared only once the value is kept
+        value = self._value = make(*self._args)
+        self._make, self._args = None, ()  # what it was made from is no longer needed
+        return value
+
+    def __reduce__(self) -> tuple[type[tuple[T, ...]], tuple[tuple[T, ...]]]:
+        return tuple, (self(),)

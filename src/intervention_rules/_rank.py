@@ -9,17 +9,16 @@ Three steps, each its own function: :func:`gather` what the fired rules say per 
 :func:`aggregate` it into strengths less what is vetoed, and :func:`constrain` the order. What is
 recommended, in what order and with what strength is settled here; the words that go with it
 (explanations, and the notes: not-recommended, cautions, prompts and alerts) are written when
-they are first read (:class:`Notes`, ``Later``), from nothing but the assessment and the rules
+they are first read (:class:`Notes`, ``Deferred``), from nothing but the assessment and the rules
 that fired, so they come out the same whenever they are read.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 
-from ._explain import Later, Pending, RulePlan, Session
+from ._explain import Deferred, Pending, RulePlan, Session
 from .decision import (
     AlertNote,
     CautionNote,
@@ -311,7 +310,7 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
     ranked = constrain(entries, gathered.reasons, catalogue)
     interventions, reasons = catalogue.interventions, gathered.reasons
     notes = Notes(gathered.noted, catalogue, session)
-    partial = functools.partial
+    lock, explain = session.lock, session.explanations
     recommendations = tuple(
         Recommendation(
             iv_id,
@@ -319,9 +318,9 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
             interventions[iv_id].category,
             position,
             entries[iv_id],
-            Later(session, reasons[iv_id]),
-            partial(notes.collaboration, iv_id),
-            partial(notes.cautions, iv_id),
+            Deferred(lock, explain, reasons[iv_id]),
+            Deferred(None, notes.collaboration, iv_id),
+            Deferred(None, notes.cautions, iv_id),
         )
         for position, iv_id in enumerate(ranked, start=1)
     )
@@ -331,9 +330,9 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
             interventions[iv_id].title,
             interventions[iv_id].category,
             0.0,
-            Later(session, reasons[iv_id]),
-            partial(notes.cautions, iv_id),
+            Deferred(lock, explain, reasons[iv_id]),
+            Deferred(None, notes.cautions, iv_id),
         )
         for iv_id in zero
     )
-    return recommendations, notes.not_recommended, notes.alerts, considered
+    return recommendations, Deferred(None, notes.not_recommended), Deferred(None, notes.alerts), considered

@@ -128,24 +128,28 @@ def _resolved(value: Later[T]) -> tuple[T, ...]:
     return value if isinstance(value, tuple) else value()
 
 
-def _shown(value: Later[Any]) -> str:
-    return repr(_resolved(value))
-
-
 # A ``Later`` field is held privately (its argument keeps the public name) so that reading it,
 # through the property of its public name, works it out; it is compared and shown by what it holds.
 
 
-@attrs.frozen
+def _repr(self: Any) -> str:
+    """``Class(name=value, ...)`` by the public names, as attrs writes it for other classes."""
+    shown = ", ".join(f"{a.alias}={getattr(self, a.alias)!r}" for a in attrs.fields(type(self)))
+    return f"{type(self).__name__}({shown})"
+
+
+@attrs.frozen(repr=False)
 class Recommendation:
     intervention: str
     title: str
     category: str
     rank: int
     strength: float
-    _explanations: Later[Explanation] = attrs.field(eq=_resolved, repr=_shown)
-    _collaboration: Later[Collaboration] = attrs.field(eq=_resolved, repr=_shown)
-    _cautions: Later[CautionNote] = attrs.field(eq=_resolved, repr=_shown)
+    _explanations: Later[Explanation] = attrs.field(eq=_resolved)
+    _collaboration: Later[Collaboration] = attrs.field(eq=_resolved)
+    _cautions: Later[CautionNote] = attrs.field(eq=_resolved)
+
+    __repr__ = _repr
 
     @property
     def explanations(self) -> tuple[Explanation, ...]:
@@ -175,7 +179,7 @@ class Recommendation:
         }
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Considered:
     """An intervention some rule recommended whose strength ended at 0 under a rule set that
     declares ``zero_strength: considered``: shown as considered, not suggested, with every reason
@@ -185,8 +189,10 @@ class Considered:
     title: str
     category: str
     strength: float
-    _explanations: Later[Explanation] = attrs.field(eq=_resolved, repr=_shown)
-    _cautions: Later[CautionNote] = attrs.field(eq=_resolved, repr=_shown)
+    _explanations: Later[Explanation] = attrs.field(eq=_resolved)
+    _cautions: Later[CautionNote] = attrs.field(eq=_resolved)
+
+    __repr__ = _repr
 
     @property
     def explanations(self) -> tuple[Explanation, ...]:
@@ -245,16 +251,18 @@ class AlertNote:
         return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Decision:
     """The outcome of evaluating one assessment."""
 
     ruleset: RuleSetInfo
     recommendations: tuple[Recommendation, ...]
-    _not_recommended: Later[NotRecommended] = attrs.field(eq=_resolved, repr=_shown)
-    _alerts: Later[AlertNote] = attrs.field(eq=_resolved, repr=_shown)
+    _not_recommended: Later[NotRecommended] = attrs.field(eq=_resolved)
+    _alerts: Later[AlertNote] = attrs.field(eq=_resolved)
     fired: tuple[str, ...] = attrs.field()
     considered: tuple[Considered, ...] = ()  # strength 0 under ``zero_strength: considered``
+
+    __repr__ = _repr
 
     @property
     def not_recommended(self) -> tuple[NotRecommended, ...]:

@@ -1,0 +1,161 @@
+"""An evaluation settles the ranking and leaves the words (explanations, not-recommended notes,
+cautions, prompts and alerts) to be written when first read: whenever, in whatever order and from
+however many threads they are read, the decision is the same, byte for byte."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import pytest
+
+import intervention_rules as ir
+from golden import RULE_SETS, records
+
+Reader = Callable[[ir.Decision], Any]
+
+
+def _cases(name: str, count: int) -> list[dict[str, Any]]:
+    """Stored assessments for one of the golden rule sets: the scenario assessments and
+    generated ones, which reach templates, ``{matched...}`` texts, constraints and vetoes."""
+    found = [r["assessment"] for r in records() if r["ruleset"] == name]
+    assert len(found) >= count
+    return found[:count]
+
+
+@pytest.fixture(scope="module", params=sorted(RULE_SETS))
+def ruleset_and_cases(request: pytest.FixtureRequest) -> tuple[ir.RuleSet, list[dict[str, Any]]]:
+    name: str = request.param
+    return ir.load_ruleset(RULE_SETS[name]), _cases(name, 40)
+
+
+def _readers(decision: ir.Decision) -> list[Reader]:
+    """Every part an evaluation leaves to be written, one reader each, last part first."""
+    readers: list[Reader] = [lambda d: d.alerts, lambda d: d.not_recommended]
+    for i in reversed(range(len(decision.considered))):
+        readers += [lambda d, i=i: d.considered[i].cautions, lambda d, i=i: d.considered[i].explanations]
+    for i in reversed(range(len(decision.recommendations))):
+        readers += [
+            lambda d, i=i: d.recommendations[i].cautions,
+            lambda d, i=i: d.recommendations[i].collaboration,
+            lambda d, i=i: d.recommendations[i].explanations,
+        ]
+    return readers
+
+
+def _json(decision: ir.Decision) -> str:
+    return json.dumps(decision.to_dict(), ensure_ascii=False)
+
+
+def test_reading_the_parts_in_any_order_gives_the_same_decision(
+    ruleset_and_cases: tuple[ir.RuleSet, list[dict[str, Any]]],
+) -> None:
+    ruleset, cases = ruleset_and_cases
+    for case in cases:
+        expected = _json(ruleset.evaluate(case))
+        backwards = ruleset.evaluate(case)
+        for read in _readers(backwards):
+            read(backwards)
+        assert _json(backwards) == expected
+        assert backwards == ruleset.evaluate(case)
+        assert backwards.to_text() == ruleset.evaluate(case).to_text()
+
+
+def test_threads_reading_one_decision_at_once_all_see_the_same(
+    ruleset_and_cases: tuple[ir.RuleSet, list[dict[str, Any]]],
+) -> None:
+    ruleset, cases = ruleset_and_cases
+    for case in cases[:10]:
+        expected = ruleset.evaluate(case)
+        reference = [read(expected) for read in _readers(expected)]
+        shared = ruleset.evaluate(case)
+        seen, errors = _read_together(shared, _readers(shared))
+        assert errors == []
+        assert seen == reference
+        assert _json(shared) == _json(expected)
+
+
+def _read_together(decision: ir.Decision, readers: list[Reader]) -> tuple[list[Any], list[BaseException]]:
+    """Every reader on its own thread, all let go at once."""
+    start = threading.Barrier(len(readers))
+    seen: dict[int, Any] = {}
+    errors: list[BaseException] = []
+
+    def work(index: int, read: Reader) -> None:
+        try:
+            start.wait()
+            seen[index] = read(decision)
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=pair) for pair in enumerate(readers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [seen.get(i) for i in range(len(readers))], errors
+
+
+def test_a_decision_pickles_and_copies_as_what_it_holds() -> None:
+    ruleset = ir.load_ruleset()
+    case = {
+        "age": 16,
+        "reasons": ["coping", "self_punishment"],
+        "medications": ["lithium"],
+        "pattern": "repeated",
+    }
+    expected = _json(ruleset.evaluate(case))
+    for twin in (
+        pickle.loads(pickle.dumps(ruleset.evaluate(case))),
+        copy.deepcopy(ruleset.evaluate(case)),
+        copy.copy(ruleset.evaluate(case)),
+    ):
+        assert _json(twin) == expected
+        assert twin == ruleset.evaluate(case)
+    # what was pickled holds the parts themselves: it needs no rule set to be read
+    restored = pickle.loads(pickle.dumps(ruleset.evaluate(case)))
+    assert all(isinstance(r.explanations, tuple) for r in restored.recommendations)
+
+
+def test_a_decision_made_of_plain_tuples_equals_the_evaluated_one() -> None:
+    """The data model takes tuples as before: a decision rebuilt from what an evaluated one holds
+    is equal to it, and its repr names the public fields."""
+    ruleset = ir.load_ruleset()
+    decision = ruleset.evaluate(
+        {"age": 15, "reasons": ["emotional_regulation"], "conditions": ["depression"]}
+    )
+    rebuilt = ir.Decision(
+        ruleset=decision.ruleset,
+        recommendations=tuple(
+            attrs.evolve(
+                r,
+                explanations=tuple(r.explanations),
+                collaboration=tuple(r.collaboration),
+                cautions=tuple(r.cautions),
+            )
+            for r in decision.recommendations
+        ),
+        not_recommended=tuple(decision.not_recommended),
+        alerts=tuple(decision.alerts),
+        fired=decision.fired,
+        considered=decision.considered,
+    )
+    assert rebuilt == decision
+    assert _json(rebuilt) == _json(decision)
+    assert repr(rebuilt) == repr(decision)
+    shown = repr(decision)
+    for public in ("explanations=(", "collaboration=(", "cautions=(", "not_recommended=(", "alerts=("):
+        assert public in shown
+    assert "_explanations" not in shown
+    assert "_alerts" not in shown
+    assert decision.alerts  # the case has alerts and vetoes
+    assert decision.not_recommended
+    fewer = attrs.evolve(decision, alerts=())
+    assert fewer.alerts == ()
+    assert fewer != decision
+    assert fewer.not_recommended == decision.not_recommended
