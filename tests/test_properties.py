@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import intervention_rules as ir
+from intervention_rules.conditions import matched_values
 from strategies import DrawSource, assessment, ruleset_document, write_ruleset
 
 
@@ -41,6 +42,40 @@ def test_engine_and_reference_evaluator_fire_the_same_rules(data: st.DataObject)
         reference_fired, reference_facts = ruleset._fire_reference(values)
         assert [r.id for r in engine_fired] == [r.id for r in reference_fired]
         assert engine_facts == reference_facts
+
+
+def _matched(
+    ruleset: ir.RuleSet,
+    rule: ir.Rule,
+    values: dict[str, Any],
+    fired: list[ir.Rule],
+    facts: set[str],
+    holds: bool,
+) -> set[tuple[str, Any]]:
+    """``matched_values`` of a fired rule, following its facts to the fired rules concluding them."""
+
+    def through(fact: str) -> set[tuple[str, Any]]:
+        out: set[tuple[str, Any]] = set()
+        for producer in fired:
+            if fact in ruleset._plan.concludes[producer.id]:
+                out |= _matched(ruleset, producer, values, fired, facts, holds)
+        return out
+
+    return matched_values(rule.when, values, facts, through, holds=holds)
+
+
+@given(st.data())
+def test_matched_values_of_a_fired_rule_need_no_second_test(data: st.DataObject) -> None:
+    """What ``{matched.X}`` shows for a fired rule is the same whether its condition is tested
+    again part by part or taken to hold (as evaluation does, since the rule fired)."""
+    src = DrawSource(data.draw)
+    ruleset = load_generated(ruleset_document(src, src.integer(1, 25), depth=3))
+    for _ in range(5):
+        values = ruleset.normalise(assessment(src))
+        fired, facts = ruleset._fire_engine(values)
+        for rule in fired:
+            taken = _matched(ruleset, rule, values, fired, facts, holds=True)
+            assert taken == _matched(ruleset, rule, values, fired, facts, holds=False), rule.id
 
 
 @given(st.data())

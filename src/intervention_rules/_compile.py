@@ -406,11 +406,11 @@ def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tupl
 class FactEncoder:
     """Writes the engine facts for an assessment, chunk by chunk.
 
-    Every boolean atom starts false and numbers are left out: each chunk's fact is written once
-    at load with every boolean member false. Per evaluation only what the assessment records (and
-    what rules conclude) is switched on, so the work follows the assessment's size rather than
-    the number of atoms; each switched-on member (``"k3":true``) is written once and put in place
-    in every chunk that tests it.
+    Every boolean atom starts false and numbers are left out: each chunk's fact is prepared at
+    load with every boolean member false. Per evaluation only what the assessment records (and
+    what rules conclude) is switched on, each member (``"k3":true``) written once and put in place
+    in the chunks that test it, so the work follows the assessment's size rather than the number
+    of atoms or chunks.
     """
 
     def __init__(self, plan: Plan) -> None:
@@ -433,56 +433,57 @@ class FactEncoder:
                 self._others.setdefault(atom[1], []).append((key, atom[2]))
             else:
                 self._facts[atom[1]] = key
-        # Per chunk: its boolean members, all false, and where each key sits among them (a
-        # number, absent unless recorded, is added at the end: position -1).
-        self._falses: tuple[list[str], ...] = tuple(
-            [f'"{key}":false' for key in chunk.keys if key not in numeric] for chunk in plan.chunks
-        )
-        self._positions: tuple[dict[str, int], ...] = tuple(
-            {
-                **{key: i for i, key in enumerate(k for k in chunk.keys if k not in numeric)},
-                **{key: -1 for key in chunk.keys if key in numeric},
-            }
-            for chunk in plan.chunks
-        )
+        # Each chunk's boolean members, all false; and for each key, where it goes: the chunk and
+        # its position there (-1 for a number, which is added only when recorded).
+        falses: list[list[str]] = []
+        where: dict[str, list[tuple[int, int]]] = {}
+        for index, chunk in enumerate(plan.chunks):
+            booleans = [key for key in chunk.keys if key not in numeric]
+            falses.append([f'"{key}":false' for key in booleans])
+            for position, key in enumerate(booleans):
+                where.setdefault(key, []).append((index, position))
+            for key in chunk.keys:
+                if key in numeric:
+                    where.setdefault(key, []).append((index, -1))
+        self._falses = tuple(falses)
+        self._where = {key: tuple(places) for key, places in where.items()}
 
-    def members(self, values: Mapping[str, Any]) -> dict[str, str]:
-        """The JSON members an assessment's normal form switches on (true atoms and recorded
-        numbers), with no fact concluded yet; every other boolean atom is false."""
-        out: dict[str, str] = {}
+    def members(self, values: Mapping[str, Any]) -> list[list[str]]:
+        """Every chunk's members for an assessment's normal form, with no fact concluded yet."""
+        parts = [members.copy() for members in self._falses]
         held = self._held
         for feature, value in values.items():
             key = self._recorded.get(feature)
             if key is not None:
-                out[key] = f'"{key}":true'
+                self._switch(parts, key, f'"{key}":true')
             key = self._numbers.get(feature)
             if key is not None:
-                out[key] = f'"{key}":{json_value(value)}'
+                self._switch(parts, key, f'"{key}":{json_value(value)}')
             for item in value if isinstance(value, tuple) else (value,):
                 key = held.get((feature, type(item), item))
                 if key is not None:
-                    out[key] = f'"{key}":true'
+                    self._switch(parts, key, f'"{key}":true')
             for key, allowed in self._others.get(feature, ()):
                 if any(item not in allowed for item in value):
-                    out[key] = f'"{key}":true'
-        return out
+                    self._switch(parts, key, f'"{key}":true')
+        return parts
 
-    def conclude(self, members: dict[str, str], facts: Iterable[str]) -> None:
-        """Switch on the atoms of derived facts that have been concluded."""
+    def _switch(self, parts: list[list[str]], key: str, member: str) -> None:
+        for index, position in self._where.get(key, ()):
+            if position < 0:
+                parts[index].append(member)
+            else:
+                parts[index][position] = member
+
+    def conclude(self, parts: list[list[str]], facts: Iterable[str]) -> None:
+        """Switch on the atoms of derived facts that have been concluded (again, for those
+        already on: the same member in the same place)."""
         for fact in facts:
             key = self._facts.get(fact)
             if key is not None:
-                members[key] = f'"{key}":true'
+                self._switch(parts, key, f'"{key}":true')
 
-    def body(self, index: int, members: Mapping[str, str]) -> str:
+    @staticmethod
+    def body(index: int, parts: list[list[str]]) -> str:
         """The JSON members of chunk ``index``'s projection of the fact."""
-        parts = self._falses[index].copy()
-        positions = self._positions[index]
-        for key, member in members.items():
-            position = positions.get(key)
-            if position is not None:
-                if position < 0:
-                    parts.append(member)
-                else:
-                    parts[position] = member
-        return ",".join(parts)
+        return ",".join(parts[index])

@@ -226,7 +226,10 @@ class Session:
     def _matched(self, plan: RulePlan) -> set[tuple[str, Any]]:
         found = self._matches.get(plan.rule.id)
         if found is None:
-            found = matched_values(plan.rule.when, self.values, self.concluders, self._through_values)
+            # the rule fired, so its condition holds
+            found = matched_values(
+                plan.rule.when, self.values, self.concluders, self._through_values, holds=True
+            )
             self._matches[plan.rule.id] = found
         return found
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 
-from ._explain import Deferred, Pending, RulePlan, Session
+from ._explain import Deferred, Filled, Pending, RulePlan, Session
 from .decision import (
     AlertNote,
     CautionNote,
@@ -110,8 +110,10 @@ def gather(fired: Sequence[RulePlan]) -> Gathered:
 
 
 class Notes:
-    """A decision's not-recommended notes, cautions, prompts and alerts: taken from the rules
-    that fired, texts filled, on the first read of any of them (under the session's lock)."""
+    """A decision's not-recommended notes, cautions, prompts and alerts, taken from the rules that
+    fired on the first read of any of them. Not-recommended notes and alerts are written then; an
+    intervention's cautions and prompts when they are read (only a recommended or considered
+    intervention shows them). Texts are filled under the session's lock."""
 
     __slots__ = ("_alerts", "_catalogue", "_cautions", "_noted", "_prompts", "_session", "_vetoes")
 
@@ -121,10 +123,11 @@ class Notes:
         self._session = session
         self._vetoes: tuple[NotRecommended, ...] | None = None
         self._alerts: tuple[AlertNote, ...] = ()
-        self._cautions: dict[str, list[CautionNote]] = {}
-        self._prompts: dict[str, list[Collaboration]] = {}
+        self._cautions: dict[str, list[tuple[RulePlan, str, CautionNote | Filled]]] = {}
+        self._prompts: dict[str, list[tuple[RulePlan, str, Collaboration | Filled]]] = {}
 
     def _take(self) -> None:
+        """Sort every note of the fired rules out, writing the not-recommended notes and alerts."""
         if self._vetoes is not None:
             return
         with self._session.lock:
@@ -132,8 +135,21 @@ class Notes:
                 return
             vetoes: list[tuple[int, int, NotRecommended]] = []  # catalogue order, rule order, note
             alerts: list[AlertNote] = []
+            fill, cautions, prompts = self._session.fill, self._cautions, self._prompts
             for plan in self._noted:
-                _take_notes(plan, vetoes, alerts, self._cautions, self._prompts, self._session)
+                rule = plan.rule
+                for iv, veto in plan.vetoes:
+                    if not isinstance(veto, NotRecommended):
+                        veto = NotRecommended(iv.id, iv.title, rule.id, fill(plan, *veto), rule.status)
+                    vetoes.append((iv.order, rule.order, veto))
+                for severity, alert in plan.alerts:
+                    if not isinstance(alert, AlertNote):
+                        alert = AlertNote(rule.id, severity, fill(plan, *alert), rule.status)
+                    alerts.append(alert)
+                for iv_id, severity, caution in plan.cautions:
+                    cautions.setdefault(iv_id, []).append((plan, severity, caution))
+                for iv_id, role, prompt in plan.prompts:
+                    prompts.setdefault(iv_id, []).append((plan, role, prompt))
             vetoes.sort(key=lambda v: (v[0], v[1]))
             self._alerts = tuple(sorted(alerts, key=lambda a: _SEVERITY_ORDER[a.severity]))
             self._vetoes = tuple(note for _, _, note in vetoes)
@@ -151,15 +167,33 @@ class Notes:
         """An intervention's cautions, worst first, in rule order within a severity."""
         self._take()
         found = self._cautions.get(iv_id)
-        return tuple(sorted(found, key=lambda c: _SEVERITY_ORDER[c.severity])) if found else ()
+        if not found:
+            return ()
+        notes = []
+        with self._session.lock:
+            fill = self._session.fill
+            for plan, severity, caution in found:
+                if not isinstance(caution, CautionNote):
+                    rule = plan.rule
+                    caution = CautionNote(rule.id, severity, fill(plan, *caution), rule.status)
+                notes.append(caution)
+        return tuple(sorted(notes, key=lambda c: _SEVERITY_ORDER[c.severity]))
 
     def collaboration(self, iv_id: str) -> tuple[Collaboration, ...]:
         """The intervention's own prompts, then the rules', each (role, prompt) once."""
         self._take()
         defaults = self._catalogue.defaults[iv_id]
-        prompts = self._prompts.get(iv_id)
-        if not prompts:
+        found = self._prompts.get(iv_id)
+        if not found:
             return defaults
+        prompts = []
+        with self._session.lock:
+            fill = self._session.fill
+            for plan, role, prompt in found:
+                if not isinstance(prompt, Collaboration):
+                    rule = plan.rule
+                    prompt = Collaboration(role, fill(plan, *prompt), rule.id, rule.status)
+                prompts.append(prompt)
         seen: set[tuple[str, str]] = set()
         unique = []
         for c in (*defaults, *prompts):
@@ -167,35 +201,6 @@ class Notes:
                 seen.add((c.role, c.prompt))
                 unique.append(c)
         return tuple(unique)
-
-
-def _take_notes(
-    plan: RulePlan,
-    vetoes: list[tuple[int, int, NotRecommended]],
-    alerts: list[AlertNote],
-    cautions: dict[str, list[CautionNote]],
-    prompts: dict[str, list[Collaboration]],
-    session: Session,
-) -> None:
-    """A fired rule's not-recommended notes, cautions, prompts and alerts, texts filled."""
-    rule = plan.rule
-    rid, status, fill = rule.id, rule.status, session.fill
-    for iv, veto in plan.vetoes:
-        if not isinstance(veto, NotRecommended):
-            veto = NotRecommended(iv.id, iv.title, rid, fill(plan, *veto), status)
-        vetoes.append((iv.order, rule.order, veto))
-    for iv_id, severity, caution in plan.cautions:
-        if not isinstance(caution, CautionNote):
-            caution = CautionNote(rid, severity, fill(plan, *caution), status)
-        cautions.setdefault(iv_id, []).append(caution)
-    for iv_id, role, prompt in plan.prompts:
-        if not isinstance(prompt, Collaboration):
-            prompt = Collaboration(role, fill(plan, *prompt), rid, status)
-        prompts.setdefault(iv_id, []).append(prompt)
-    for severity, alert in plan.alerts:
-        if not isinstance(alert, AlertNote):
-            alert = AlertNote(rid, severity, fill(plan, *alert), status)
-        alerts.append(alert)
 
 
 def aggregate(gathered: Gathered, catalogue: Catalogue) -> tuple[dict[str, float], list[str]]:

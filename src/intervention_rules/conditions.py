@@ -319,25 +319,31 @@ def matched_values(
     values: Values,
     facts: Collection[str],
     through: Callable[[str], Collection[tuple[str, AnyType]]],
+    *,
+    holds: bool = False,
 ) -> set[tuple[str, AnyType]]:
     """The (feature, value) pairs of list features that made a condition hold: the recorded values
     a ``contains_any`` or ``contains_all`` test named, or that a ``contains_other_than`` test did
     not, in tests that held outside any ``not``; a fact that holds brings what ``through`` gives
-    for it (the values that made the rules concluding it fire)."""
+    for it (the values that made the rules concluding it fire).
+
+    ``holds=True`` says the condition is known to hold (a fired rule's ``when``), which spares
+    testing it and, under ``all``, each of its parts again."""
     if isinstance(condition, Test):
-        if condition.op not in _MATCHING or not test_holds(condition, values):
+        if condition.op not in _MATCHING or not (holds or test_holds(condition, values)):
             return set()
         named = condition.operand
         other = condition.op == "contains_other_than"
         return {(condition.feature, v) for v in values[condition.feature] if (v in named) != other}
     if isinstance(condition, FactTest):
-        return set(through(condition.fact)) if condition.fact in facts else set()
+        return set(through(condition.fact)) if holds or condition.fact in facts else set()
     if isinstance(condition, Not):
         return set()
+    every = holds and isinstance(condition, AllOf)
     out: set[tuple[str, AnyType]] = set()
     for item in condition.items:
-        if evaluate(item, values, facts):
-            out |= matched_values(item, values, facts, through)
+        if every or evaluate(item, values, facts):
+            out |= matched_values(item, values, facts, through, holds=True)
     return out
 
 
