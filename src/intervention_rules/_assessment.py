@@ -28,7 +28,7 @@ from ._yaml import format_path
 from .errors import AssessmentError, AssessmentProblem
 from .model import Feature
 
-__all__ = ["normalise"]
+__all__ = ["Names", "normalise"]
 
 
 def _kind(value: object) -> str:
@@ -105,7 +105,7 @@ def _suggest(name: object, candidates: Any) -> str | None:
 
 
 def _check_text(feature: Feature, field: Parts, value: str, report: _Report) -> bool:
-    if _SURROGATE.search(value):
+    if not value.isascii() and _SURROGATE.search(value):
         report.add(
             field,
             "IR312",
@@ -212,8 +212,7 @@ def _string_list(feature: Feature, field: Parts, value: Any, report: _Report) ->
     if not ok:
         return _INVALID
     if feature.values is not None:
-        order = {v: i for i, v in enumerate(feature.values)}
-        return tuple(sorted(value, key=order.__getitem__))
+        return tuple(sorted(value, key=feature.values.index))  # every item is one of them
     return tuple(sorted(value))
 
 
@@ -239,6 +238,17 @@ def _short(value: object) -> str:
     return _REPR.repr(value)
 
 
+class Names:
+    """What checking an assessment needs of a vocabulary besides its features, worked out once
+    (a rule set keeps one): the top-level names and the required features."""
+
+    __slots__ = ("required", "top_level")
+
+    def __init__(self, features: Mapping[str, Feature], objects: Mapping[str, tuple[str, ...]]) -> None:
+        self.top_level = frozenset(name for name in features if "." not in name) | frozenset(objects)
+        self.required = {name: feature for name, feature in features.items() if feature.required}
+
+
 def normalise(
     assessment: object,
     features: Mapping[str, Feature],
@@ -246,6 +256,7 @@ def normalise(
     object_required: frozenset[str],
     *,
     show_values: bool = False,
+    names: Names | None = None,
 ) -> dict[str, Any]:
     """Validate an assessment and return its normal form; raise AssessmentError otherwise.
 
@@ -253,7 +264,7 @@ def normalise(
     checks the assessment again with them.
     """
     report = _Report(show_values)
-    out = _check(assessment, features, objects, object_required, report)
+    out = _check(assessment, features, objects, object_required, report, names)
     if report.items:
         report.items.sort(key=lambda p: p.field)
         recheck = functools.partial(_problems_with_values, features, objects, object_required)
@@ -279,12 +290,15 @@ def _check(
     objects: Mapping[str, tuple[str, ...]],
     object_required: frozenset[str],
     report: _Report,
+    names: Names | None = None,
 ) -> dict[str, Any]:
     if not isinstance(assessment, Mapping):
         report.add("", "IR301", f"an assessment is a JSON object, got {_kind(assessment)}", assessment)
         return {}
     out: dict[str, Any] = {}
-    top_level = {name for name in features if "." not in name} | set(objects)
+    if names is None:
+        names = Names(features, objects)
+    top_level = names.top_level
     for key in sorted(assessment, key=str):
         value = assessment[key]
         if not isinstance(key, str) or key not in top_level:
@@ -320,7 +334,7 @@ def _check(
         normal = _leaf(features[key], (key,), value, report)
         if normal is not _INVALID:
             out[key] = normal
-    _required(assessment, features, object_required, report)
+    _required(assessment, names.required, object_required, report)
     return out
 
 

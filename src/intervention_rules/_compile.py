@@ -403,85 +403,86 @@ def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tupl
     return plan, []
 
 
+Place = tuple[int, int, str]  # chunk, position among its boolean members, the member switched on
+
+
 class FactEncoder:
     """Writes the engine facts for an assessment, chunk by chunk.
 
     Every boolean atom starts false and numbers are left out: each chunk's fact is prepared at
     load with every boolean member false. Per evaluation only what the assessment records (and
-    what rules conclude) is switched on, each member (``"k3":true``) written once and put in place
-    in the chunks that test it, so the work follows the assessment's size rather than the number
-    of atoms or chunks.
+    what rules conclude) is switched on: for each atom, the places it takes in the chunks that
+    test it, with its member (``"k3":true``), are worked out at load, so the work follows the
+    assessment's size rather than the number of atoms or chunks.
     """
 
     def __init__(self, plan: Plan) -> None:
-        self._held: dict[tuple[str, type, Any], str] = {}
-        self._recorded: dict[str, str] = {}
-        self._numbers: dict[str, str] = {}
-        self._facts: dict[str, str] = {}
-        self._others: dict[str, list[tuple[str, frozenset[Any]]]] = {}
-        numeric: set[str] = set()
-        for key, atom in plan.atoms:
-            kind = atom[0]
-            if kind == "number":
-                self._numbers[atom[1]] = key
-                numeric.add(key)
-            elif kind == "value":
-                self._held[(atom[1], type(atom[2]), atom[2])] = key
-            elif kind == "recorded":
-                self._recorded[atom[1]] = key
-            elif kind == "other":
-                self._others.setdefault(atom[1], []).append((key, atom[2]))
-            else:
-                self._facts[atom[1]] = key
-        # Each chunk's boolean members, all false; and for each key, where it goes: the chunk and
-        # its position there (-1 for a number, which is added only when recorded).
+        numeric = {key for key, atom in plan.atoms if atom[0] == "number"}
         falses: list[list[str]] = []
-        where: dict[str, list[tuple[int, int]]] = {}
+        places: dict[str, list[Place]] = {}
+        self._number_chunks: dict[str, tuple[int, ...]] = {}
         for index, chunk in enumerate(plan.chunks):
             booleans = [key for key in chunk.keys if key not in numeric]
             falses.append([f'"{key}":false' for key in booleans])
             for position, key in enumerate(booleans):
-                where.setdefault(key, []).append((index, position))
+                places.setdefault(key, []).append((index, position, f'"{key}":true'))
+        self._falses = tuple(falses)
+        numbers: dict[str, list[int]] = {}
+        for index, chunk in enumerate(plan.chunks):
             for key in chunk.keys:
                 if key in numeric:
-                    where.setdefault(key, []).append((index, -1))
-        self._falses = tuple(falses)
-        self._where = {key: tuple(places) for key, places in where.items()}
+                    numbers.setdefault(key, []).append(index)
+
+        def at(key: str) -> tuple[Place, ...]:
+            return tuple(places.get(key, ()))
+
+        self._held: dict[tuple[str, type, Any], tuple[Place, ...]] = {}
+        self._recorded: dict[str, tuple[Place, ...]] = {}
+        self._numbers: dict[str, tuple[str, tuple[int, ...]]] = {}  # feature -> key, chunks
+        self._facts: dict[str, tuple[Place, ...]] = {}
+        self._others: dict[str, list[tuple[tuple[Place, ...], frozenset[Any]]]] = {}
+        for key, atom in plan.atoms:
+            kind = atom[0]
+            if kind == "number":
+                self._numbers[atom[1]] = (key, tuple(numbers.get(key, ())))
+            elif kind == "value":
+                self._held[(atom[1], type(atom[2]), atom[2])] = at(key)
+            elif kind == "recorded":
+                self._recorded[atom[1]] = at(key)
+            elif kind == "other":
+                self._others.setdefault(atom[1], []).append((at(key), atom[2]))
+            else:
+                self._facts[atom[1]] = at(key)
 
     def members(self, values: Mapping[str, Any]) -> list[list[str]]:
         """Every chunk's members for an assessment's normal form, with no fact concluded yet."""
         parts = [members.copy() for members in self._falses]
-        held = self._held
+        held, recorded, numbers, others = self._held, self._recorded, self._numbers, self._others
         for feature, value in values.items():
-            key = self._recorded.get(feature)
-            if key is not None:
-                self._switch(parts, key, f'"{key}":true')
-            key = self._numbers.get(feature)
-            if key is not None:
-                self._switch(parts, key, f'"{key}":{json_value(value)}')
-            for item in value if isinstance(value, tuple) else (value,):
-                key = held.get((feature, type(item), item))
-                if key is not None:
-                    self._switch(parts, key, f'"{key}":true')
-            for key, allowed in self._others.get(feature, ()):
-                if any(item not in allowed for item in value):
-                    self._switch(parts, key, f'"{key}":true')
-        return parts
-
-    def _switch(self, parts: list[list[str]], key: str, member: str) -> None:
-        for index, position in self._where.get(key, ()):
-            if position < 0:
-                parts[index].append(member)
-            else:
+            for index, position, member in recorded.get(feature, ()):
                 parts[index][position] = member
+            number = numbers.get(feature)
+            if number is not None:
+                key, chunks = number
+                member = f'"{key}":{json_value(value)}'
+                for index in chunks:
+                    parts[index].append(member)
+            for item in value if isinstance(value, tuple) else (value,):
+                for index, position, member in held.get((feature, type(item), item), ()):
+                    parts[index][position] = member
+            for where, allowed in others.get(feature, ()):
+                if any(item not in allowed for item in value):
+                    for index, position, member in where:
+                        parts[index][position] = member
+        return parts
 
     def conclude(self, parts: list[list[str]], facts: Iterable[str]) -> None:
         """Switch on the atoms of derived facts that have been concluded (again, for those
         already on: the same member in the same place)."""
+        known = self._facts
         for fact in facts:
-            key = self._facts.get(fact)
-            if key is not None:
-                self._switch(parts, key, f'"{key}":true')
+            for index, position, member in known.get(fact, ()):
+                parts[index][position] = member
 
     @staticmethod
     def body(index: int, parts: list[list[str]]) -> str:

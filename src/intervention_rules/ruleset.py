@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._assessment import normalise
+from ._assessment import Names, normalise
 from ._compile import FactEncoder, Plan, compile_plan
 from ._engine import Engine
 from ._explain import RulePlan, Session, plan_rules
@@ -121,6 +121,7 @@ class RuleSet:
         "_engine",
         "_fires",
         "_live",
+        "_names",
         "_plan",
         "_planned",
         "_plans",
@@ -136,6 +137,7 @@ class RuleSet:
         self._engine = Engine([chunk.definition for chunk in plan.chunks])
         self._encoder = FactEncoder(plan)
         self._rules_by_id = MappingProxyType({r.id: r for r in definition.rules})
+        self._names = Names(definition.features, definition.objects)
         self._live = tuple(r for r in definition.rules if r.status != "retired")
         self._plans = MappingProxyType(plan_rules(self._live, definition.interventions))
         # By position in ``_live``, for evaluation: each live rule's plan; and for each engine
@@ -275,7 +277,7 @@ class RuleSet:
     def normalise(self, assessment: Mapping[str, Any]) -> dict[str, Any]:
         """Validate an assessment and return its normal form (raises AssessmentError)."""
         d = self._definition
-        return normalise(assessment, d.features, d.objects, d.object_required)
+        return normalise(assessment, d.features, d.objects, d.object_required, names=self._names)
 
     def _fire(self, values: Mapping[str, Any]) -> tuple[list[int], set[str]]:
         """The positions in ``_live`` of the rules that fire, in definition order, and the
