@@ -204,6 +204,35 @@ def test_olanzapine_under_18_gets_a_card_and_an_under_18_review_cites_the_childr
     assert "NG222" not in json.dumps(card)
 
 
+def test_the_order_comes_from_the_hook_context_never_from_the_assessment(client: httpx.Client) -> None:
+    """The served Questionnaire does not ask for the order; an assessment that answers it anyway is
+    a 400 naming the linkId (it could otherwise slip a made-up order into patient-view), while
+    order-sign still takes the order from context.draftOrders."""
+    served = client.get("/questionnaire").json()
+    assert "order" not in [item["linkId"] for item in served["item"]]
+    assert served == fhir.questionnaire(_ruleset())
+    request = hook_request("patient-view", _ruleset(), {"age": 15, "conditions": ["depression"]})
+    ordered = {
+        "linkId": "order",
+        "item": [{"linkId": "order.medicine", "answer": [{"valueString": "paroxetine"}]}],
+    }
+    request["prefetch"]["assessment"]["entry"][0]["resource"]["item"].append(ordered)
+    refused = client.post("/cds-services/patient-view", json=request)
+    assert refused.status_code == 400, refused.text
+    (issue,) = refused.json()["issue"]
+    assert issue["expression"] == ["order"]
+    assert issue["details"]["coding"][0]["code"] == "IR612"
+    assert "paroxetine" not in refused.text
+    (card,) = _order_cards(
+        client,
+        "order-sign",
+        {"age": 15, "conditions": ["depression"]},
+        medication_request("Paroxetine 20 mg tablet", supply_days=7),
+        follow_up("2026-12-04"),
+    )
+    assert card["indicator"] == "critical"
+
+
 def test_order_select_looks_only_at_the_selected_orders(client: httpx.Client) -> None:
     risky = medication_request("Venlafaxine 75 mg tablet", rid="risky")
     safe = medication_request("Fluoxetine 10 mg tablet", rid="safe", supply_days=7)
