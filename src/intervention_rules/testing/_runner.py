@@ -165,8 +165,10 @@ def _summary(explanation: InterventionExplanation, decision: Decision) -> str:
     """How the intervention came out, naming the rules where the summary quotes their texts."""
     name = explanation.intervention
     if explanation.outcome == "considered":
-        rules = {e.rule: None for c in decision.considered if c.intervention == name for e in c.explanations}
-        return f"considered, not suggested: strength 0 after {', '.join(rules)}"
+        weighed = {
+            e.rule: None for c in decision.considered if c.intervention == name for e in c.explanations
+        }
+        return f"considered, not suggested: strength 0 after {', '.join(weighed)}"
     if explanation.outcome == "ruled_out":
         rules = [n.rule for n in decision.not_recommended if n.intervention == name]
         return f"not recommended: ruled out by {', '.join(rules)}"
