@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import get_args
 
@@ -13,7 +12,8 @@ from intervention_rules import model
 from intervention_rules._compile import COMPILERS
 from intervention_rules._schema import rule_file_schema
 from intervention_rules.conditions import OPERATORS
-from intervention_rules.model import AllOf, AnyOf, Condition, Not, OperatorName
+from intervention_rules.model import OperatorName
+from intervention_rules.testing import condition_tests
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 
@@ -27,16 +27,6 @@ def test_the_operator_names_are_one_list() -> None:
     assert all(name == operator.name for name, operator in OPERATORS.items())
 
 
-def _tests(condition: Condition) -> Iterator[model.Test]:
-    if isinstance(condition, model.Test):
-        yield condition
-    elif isinstance(condition, AllOf | AnyOf):
-        for item in condition.items:
-            yield from _tests(item)
-    elif isinstance(condition, Not):
-        yield from _tests(condition.item)
-
-
 def _is_scalar(value: object) -> bool:
     return isinstance(value, str | int | float | bool)
 
@@ -48,7 +38,9 @@ def test_loaded_operands_have_the_declared_types(rules: Path | None) -> None:
     ruleset = ir.load_ruleset(rules)
     seen = set()
     for rule in ruleset.rules:
-        for test in _tests(rule.when):
+        for test in condition_tests(rule.when):
+            if not isinstance(test, model.Test):
+                continue
             assert test.op in get_args(OperatorName)
             kind, operand = OPERATORS[test.op].operand, test.operand
             seen.add(kind)

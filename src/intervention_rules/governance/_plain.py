@@ -21,6 +21,7 @@ from ..model import (
     FactTest,
     Not,
     NotRecommend,
+    OperatorName,
     Recommend,
     Rule,
     Test,
@@ -78,7 +79,7 @@ def _test(test: Test) -> str:
 
 
 #: The operators with their own plain-language wording (the others fall back to ``describe``).
-WORDED = frozenset(
+WORDED: frozenset[OperatorName] = frozenset(
     {
         "recorded",
         "eq",
