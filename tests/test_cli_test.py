@@ -55,7 +55,11 @@ def test_a_failing_suite_exits_1_and_shows_why(tmp_path: Path) -> None:
     )
     assert "  explain ssri:\n    SSRI [ssri]: recommended, rank 1, strength 6\n" in result.stdout
     assert "A medicine never ranks above the best psychological intervention" not in result.stdout
-    assert result.stdout.endswith("13 scenarios in 2 files: 12 passed, 1 failed (toolkit-fixture 1.0)\n")
+    assert result.stdout.endswith(
+        "13 scenarios in 2 files: 12 passed, 1 failed (toolkit-fixture 1.0)\n"
+        "Texts of decisions and values of assessments are left out of failure reports; "
+        "--show-values quotes them\n"
+    )
 
 
 def test_coverage_and_its_thresholds(tmp_path: Path) -> None:

@@ -134,11 +134,47 @@ def test_expectations_that_do_not_hold_say_why(
     tmp_path: Path, assessment: Any, expect: str, message: str, concerned: tuple[str, ...] | None
 ) -> None:
     (failure,) = outcome(tmp_path, assessment, expect).failures
-    assert failure.message == message
+    assert failure.text(show_values=True) == message
+    if failure.message_with_values is None:
+        assert failure.message == message
     assert failure.expectation.startswith(expect[1:].split(":")[0] + ":")
     assert failure.location.line == 4
     if concerned is not None:
         assert failure.interventions == concerned
+
+
+@pytest.mark.parametrize(
+    ("assessment", "expect", "message"),
+    [
+        (
+            ADULT,
+            "{cautions: [{intervention: ssri, severity: critical}]}",
+            "no caution matches; the cautions are (texts left out):\n  - ssri [warning] SSRI-DEPRESSION",
+        ),
+        (
+            ADOLESCENT,
+            "{collaboration: [{intervention: family_therapy, role: psychiatrist}]}",
+            "no collaboration prompt matches; the prompts for family_therapy are (texts left out):\n"
+            "  - family_therapy family_or_carers (catalogue)\n"
+            "  - family_therapy social_worker FAMILY-YOUNG",
+        ),
+        (
+            {**ADULT, "distress": 9},
+            "{alerts: [{severity: info}]}",
+            "no alert matches; the alerts are (texts left out):\n  - [critical] HIGH-DISTRESS",
+        ),
+    ],
+)
+def test_messages_that_list_notes_leave_their_texts_out(
+    tmp_path: Path, assessment: Any, expect: str, message: str
+) -> None:
+    """A rule's text can quote the assessment through its templates: the message names the notes,
+    and only :attr:`Failure.message_with_values` quotes their texts."""
+    (failure,) = outcome(tmp_path, assessment, expect).failures
+    assert failure.message == message
+    assert failure.text() == message
+    assert failure.message_with_values is not None
+    assert failure.message_with_values.startswith(message.split(" (texts left out)")[0] + ":")
 
 
 def test_every_expectation_kind_has_a_check() -> None:
@@ -156,6 +192,18 @@ def test_an_unexpectedly_invalid_assessment_fails_at_its_line(tmp_path: Path) ->
         "the assessment is invalid:\n  reason: unknown feature; did you mean 'reasons'? [IR302]"
     )
     assert result.decision is None
+
+
+def test_an_invalid_assessment_quotes_its_values_only_when_asked(tmp_path: Path) -> None:
+    (failure,) = outcome(tmp_path, {"age": 30, "pattern": "often"}, "{recommended: [cbt]}").failures
+    assert failure.message == (
+        "the assessment is invalid:\n  pattern: unknown value; expected one of: first_episode, "
+        "repeated [IR307]"
+    )
+    assert failure.text(show_values=True) == (
+        "the assessment is invalid:\n  pattern: unknown value 'often'; expected one of: first_episode, "
+        "repeated [IR307]"
+    )
 
 
 def test_an_invalid_expectation_names_the_fields_it_wanted(tmp_path: Path) -> None:
@@ -207,6 +255,11 @@ def test_only_when_and_always_when_invariants_show_what_was_seen(tmp_path: Path)
         tmp_path, {"age": 30, "conditions": ["depression", "anxiety"]}, "{fired: [SAFETY-PLAN]}", invariants
     ).failures
     assert [f.message for f in failures] == [
+        "ssri is recommended, but it is only allowed when pattern is recorded\n  needs pattern is recorded",
+        "dbt is not recommended (no rule recommending it fired), but it is required whenever conditions "
+        "includes any of anxiety",
+    ]
+    assert [f.text(show_values=True) for f in failures] == [
         "ssri is recommended, but it is only allowed when pattern is recorded\n  needs pattern "
         "is recorded; saw not recorded",
         "dbt is not recommended (no rule recommending it fired), but it is required whenever conditions "

@@ -21,6 +21,7 @@ from helpers import ROOT, TOOLKIT_RULES, toolkit_ruleset
 from intervention_rules.cli import main
 from intervention_rules.errors import MissingExtraError
 from intervention_rules.fhir import (
+    CONTEXT_FEATURES,
     DIGEST_SYSTEM,
     NONE_CODING,
     answer_system,
@@ -77,8 +78,9 @@ def test_questionnaire_has_one_item_per_feature_with_its_type_values_and_text() 
         "family",
         "can_become_pregnant",
         "medications",
-        "order",  # a medicine being ordered (rules/vocabulary_orders.yaml), filled by the order hooks
-    ]
+    ]  # no `order`: the medicine being ordered comes from the order hooks' context, not a clinician
+    assert "order" in RULESET.features or "order" in RULESET.objects
+    assert set(CONTEXT_FEATURES) == {"order"}
     assert items["age"]["type"] == "integer"
     assert items["age"]["required"] is True
     assert items["age"]["text"] == RULESET.features["age"].description
@@ -177,7 +179,9 @@ def test_importing_the_layer_loads_no_fhir_models() -> None:
 
 @given(assessments(RULESET))
 def test_assessment_to_response_and_back_is_the_identity(assessment: dict[str, Any]) -> None:
-    """Round trip on generated assessments; every response validates as FHIR R4B."""
+    """Round trip on generated assessments (less the order, which the hook context fills); every
+    response validates as FHIR R4B."""
+    assessment = {k: v for k, v in assessment.items() if k not in CONTEXT_FEATURES}
     qr = questionnaire_response_from_assessment(assessment, RULESET)
     QuestionnaireResponse.model_validate(qr)
     back = assessment_from_questionnaire_response(qr, RULESET)
@@ -235,6 +239,25 @@ def test_unknown_link_ids_are_errors_naming_them() -> None:
     ]
     assert {p.code for p in error.value.problems} == {"IR604"}
     assert MARKER not in str(error.value)
+
+
+def test_the_order_is_neither_asked_nor_answered_in_a_response() -> None:
+    """The medicine being ordered is filled from the order hooks' context: a response may not
+    answer it (IR612, naming the linkId, not the answer), and an assessment holding it is refused
+    rather than recorded without it."""
+    ordered = {"linkId": "order", "item": [answer("order.medicine", valueString=MARKER)]}
+    for item in (ordered, answer("order.medicine", valueString=MARKER)):
+        with pytest.raises(ir.AssessmentError) as error:
+            assessment_from_questionnaire_response(
+                response(RULESET, answer("age", valueInteger=30), item), RULESET
+            )
+        assert [(p.field, p.code) for p in error.value.problems] == [(item["linkId"], "IR612")]
+        assert "context" in str(error.value)
+        assert MARKER not in str(error.value)
+    with pytest.raises(ir.AssessmentError) as error:
+        questionnaire_response_from_assessment({"age": 30, "order": {"medicine": "paroxetine"}}, RULESET)
+    assert [(p.field, p.code) for p in error.value.problems] == [("order", "IR612")]
+    assert "paroxetine" not in str(error.value)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import intervention_rules as ir
-from helpers import ROOT
+from helpers import ROOT, make_ruleset, recommend, rule
 from intervention_rules.cli import main
 from intervention_rules.scale import Batch
 
@@ -194,3 +194,113 @@ def test_pytest_plugin_failures_name_fields_never_values(pytester: pytest.Pytest
     assert "pattern: unknown value" in output
     assert "age: out of range" in output
     assert not leaks(output), output
+
+
+def _quoting_ruleset(tmp_path: Path) -> Path:
+    """A rule set whose every text quotes the recorded medicines through a template."""
+    quote = "Medicines: {medications}."
+    matched = "Matched: {matched.medications}."
+    rules = [
+        rule(
+            "QUOTE",
+            {"medications": {"recorded": True}},
+            recommend("cbt", 2, quote),
+            {"caution": {"intervention": "cbt", "severity": "warning", "text": quote}},
+            {"collaborate": {"intervention": "cbt", "role": "pharmacist", "prompt": quote}},
+            {"alert": {"severity": "warning", "text": quote}},
+            recommend("mindfulness", 1, quote),
+            {"adjust": {"intervention": "mindfulness", "by": -1, "text": quote}},
+        ),
+        rule(
+            "VETO",
+            {"medications": {"contains_other_than": ["sertraline"]}},
+            {"not_recommend": {"intervention": "dbt", "text": matched}},
+        ),
+    ]
+    make_ruleset(tmp_path, *rules, zero_strength="considered")
+    return tmp_path / "ruleset.yaml"
+
+
+#: Scenarios whose failures would quote the texts above, or the values seen, or a refused value.
+QUOTING_SCENARIOS = f"""
+invariants:
+  - name: CBT only with paracetamol
+    intervention: cbt
+    only_when: {{medications: {{contains_any: [paracetamol]}}}}
+scenarios:
+  - name: every expectation kind that lists texts
+    assessment: {{age: 30, medications: ["{LOW}"]}}
+    expect:
+      recommended: [dbt, mindfulness]
+      exact_order: [mindfulness, cbt]
+      cautions: [{{intervention: cbt, severity: critical}}]
+      alerts: [{{severity: critical}}]
+      collaboration: [{{intervention: cbt, role: psychiatrist}}]
+  - name: refused for another field than expected
+    assessment: {{age: 30, pattern: "{MARK}"}}
+    expect: {{invalid: [reasons]}}
+"""
+
+
+@pytest.fixture
+def quoting(tmp_path: Path) -> tuple[Path, Path]:
+    """(rule set, scenario file) whose failure reports would quote the marker if they could."""
+    rules = _quoting_ruleset(tmp_path)
+    scenarios = tmp_path / "quoting.scenario.yaml"
+    scenarios.write_text(QUOTING_SCENARIOS, encoding="utf-8")
+    return rules, scenarios
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_scenario_failures_on_the_command_line_name_things_never_values(
+    quoting: tuple[Path, Path], form: str
+) -> None:
+    """``intervention-rules test`` reports every failure by expectation, intervention, rule and
+    field, and quotes the texts (filled from the assessment) and values only with --show-values."""
+    rules, scenarios = quoting
+    argv = ["test", "--rules", str(rules), "--format", form, str(scenarios)]
+    status, out, err = run_cli(*argv, stdin=b"")
+    assert status == 1, err
+    assert not leaks(out + err), out
+    if form == "text":
+        for named in (
+            "dbt is ruled out (not_recommended) by VETO",
+            "mindfulness is considered, not suggested",
+            "  - cbt [warning] QUOTE",
+            "  - [warning] QUOTE",
+            "  - cbt pharmacist QUOTE",
+            "invariant 'CBT only with paracetamol'",
+            "  needs medications includes any of paracetamol\n",
+            "DBT [dbt]: not recommended: ruled out by VETO",
+            "Mindfulness [mindfulness]: considered, not suggested: strength 0 after QUOTE\n",
+            "  pattern: unknown value",
+        ):
+            assert named in out, named
+    status, shown, _ = run_cli(*argv, "--show-values", stdin=b"")
+    assert status == 1
+    assert LOW in shown
+    assert MARK in shown
+    assert "Medicines: zq7mark she said." in shown
+
+
+def test_scenario_failures_in_the_pytest_plugin_name_things_never_values(
+    pytester: pytest.Pytester, quoting: tuple[Path, Path]
+) -> None:
+    """The plugin's reports, in a real pytest process, hold no marker; ``--ir-show-values`` (or
+    ``ir_show_values = true``) quotes the texts and values."""
+    rules, scenarios = quoting
+    (pytester.path / scenarios.name).write_text(scenarios.read_text(encoding="utf-8"), encoding="utf-8")
+    result = pytester.runpytest_subprocess(f"--ir-rules={rules}", "-rA")
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str() + result.stderr.str()
+    assert not leaks(output), output
+    assert "dbt is ruled out (not_recommended) by VETO" in output
+    assert "  - cbt [warning] QUOTE" in output
+    assert "--ir-show-values quotes them" in output
+    shown = pytester.runpytest_subprocess(f"--ir-rules={rules}", "--ir-show-values")
+    shown.assert_outcomes(failed=2)
+    assert "Medicines: zq7mark she said." in shown.stdout.str()
+    assert MARK in shown.stdout.str()
+    pytester.makeini("[pytest]\nir_show_values = true\n")
+    by_ini = pytester.runpytest_subprocess(f"--ir-rules={rules}")
+    assert "Medicines: zq7mark she said." in by_ini.stdout.str()

@@ -51,8 +51,10 @@ def test_a_failing_scenario_reports_expectation_decision_and_explanation(project
         "  explain cbt:",
         "    CBT [cbt]: not recommended: no rule that recommends it fired",
         "    - CBT-COPING (recommend) did not fire: CBT for coping or communication [rules.yaml:41:5]",
-        "        needs reasons includes any of coping, communication; saw not recorded [rules.yaml:51:28]",
-        "        needs conditions includes any of anxiety; saw depression [rules.yaml:51:83]",
+        "        needs reasons includes any of coping, communication [rules.yaml:51:28]",
+        "        needs conditions includes any of anxiety [rules.yaml:51:83]",
+        "  (Texts of decisions and values of assessments are left out of failure reports; "
+        "--ir-show-values quotes them)",
     ]
     # pytest names the scenario in its own header; the report starts at the expectation, dedented.
     assert "\n".join(line[2:] for line in expected) in output

@@ -9,6 +9,7 @@ import functools
 import json
 import re
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,35 @@ def test_olanzapine_under_18_gets_a_card_and_an_under_18_review_cites_the_childr
     assert "NG222" not in json.dumps(card)
 
 
+def test_the_order_comes_from_the_hook_context_never_from_the_assessment(client: httpx.Client) -> None:
+    """The served Questionnaire does not ask for the order; an assessment that answers it anyway is
+    a 400 naming the linkId (it could otherwise slip a made-up order into patient-view), while
+    order-sign still takes the order from context.draftOrders."""
+    served = client.get("/questionnaire").json()
+    assert "order" not in [item["linkId"] for item in served["item"]]
+    assert served == fhir.questionnaire(_ruleset())
+    request = hook_request("patient-view", _ruleset(), {"age": 15, "conditions": ["depression"]})
+    ordered = {
+        "linkId": "order",
+        "item": [{"linkId": "order.medicine", "answer": [{"valueString": "paroxetine"}]}],
+    }
+    request["prefetch"]["assessment"]["entry"][0]["resource"]["item"].append(ordered)
+    refused = client.post("/cds-services/patient-view", json=request)
+    assert refused.status_code == 400, refused.text
+    (issue,) = refused.json()["issue"]
+    assert issue["expression"] == ["order"]
+    assert issue["details"]["coding"][0]["code"] == "IR612"
+    assert "paroxetine" not in refused.text
+    (card,) = _order_cards(
+        client,
+        "order-sign",
+        {"age": 15, "conditions": ["depression"]},
+        medication_request("Paroxetine 20 mg tablet", supply_days=7),
+        follow_up("2026-12-04"),
+    )
+    assert card["indicator"] == "critical"
+
+
 def test_order_select_looks_only_at_the_selected_orders(client: httpx.Client) -> None:
     risky = medication_request("Venlafaxine 75 mg tablet", rid="risky")
     safe = medication_request("Fluoxetine 10 mg tablet", rid="safe", supply_days=7)
@@ -258,6 +288,56 @@ def test_feedback_links_to_the_decision_and_card(client: httpx.Client, audit_pat
         json={"feedback": [{"card": "no-such-card", "outcome": "accepted"}]},
     )
     assert unknown.status_code == 400
+    assert unknown.json()["issue"][0]["expression"] == ["feedback[0].card"]
+
+
+def test_feedback_is_taken_only_by_the_service_that_showed_the_card(
+    client: httpx.Client, audit_path: Path
+) -> None:
+    """A card's feedback belongs to the service whose answer showed it: sent to another service's
+    feedback endpoint it is refused (400 naming the field, nothing recorded), as an unknown card is."""
+    (order_card,) = _order_cards(
+        client,
+        "order-sign",
+        {"age": 15, "conditions": ["depression"]},
+        medication_request("Paroxetine 20 mg tablet", rid="wrong-door", supply_days=7),
+        follow_up("2026-12-04"),
+    )
+    view_card = client.post(
+        "/cds-services/patient-view",
+        json=hook_request("patient-view", _ruleset(), {"age": 40, "reasons": ["coping"]}),
+    ).json()["cards"][0]
+
+    def feedback_rows() -> int:
+        with sqlite3.connect(audit_path) as db:
+            return int(db.execute("SELECT count(*) FROM ir_feedback").fetchone()[0])
+
+    before = feedback_rows()
+    for card, elsewhere in (
+        (order_card, "patient-view"),
+        (order_card, "order-select"),
+        (view_card, "order-sign"),
+    ):
+        feedback = {"feedback": [{"card": card["uuid"], "outcome": "accepted"}]}
+        refused = client.post(f"/cds-services/{elsewhere}/feedback", json=feedback)
+        assert refused.status_code == 400, refused.text
+        body = refused.json()
+        assert body["resourceType"] == "OperationOutcome"
+        (issue,) = body["issue"]
+        assert issue["expression"] == ["feedback[0].card"]
+        assert "another CDS service" in issue["diagnostics"]
+        assert card["uuid"] not in refused.text
+    assert feedback_rows() == before
+    for card, service in ((order_card, "order-sign"), (view_card, "patient-view")):
+        feedback = {"feedback": [{"card": card["uuid"], "outcome": "accepted"}]}
+        accepted = client.post(f"/cds-services/{service}/feedback", json=feedback)
+        assert accepted.status_code == 200, accepted.text
+    unknown = client.post(
+        "/cds-services/order-sign/feedback",
+        json={"feedback": [{"card": str(uuid.uuid4()), "outcome": "accepted"}]},
+    )
+    assert unknown.status_code == 400
+    assert unknown.json()["issue"][0]["code"] == "not-found"
     assert unknown.json()["issue"][0]["expression"] == ["feedback[0].card"]
 
 

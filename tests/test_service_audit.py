@@ -53,11 +53,13 @@ def sink(where: str) -> Iterator[AuditSink]:
     store.close()
 
 
-def decision(n: int, time: str, cards: tuple[str, ...] = ("card-a",)) -> DecisionRecord:
+def decision(
+    n: int, time: str, cards: tuple[str, ...] = ("card-a",), service: str = "patient-view"
+) -> DecisionRecord:
     return DecisionRecord(
         decision_id=f"decision-{n}",
         time=time,
-        service="patient-view",
+        service=service,
         hook_instance=f"hook-{n}",
         ruleset_name="example",
         ruleset_version="1.0.0",
@@ -111,6 +113,55 @@ def test_records_come_back_in_time_order_and_feedback_finds_its_decision(sink: A
     day2 = datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC)
     assert [r.get("decision_id") for r in sink.export(since=day2)] == ["decision-2", "decision-2"]
     assert [r["decision_id"] for r in sink.export(until=day2)] == ["decision-1"]
+
+
+def test_a_card_is_found_for_the_service_that_showed_it(sink: AuditSink) -> None:
+    """Feedback is checked against the service whose decision showed the card (read from the
+    decision's own record): the latest decision of that service, or None when only another showed it."""
+    sink.record_decision(decision(1, "2026-01-01T10:00:00.000000+00:00", ("card-a",), "order-select"))
+    sink.record_decision(decision(2, "2026-01-01T11:00:00.000000+00:00", ("card-a",), "order-sign"))
+    sink.record_decision(decision(3, "2026-01-01T12:00:00.000000+00:00", ("card-a",), "order-select"))
+    sink.record_decision(decision(4, "2026-01-01T13:00:00.000000+00:00", ("card-v",), "patient-view"))
+    assert sink.decision_for_card("card-a", "order-sign") == "decision-2"
+    assert sink.decision_for_card("card-a", "order-select") == "decision-3"
+    assert sink.decision_for_card("card-a") == "decision-3"
+    assert sink.decision_for_card("card-a", "patient-view") is None
+    assert sink.decision_for_card("card-v", "order-sign") is None
+    assert sink.decision_for_card("card-v", "patient-view") == "decision-4"
+    assert sink.decision_for_card("card-z", "patient-view") is None
+
+
+def test_feedback_through_the_wrong_service_is_refused_on_either_store(where: str) -> None:
+    """End to end on SQLite and PostgreSQL: an order-sign card's feedback sent to patient-view is a
+    400 naming the field and nothing is recorded; sent to order-sign it is recorded."""
+    import httpx
+
+    import intervention_rules as ir
+    from intervention_rules.service import ServiceConfig
+    from service_server import RULES, draft_orders, follow_up, hook_request, medication_request, running
+
+    ruleset = ir.load_ruleset(RULES)
+    orders = draft_orders(
+        medication_request("Paroxetine 20 mg tablet", supply_days=7), follow_up("2026-12-04")
+    )
+    request = hook_request(
+        "order-sign", ruleset, {"age": 15, "conditions": ["depression"]}, draftOrders=orders
+    )
+    config = ServiceConfig(sink=open_sink(where), salt=b"salt")
+    with running(ruleset, config) as base:
+        (card,) = httpx.post(f"{base}/cds-services/order-sign", json=request).json()["cards"]
+        answer = {"feedback": [{"card": card["uuid"], "outcome": "accepted"}]}
+        refused = httpx.post(f"{base}/cds-services/patient-view/feedback", json=answer)
+        assert refused.status_code == 400
+        assert refused.json()["issue"][0]["expression"] == ["feedback[0].card"]
+        assert [r["kind"] for r in config.sink.export()] == ["decision"]
+        assert httpx.post(f"{base}/cds-services/order-sign/feedback", json=answer).status_code == 200
+    records = list(config.sink.export())
+    config.sink.close()
+    assert [(r["kind"], r["decision_id"]) for r in records] == [
+        ("decision", records[0]["decision_id"]),
+        ("feedback", records[0]["decision_id"]),
+    ]
 
 
 def test_the_trail_is_append_only(where: str, sink: AuditSink) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
 import intervention_rules as ir
 from browser import browser_fixture
@@ -88,3 +88,54 @@ def test_an_assessment_the_rule_set_refuses_shows_what_is_wrong(page: Page) -> N
     error = page.wait_for_selector(".error")
     assert "age" in error.inner_text()
     assert page.locator("article.card").count() == 0
+
+
+AGE = '[data-link-id="age"] input'
+
+
+@pytest.mark.parametrize("typed", ["40.5", "1e1"])
+def test_an_age_that_is_not_a_whole_number_is_refused_on_the_page_not_truncated(
+    page: Page, base: str, typed: str
+) -> None:
+    """The age is a whole number: 40.5 (or 1e1, which parseInt read as 1) gets a visible message
+    beside the field naming it, and nothing is sent; corrected, the assessment goes through."""
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if "/cds-services" in r.url else None)
+    assert "A whole number." in page.locator('[data-link-id="age"] .help').inner_text()
+    page.fill(AGE, typed)
+    page.click("#submit")
+    message = page.wait_for_selector('[data-link-id="age"] .field-error', timeout=10_000)
+    expect(page.locator('[data-link-id="age"] .field-error')).to_be_in_viewport()
+    expect(page.locator(AGE)).to_be_focused()
+    assert message.inner_text() == "age: must be a whole number (no decimals)"
+    assert page.locator("#cards .error").is_visible()
+    assert page.locator("article.card").count() == 0
+    assert sent == []
+    page.fill(AGE, "40")
+    page.click("#submit")
+    page.wait_for_selector("article.card")
+    assert page.locator(".field-error").count() == 0
+    assert sent == [f"{base}/cds-services/patient-view"]
+
+
+def test_none_is_exclusive_among_the_answers_to_a_list_question(page: Page) -> None:
+    """Ticking "None" (asked, and none apply) clears the other answers, and ticking another answer
+    clears "None", so the page never sends both (which the service refuses)."""
+    ruleset = ir.load_ruleset(RULES)
+    conditions = page.locator('[data-link-id="conditions"]')
+    depression, anxiety = conditions.get_by_label("Depression"), conditions.get_by_label("Anxiety")
+    none = conditions.get_by_label("None", exact=True)
+    depression.check()
+    anxiety.check()
+    none.check()
+    assert (none.is_checked(), depression.is_checked(), anxiety.is_checked()) == (True, False, False)
+    depression.check()
+    assert (none.is_checked(), depression.is_checked()) == (False, True)
+    none.check()
+    page.fill(AGE, "30")
+    page.click("#submit")
+    page.wait_for_selector("article.card")
+    assert page.locator(".error").count() == 0
+    expected = ruleset.evaluate({"age": 30, "conditions": []}).to_cds_hooks(ruleset=ruleset)
+    shown = page.locator("article.card .summary")
+    assert [shown.nth(i).inner_text() for i in range(shown.count())] == [c["summary"] for c in expected]

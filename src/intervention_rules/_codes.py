@@ -181,6 +181,7 @@ IR608 | too-many-answers | several answers to a single question, or None with ot
 IR609 | age-not-computable | no age item, and no full birth date and authored date to compute it from | age: Patient.birthDate is missing or not a full date, so age is unknown | answer the age item, or send the Patient with its birthDate and the response's authored date
 IR610 | age-disagrees | the age answered differs from the age at the authored date by the Patient's birth date | age: the answer and Patient.birthDate (at the authored date) disagree | correct the age or the birth date
 IR611 | other-patient | the response's subject is not the Patient sent with it | QuestionnaireResponse.subject: the response is about another patient | send the response and the Patient of the same person
+IR612 | context-feature | an item, or an assessment field to record as one, for a feature the CDS Hooks context fills (the order of order-select and order-sign), which the questionnaire does not ask | order: filled from the order hooks' context (draftOrders), not asked in the questionnaire | leave it out: the order-select and order-sign services fill it from the draft orders
 """
 
 #: Every code, in order.

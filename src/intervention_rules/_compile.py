@@ -25,13 +25,13 @@ import decimal
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from ._engine import GUARD, SENTINEL
 from .errors import Problem
-from .model import AllOf, AnyOf, Conclude, Condition, FactTest, Feature, Not, Rule, Test
+from .model import AllOf, AnyOf, Conclude, Condition, FactTest, Feature, Not, Rule, Scalar, Test
 
 __all__ = [
     "MAX_ALTERNATIVES",
@@ -137,7 +137,8 @@ def _single(*lits: Lit) -> DNF:
 
 
 def _numeric_test(a: Atoms, t: Test, negated: bool) -> DNF:
-    f, op, v = t.feature, t.op, t.operand
+    f, op = t.feature, t.op
+    v: Any = t.operand  # a number, a (low, high) pair or a tuple of numbers, as the operator says
     simple = {"eq": "eq", "ne": "neq", "lt": "lt", "lte": "lte", "gt": "gt", "gte": "gte"}
     if op in simple:
         engine_op = simple[op]
@@ -185,7 +186,8 @@ def _value_test(a: Atoms, t: Test, negated: bool) -> DNF:
 
 
 def _other_test(a: Atoms, t: Test, negated: bool) -> DNF:
-    return _single(Lit(a.key(("other", t.feature, frozenset(t.operand))), "is", not negated))
+    named = cast("tuple[Scalar, ...]", t.operand)  # contains_other_than's operand is a tuple
+    return _single(Lit(a.key(("other", t.feature, frozenset(named))), "is", not negated))
 
 
 def _recorded_test(a: Atoms, t: Test, negated: bool) -> DNF:

@@ -15,7 +15,7 @@ from typing import Any
 from ._suggest import suggest
 from ._vocabulary import RESERVED, Context
 from ._yaml import Located, Path
-from .conditions import OPERATORS, positive_list_tests
+from .conditions import OPERATORS, operand_values, positive_list_tests
 from .errors import Problem
 from .model import (
     Action,
@@ -31,6 +31,7 @@ from .model import (
     Feature,
     Not,
     NotRecommend,
+    OperatorName,
     Recommend,
     Rule,
     Test,
@@ -113,7 +114,7 @@ class RuleChecker:
         self.ok = False
         self.ctx.add(self.doc, path, code, message, suggestion=suggestion)
 
-    def _operand(self, path: Path, feature: Feature, op: str, value: Any) -> None:
+    def _operand(self, path: Path, feature: Feature, op: OperatorName, value: Any) -> None:
         """Check one operand value against the feature's type, values, pattern and range."""
         kind = feature.type
         if kind in ("integer", "number") or OPERATORS[op].operand in ("number", "pair"):
@@ -330,10 +331,10 @@ def _contradiction(feature: Feature, tests: list[Test]) -> str | None:
         present: set[Any] = set()
         absent: set[Any] = set()
         for t in tests:
-            if t.op == "contains_all" or (t.op == "contains_any" and len(t.operand) == 1):
-                present.update(t.operand)
+            if t.op == "contains_all" or (t.op == "contains_any" and len(operand_values(t)) == 1):
+                present.update(operand_values(t))
             elif t.op == "contains_none":
-                absent.update(t.operand)
+                absent.update(operand_values(t))
         both = sorted(present & absent)
         if both:
             return f"'{name}' must both include and exclude {', '.join(both)}"
@@ -344,11 +345,11 @@ def _contradiction(feature: Feature, tests: list[Test]) -> str | None:
         excluded = {t.operand for t in tests if t.op == "ne"}
         for t in tests:
             if t.op == "not_in":
-                excluded.update(t.operand)
+                excluded.update(operand_values(t))
         if equal_values & excluded:
             return f"'{name}' must both equal and differ from {sorted(map(str, equal_values & excluded))[0]}"
         for t in tests:
-            if t.op == "in" and equal_values and not equal_values & set(t.operand):
+            if t.op == "in" and equal_values and not equal_values & set(operand_values(t)):
                 return f"'{name}' equals a value outside its 'in' list"
     for t in tests:
         if t.op == "recorded" and t.operand is False and len(tests) > 1:

@@ -16,7 +16,7 @@ from typing import Literal
 
 import attrs
 
-from .model import AllOf, AnyOf, Condition, FactTest, Feature, Not, Test
+from .model import AllOf, AnyOf, Condition, FactTest, Feature, Not, OperatorName, Scalar, Test
 
 __all__ = [
     "OPERATORS",
@@ -25,6 +25,8 @@ __all__ = [
     "describe",
     "evaluate",
     "matched_values",
+    "operand_numbers",
+    "operand_values",
     "positive_list_tests",
     "referenced_facts",
     "referenced_features",
@@ -100,7 +102,7 @@ OperandKind = Literal["scalar", "number", "pair", "values", "boolean"]
 class Operator:
     """One operator of the rule language."""
 
-    name: str
+    name: OperatorName
     types: frozenset[str]
     operand: OperandKind
     function: Callable[[AnyType, AnyType], bool]
@@ -110,7 +112,8 @@ class Operator:
 _SCALAR = frozenset({"string", "boolean", "integer", "number"})
 _NUMERIC = frozenset({"integer", "number"})
 
-OPERATORS: Mapping[str, Operator] = {
+#: Every operator of :data:`model.OperatorName`, by name.
+OPERATORS: Mapping[OperatorName, Operator] = {
     op.name: op
     for op in (
         Operator("eq", _SCALAR, "scalar", _eq, "is"),
@@ -141,6 +144,19 @@ OPERATORS: Mapping[str, Operator] = {
         ),
     )
 }
+
+
+def operand_values(test: Test) -> tuple[Scalar, ...]:
+    """A test's operand as a tuple of values: the tuple of ``in``, ``not_in``, the ``contains_*``
+    and ``between``, or the one value of the other operators."""
+    operand = test.operand
+    return operand if isinstance(operand, tuple) else (operand,)
+
+
+def operand_numbers(test: Test) -> tuple[int | float, ...]:
+    """The numbers a threshold or ``between`` test compares with (the loader made sure its operand
+    is numbers; anything else is left out)."""
+    return tuple(v for v in operand_values(test) if isinstance(v, int | float) and not isinstance(v, bool))
 
 
 def test_holds(test: Test, values: Values) -> bool:
@@ -179,7 +195,7 @@ def show_value(value: AnyType) -> str:
 def _operand_text(test: Test) -> str:
     operand = test.operand
     if test.op == "between":
-        low, high = operand
+        low, high = operand_values(test)
         return f"{show_value(low)} and {show_value(high)}"
     if isinstance(operand, list | tuple):
         return ", ".join(show_value(v) for v in operand)
@@ -292,7 +308,7 @@ def referenced_facts(condition: Condition) -> list[str]:
     return list(dict.fromkeys(leaf.fact for leaf in _leaves(condition) if isinstance(leaf, FactTest)))
 
 
-_MATCHING = frozenset({"contains_any", "contains_all", "contains_other_than"})
+_MATCHING: frozenset[OperatorName] = frozenset({"contains_any", "contains_all", "contains_other_than"})
 
 
 def positive_list_tests(condition: Condition) -> tuple[set[str], set[str]]:
@@ -332,7 +348,7 @@ def matched_values(
     if isinstance(condition, Test):
         if condition.op not in _MATCHING or not (holds or test_holds(condition, values)):
             return set()
-        named = condition.operand
+        named = operand_values(condition)
         other = condition.op == "contains_other_than"
         return {(condition.feature, v) for v in values[condition.feature] if (v in named) != other}
     if isinstance(condition, FactTest):
@@ -347,6 +363,6 @@ def matched_values(
     return out
 
 
-def feature_accepts(feature: Feature, op: str) -> bool:
+def feature_accepts(feature: Feature, op: OperatorName) -> bool:
     """Whether an operator applies to a feature's type."""
     return feature.type in OPERATORS[op].types

@@ -7,7 +7,7 @@ document path and source location they came from, so explanations and errors can
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import attrs
 
@@ -31,6 +31,8 @@ __all__ = [
     "Location",
     "Not",
     "NotRecommend",
+    "Operand",
+    "OperatorName",
     "Recommend",
     "Role",
     "Rule",
@@ -45,6 +47,29 @@ Status = Literal["draft", "active", "retired"]
 #: An action's key in a rule file (``then: [{recommend: ...}]``).
 ActionKind = Literal["recommend", "adjust", "not_recommend", "caution", "collaborate", "alert", "conclude"]
 Scalar = str | int | float | bool
+#: The operators of the rule language (``{age: {gte: 18}}``); :data:`conditions.OPERATORS` has
+#: one entry for each, and the rule-file schema one property for each.
+OperatorName = Literal[
+    "eq",
+    "ne",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "between",
+    "in",
+    "not_in",
+    "contains_any",
+    "contains_all",
+    "contains_none",
+    "contains_other_than",
+    "recorded",
+]
+#: A test's operand once loaded: one value (``eq``, ``ne``, the thresholds), true or false
+#: (``recorded``), or a tuple of values (``in``, ``not_in``, the ``contains_*``; ``between``'s
+#: low and high ends). A list in the rule file becomes a tuple; a whole number tested against a
+#: ``number`` feature becomes a float.
+Operand = Scalar | tuple[Scalar, ...]
 
 CATEGORIES: tuple[Category, ...] = ("therapeutic", "supportive", "pharmacological", "care_coordination")
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
@@ -136,8 +161,8 @@ class Test:
     """``feature: {op: operand}``."""
 
     feature: str
-    op: str
-    operand: Any  # checked against the operator and the feature when loaded
+    op: OperatorName
+    operand: Operand  # checked against the operator and the feature when loaded
     location: Location
 
 

@@ -23,13 +23,21 @@ if TYPE_CHECKING:
         MedicineEntry,
         load_medication_codes,
     )
-    from ._questionnaire import NONE_CODING, answer_system, canonical, questionnaire, questionnaire_url
+    from ._questionnaire import (
+        CONTEXT_FEATURES,
+        NONE_CODING,
+        answer_system,
+        canonical,
+        questionnaire,
+        questionnaire_url,
+    )
     from ._request_group import DIGEST_SYSTEM, INTERVENTION_SYSTEM, RULESET_SYSTEM, request_group
     from ._response import assessment_from_questionnaire_response, questionnaire_response_from_assessment
 
 __getattr__ = exports(
     __name__,
     {
+        "CONTEXT_FEATURES": "._questionnaire",
         "DIGEST_SYSTEM": "._request_group",
         "INTERVENTION_SYSTEM": "._request_group",
         "MedicationCode": "._medications",
@@ -52,6 +60,7 @@ __getattr__ = exports(
 )
 
 __all__ = [
+    "CONTEXT_FEATURES",
     "DIGEST_SYSTEM",
     "INTERVENTION_SYSTEM",
     "NONE_CODING",

@@ -4,8 +4,10 @@ Each top-level feature is one item whose ``linkId`` is the feature's name; an ob
 (``family``) is a ``group`` item whose children carry the dotted names (``family.involved``).
 Closed values are ``answerOption`` codings in a code system named after the rule set and the
 feature; a list feature may also be answered with SNOMED CT "None" (asked, and none apply), which
-is how an empty list travels. The canonical ``url`` names the rule set; the ``version`` is a
-digest of the generated items, so it changes exactly when the questions or their answers change.
+is how an empty list travels. A feature the CDS Hooks context fills (``order``, the medicine being
+ordered, from the order-select and order-sign draft orders) is not a question and has no item.
+The canonical ``url`` names the rule set; the ``version`` is a digest of the generated items, so
+it changes exactly when the questions or their answers change.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from ..ruleset import RuleSet
 
 __all__ = [
+    "CONTEXT_FEATURES",
     "NONE_CODING",
     "answer_system",
     "canonical",
@@ -34,6 +37,11 @@ SYSTEM_PREFIX = "urn:intervention-rules:vocabulary:"
 SNOMED = "http://snomed.info/sct"
 NONE_CODING = {"system": SNOMED, "code": "260413007", "display": "None"}
 """SNOMED CT 260413007 |None (qualifier value)|: the answer that records an empty list."""
+
+CONTEXT_FEATURES = frozenset({"order"})
+"""Features the CDS Hooks context fills, never a clinician: ``order`` is the medicine being ordered,
+which the order-select and order-sign services take from ``context.draftOrders``. The Questionnaire
+has no item for them, and a QuestionnaireResponse may not answer them."""
 
 _EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"
 _MIN = "http://hl7.org/fhir/StructureDefinition/minValue"
@@ -113,7 +121,7 @@ def _items(ruleset: RuleSet) -> list[dict[str, Any]]:
     done: set[str] = set()
     for name, feature in features.items():
         top = name.split(".", 1)[0]
-        if top in done:
+        if top in done or top in CONTEXT_FEATURES:
             continue
         done.add(top)
         if top in objects:
@@ -172,8 +180,10 @@ def questionnaire(ruleset: RuleSet) -> dict[str, Any]:
         "subjectType": ["Patient"],
         "description": (
             "The assessment the rule set evaluates, generated from its vocabulary: one item per "
-            "feature. Absent answers mean 'not recorded'; for a list, the answer None means 'asked, "
-            "and none apply'. Decision support for qualified professionals; it computes no risk score."
+            "feature the clinician answers (the medicine being ordered comes from the order hooks' "
+            "context, not from this form). Absent answers mean 'not recorded'; for a list, the answer "
+            "None means 'asked, and none apply'. Decision support for qualified professionals; it "
+            "computes no risk score."
         ),
         "item": items,
     }

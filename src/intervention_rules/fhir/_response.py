@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import AssessmentError, AssessmentProblem
 from ._models import problems_of
-from ._questionnaire import NONE_CODING, answer_system, canonical, item_type
+from ._questionnaire import CONTEXT_FEATURES, NONE_CODING, answer_system, canonical, item_type
 
 if TYPE_CHECKING:
     from ..model import Feature
@@ -47,6 +47,8 @@ TOO_MANY_ANSWERS = "IR608"
 AGE_NOT_COMPUTABLE = "IR609"
 AGE_DISAGREES = "IR610"
 OTHER_PATIENT = "IR611"
+CONTEXT_FEATURE = "IR612"
+_FROM_CONTEXT = "filled from the order hooks' context (draftOrders), not asked in the questionnaire"
 
 
 def _is_none(coding: Any) -> bool:
@@ -229,6 +231,9 @@ def assessment_from_questionnaire_response(
             problems.append(AssessmentProblem(link, "answered more than once", code=ANSWERED_TWICE))
             return
         seen.add(link)
+        if parent is None and link.split(".", 1)[0] in CONTEXT_FEATURES:
+            problems.append(AssessmentProblem(link, _FROM_CONTEXT, code=CONTEXT_FEATURE))
+            return
         if parent is None and link in objects:
             if item.get("answer"):
                 problems.append(
@@ -299,9 +304,15 @@ def questionnaire_response_from_assessment(
     """A completed QuestionnaireResponse to the rule set's questionnaire recording an assessment.
 
     The assessment is checked first (AssessmentError). ``subject`` is a reference such as
-    ``Patient/123``; ``authored`` a FHIR dateTime.
+    ``Patient/123``; ``authored`` a FHIR dateTime. A feature the CDS Hooks context fills
+    (``order``) has no item to record it: an assessment holding one is refused (IR612).
     """
     values = ruleset.normalise(assessment)
+    context = [name for name in assessment if name in CONTEXT_FEATURES]
+    if context:
+        raise AssessmentError(
+            [AssessmentProblem(name, _FROM_CONTEXT, code=CONTEXT_FEATURE) for name in context]
+        )
     features = ruleset.features
     objects = ruleset.objects
     items: list[dict[str, Any]] = []

@@ -7,7 +7,7 @@ need a feature to be recorded say so, so "not recorded" never reads as "no".
 
 from __future__ import annotations
 
-from ..conditions import describe, show_value
+from ..conditions import describe, operand_values, show_value
 from ..model import (
     Action,
     Adjust,
@@ -21,6 +21,7 @@ from ..model import (
     FactTest,
     Not,
     NotRecommend,
+    OperatorName,
     Recommend,
     Rule,
     Test,
@@ -72,13 +73,13 @@ def _test(test: Test) -> str:
         "contains_other_than": f"{name} include something other than {_values(v)}",
     }
     if op == "between":
-        low, high = v
+        low, high = operand_values(test)
         return f"{name} is between {_number(low)} and {_number(high)}"
     return words.get(op) or describe(test)  # an operator without wording yet reads as in explanations
 
 
 #: The operators with their own plain-language wording (the others fall back to ``describe``).
-WORDED = frozenset(
+WORDED: frozenset[OperatorName] = frozenset(
     {
         "recorded",
         "eq",

@@ -331,7 +331,15 @@ class _Service:
             raise _Fail(404, "not-found", f"no CDS service '{service}'; see GET /cds-services")
         records = []
         for i, item in enumerate(request.feedback):
-            decision_id = self.config.sink.decision_for_card(item.card)
+            decision_id = self.config.sink.decision_for_card(item.card, service)
+            if decision_id is None and self.config.sink.decision_for_card(item.card) is not None:
+                raise _Fail(
+                    400,
+                    "business-rule",
+                    f"this card was shown by another CDS service, not '{service}': send its feedback "
+                    "to the feedback endpoint of the service that showed it",
+                    [f"feedback[{i}].card"],
+                )
             if decision_id is None:
                 raise _Fail(
                     400,

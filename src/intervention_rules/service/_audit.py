@@ -105,8 +105,9 @@ class AuditSink(Protocol):
 
     def record_feedback(self, records: Sequence[FeedbackRecord]) -> None: ...
 
-    def decision_for_card(self, card: str) -> str | None:
-        """The most recent decision that showed this card, or None."""
+    def decision_for_card(self, card: str, service: str | None = None) -> str | None:
+        """The most recent decision that showed this card (of ``service`` when one is given: the
+        CDS service, such as ``order-sign``, whose answer showed it), or None."""
         ...
 
     def export(
@@ -172,10 +173,22 @@ class _SQLStore:
         statement = "INSERT INTO ir_feedback VALUES (?, ?, ?, ?)"
         self._write([(statement, (r.feedback_id, r.time, r.decision_id, _dump(r))) for r in records])
 
-    def decision_for_card(self, card: str) -> str | None:
-        rows = self._read(
-            "SELECT decision_id FROM ir_decision_card WHERE card = ? ORDER BY time DESC LIMIT 1", (card,)
-        )
+    #: The SQL expression for the ``service`` of a decision's JSON record (aliased ``d``).
+    _SERVICE_OF_RECORD = ""
+
+    def decision_for_card(self, card: str, service: str | None = None) -> str | None:
+        if service is None:
+            statement = "SELECT decision_id FROM ir_decision_card WHERE card = ? ORDER BY time DESC LIMIT 1"
+            rows = self._read(statement, (card,))
+        else:
+            # The service is read from the decision's own record, so a store written before
+            # feedback was checked against it answers alike; the card index narrows the rows first.
+            rows = self._read(
+                "SELECT c.decision_id FROM ir_decision_card c JOIN ir_decision d "
+                f"ON d.decision_id = c.decision_id WHERE c.card = ? AND {self._SERVICE_OF_RECORD} = ? "
+                "ORDER BY c.time DESC LIMIT 1",
+                (card, service),
+            )
         return str(rows[0][0]) if rows else None
 
     def export(
@@ -188,6 +201,8 @@ class _SQLStore:
 
 class SQLiteSink(_SQLStore):
     """The embedded audit store: one SQLite file, written in one transaction per request."""
+
+    _SERVICE_OF_RECORD = "json_extract(d.record, '$.service')"
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -235,6 +250,8 @@ class SQLiteSink(_SQLStore):
 class PostgresSink(_SQLStore):
     """The shared audit store for several workers: PostgreSQL through psycopg 3, one short
     transaction per request on a connection of the worker's own."""
+
+    _SERVICE_OF_RECORD = "(d.record::jsonb ->> 'service')"
 
     def __init__(self, url: str) -> None:
         try:

@@ -1,4 +1,8 @@
-"""``intervention-rules test``: run scenario files, with coverage and mutation testing."""
+"""``intervention-rules test``: run scenario files, with coverage and mutation testing.
+
+Failure reports name interventions, rules, fields and ranks; the decision's texts and the values
+the assessments held are quoted only with ``--show-values``.
+"""
 
 from __future__ import annotations
 
@@ -50,13 +54,19 @@ def register(commands: Any, rules_option: Callable[[argparse.ArgumentParser], No
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the scenarios that passed too")
+    parser.add_argument(
+        "--show-values",
+        action="store_true",
+        help="quote the decision's texts and the assessments' values in failure reports (patient "
+        "data when the scenarios hold real assessments: never for logs)",
+    )
 
 
 def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """Run the command; RuleSetError propagates to the caller, which reports it."""
     from ..loading import load_ruleset
     from ._mutation import mutate
-    from ._runner import format_outcome, run_scenarios
+    from ._runner import HIDDEN, format_outcome, run_scenarios
     from ._scenarios import SCENARIO_PATTERNS, ScenarioError, find_scenario_files, load_scenarios
 
     try:
@@ -98,7 +108,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     show_coverage = args.coverage or args.min_coverage is not None or args.min_condition_coverage is not None
     ok = suite.passed and not shortfalls
     if args.format == "json":
-        out: dict[str, Any] = {"ok": ok, **suite.to_dict()}
+        out: dict[str, Any] = {"ok": ok, **suite.to_dict(show_values=args.show_values)}
         if show_coverage:
             out["coverage"] = coverage.to_dict()
         if report is not None:
@@ -108,7 +118,7 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         return 0 if ok else 1
     for outcome in suite.outcomes:
         if args.verbose or not outcome.passed:
-            stdout.write(format_outcome(ruleset, outcome) + "\n\n")
+            stdout.write(format_outcome(ruleset, outcome, show_values=args.show_values) + "\n\n")
     if show_coverage:
         stdout.write(coverage.to_text() + "\n\n")
     if report is not None:
@@ -120,4 +130,6 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     )
     for shortfall in shortfalls:
         stdout.write(f"FAILED: {shortfall}\n")
+    if failed and not args.show_values:
+        stdout.write(f"{HIDDEN}; --show-values quotes them\n")
     return 0 if ok else 1

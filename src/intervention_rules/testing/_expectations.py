@@ -3,6 +3,11 @@
 One function per expectation kind, all with the same signature, collected in :data:`CHECKS`:
 ``(expectation, decision) -> (message or None, interventions concerned)``. Invariants are checked
 here too, on the normalised assessment and the derived facts of the fired rules.
+
+A failure's message names interventions, rules, fields and ranks, never the assessment's values
+nor the texts of the decision (a rule's text can quote them through its templates); a message
+that would need them says so in a second form, :attr:`Failure.message_with_values`, shown only
+to a caller who asks for values.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from ._scenarios import Expectation, Invariant, Scenario
 
 __all__ = ["CHECKS", "Failure", "Outcome", "check_scenario", "derived_facts", "invariant_failure"]
 
-Verdict = tuple[str | None, tuple[str, ...]]
+#: A message: one text, or (names only, with the texts and values) when the two differ.
+Message = str | tuple[str, str]
+Verdict = tuple[Message | None, tuple[str, ...]]
 
 
 @attrs.frozen
@@ -32,9 +39,16 @@ class Failure:
     """One expectation (or invariant) that did not hold."""
 
     expectation: str  # as written, e.g. "recommended: [dbt, cbt]"
-    message: str
+    message: str  # names interventions, rules, fields and ranks; never a value or a decision's text
     location: Location
     interventions: tuple[str, ...] = ()
+    #: The message quoting the texts and values it leaves out (patient data: only for a caller
+    #: who asked for values); None when the message has nothing to leave out.
+    message_with_values: str | None = None
+
+    def text(self, show_values: bool = False) -> str:
+        """The message, quoting texts and values only with ``show_values``."""
+        return self.message_with_values if show_values and self.message_with_values else self.message
 
 
 @attrs.frozen
@@ -170,16 +184,19 @@ def _matches(matcher: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
     return True
 
 
-def _listing(kind: str, items: list[dict[str, str]]) -> str:
+def _listing(head: str, kind: str, items: list[dict[str, str]]) -> Message:
+    """The notes of a kind, without their texts and with them."""
     if not items:
-        return f"there are no {kind}"
-    shown = [
-        "  - "
-        + " ".join(f"[{v}]" if k == "severity" else v for k, v in item.items() if k != "text")
-        + f": {item['text']}"
+        return f"{head}; there are no {kind}"
+    names = [
+        "  - " + " ".join(f"[{v}]" if k == "severity" else v for k, v in item.items() if k != "text")
         for item in items
     ]
-    return f"the {kind} are:\n" + "\n".join(shown)
+    plain = f"{head}; the {kind} are (texts left out):\n" + "\n".join(names)
+    quoted = f"{head}; the {kind} are:\n" + "\n".join(
+        f"{line}: {item['text']}" for line, item in zip(names, items, strict=True)
+    )
+    return plain, quoted
 
 
 def _cautions(e: Expectation, d: Decision) -> Verdict:
@@ -193,14 +210,14 @@ def _cautions(e: Expectation, d: Decision) -> Verdict:
     if any(_matches(e.value, n) for n in notes):
         return None, ()
     concerned = (e.value["intervention"],) if "intervention" in e.value else ()
-    return f"no caution matches; {_listing('cautions', notes)}", concerned
+    return _listing("no caution matches", "cautions", notes), concerned
 
 
 def _alerts(e: Expectation, d: Decision) -> Verdict:
     alerts = [{"severity": a.severity, "rule": a.rule, "text": a.text} for a in d.alerts]
     if any(_matches(e.value, a) for a in alerts):
         return None, ()
-    return f"no alert matches; {_listing('alerts', alerts)}", ()
+    return _listing("no alert matches", "alerts", alerts), ()
 
 
 def _collaboration(e: Expectation, d: Decision) -> Verdict:
@@ -214,7 +231,7 @@ def _collaboration(e: Expectation, d: Decision) -> Verdict:
     ]
     if any(_matches(e.value, p) for p in prompts):
         return None, ()
-    return f"no collaboration prompt matches; {_listing('prompts for ' + name, prompts)}", (name,)
+    return _listing("no collaboration prompt matches", f"prompts for {name}", prompts), (name,)
 
 
 def _fired(e: Expectation, d: Decision) -> Verdict:
@@ -271,13 +288,22 @@ def invariant_failure(
         failed = []
     else:
         return None
-    details = "".join(f"\n  needs {f.condition}; saw {f.seen}" for f in failed)
     return Failure(
         expectation=f"invariant '{invariant.name}': {invariant.describe()}",
-        message=message + details,
+        message=message + "".join(f"\n  needs {f.condition}" for f in failed),
         location=invariant.location,
         interventions=(name,),
+        message_with_values=(
+            message + "".join(f"\n  needs {f.condition}; saw {f.seen}" for f in failed) if failed else None
+        ),
     )
+
+
+def _problems(head: str, scenario: Scenario, error: AssessmentError) -> tuple[str, str]:
+    """A rejected assessment's problems, naming fields only and quoting the values."""
+    plain = "\n".join(f"  {p}" for p in error.problems)
+    quoted = "\n".join(f"  {p}" for p in error.values(scenario.assessment))
+    return f"{head}:\n{plain}", f"{head}:\n{quoted}"
 
 
 def _invalid(scenario: Scenario, expectation: Expectation, error: AssessmentError | None) -> Failure | None:
@@ -289,10 +315,8 @@ def _invalid(scenario: Scenario, expectation: Expectation, error: AssessmentErro
     missing = [w for w in wanted if not any(f == w or f.startswith((f"{w}.", f"{w}[")) for f in fields)]
     if not missing:
         return None
-    found = "\n".join(f"  {p}" for p in error.problems)
-    return Failure(
-        written, f"no problem with {', '.join(missing)}; the problems are:\n{found}", expectation.location
-    )
+    plain, quoted = _problems(f"no problem with {', '.join(missing)}; the problems are", scenario, error)
+    return Failure(written, plain, expectation.location, message_with_values=quoted)
 
 
 def check_scenario(ruleset: RuleSet, scenario: Scenario, invariants: Iterable[Invariant] = ()) -> Outcome:
@@ -309,9 +333,9 @@ def check_scenario(ruleset: RuleSet, scenario: Scenario, invariants: Iterable[In
         return Outcome(scenario, decision, values, (failure,) if failure else (), error)
     if decision is None or values is None:
         assert error is not None
-        found = "\n".join(f"  {p}" for p in error.problems)
+        plain, shown = _problems("the assessment is invalid", scenario, error)
         failure = Failure(
-            "a valid assessment", f"the assessment is invalid:\n{found}", scenario.assessment_location
+            "a valid assessment", plain, scenario.assessment_location, message_with_values=shown
         )
         return Outcome(scenario, None, None, (failure,), error)
     failures = []
@@ -319,7 +343,8 @@ def check_scenario(ruleset: RuleSet, scenario: Scenario, invariants: Iterable[In
         message, concerned = CHECKS[expectation.kind](expectation, decision)
         if message is not None:
             written = _written(expectation.kind, expectation.value, expectation.subject)
-            failures.append(Failure(written, message, expectation.location, concerned))
+            plain, quoted = (message, None) if isinstance(message, str) else message
+            failures.append(Failure(written, plain, expectation.location, concerned, quoted))
     facts = derived_facts(ruleset, decision)
     for invariant in invariants:
         failure = invariant_failure(invariant, values, facts, decision)

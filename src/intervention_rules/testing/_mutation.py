@@ -24,8 +24,22 @@ from typing import Any, Literal, TextIO
 import attrs
 
 from .._progress import progress
+from ..conditions import operand_numbers
 from ..errors import RuleSetError
-from ..model import Action, Alert, AllOf, AnyOf, Conclude, Condition, Location, Not, Rule, Test
+from ..model import (
+    Action,
+    Alert,
+    AllOf,
+    AnyOf,
+    Conclude,
+    Condition,
+    Location,
+    Not,
+    Operand,
+    OperatorName,
+    Rule,
+    Test,
+)
 from ..ruleset import RuleSet
 from ._coverage import condition_tests
 from ._expectations import check_scenario
@@ -33,7 +47,7 @@ from ._scenarios import AcceptedMutant, Invariant, Scenario, ScenarioFile
 
 __all__ = ["Mutant", "MutantResult", "MutationReport", "generate_mutants", "mutate"]
 
-_THRESHOLD_OPS = frozenset({"lt", "lte", "gt", "gte", "eq", "ne", "between"})
+_THRESHOLD_OPS: frozenset[OperatorName] = frozenset({"lt", "lte", "gt", "gte", "eq", "ne", "between"})
 Status = Literal["killed", "survived", "accepted", "invalid"]
 MutantKind = Literal["remove", "negate", "shift", "drop"]
 
@@ -153,10 +167,10 @@ def _step(ruleset: RuleSet, feature: str) -> int | float:
     return 1.0
 
 
-def _shifts(ruleset: RuleSet, test: Test) -> Iterator[tuple[str, Any]]:
+def _shifts(ruleset: RuleSet, test: Test) -> Iterator[tuple[str, Operand]]:
     step = _step(ruleset, test.feature)
     if test.op == "between":
-        low, high = test.operand
+        low, high = operand_numbers(test)
         for end, index in (("low", 0), ("high", 1)):
             for sign in (1, -1):
                 pair = [low, high]
@@ -164,7 +178,8 @@ def _shifts(ruleset: RuleSet, test: Test) -> Iterator[tuple[str, Any]]:
                 yield f"{end}{'+' if sign > 0 else '-'}{step:g}", tuple(pair)
     else:
         for sign in (1, -1):
-            yield f"{'+' if sign > 0 else '-'}{step:g}", test.operand + sign * step
+            (threshold,) = operand_numbers(test)
+            yield f"{'+' if sign > 0 else '-'}{step:g}", threshold + sign * step
 
 
 def _describe_action(action: Action) -> str:

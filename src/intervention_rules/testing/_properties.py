@@ -270,9 +270,10 @@ def check_invariants(
     values = ruleset.normalise(assessment)
     facts = derived_facts(ruleset, decision)
     broken = [f for i in invariants if (f := invariant_failure(i, values, facts, decision)) is not None]
-    if broken:
+    if broken:  # generated assessments, quoted whole below: the values seen are shown too
         lines = [
-            f"{f.expectation} [{f.location.file}:{f.location.line}]\n" + textwrap.indent(f.message, "  ")
+            f"{f.expectation} [{f.location.file}:{f.location.line}]\n"
+            + textwrap.indent(f.text(show_values=True), "  ")
             for f in broken
         ]
         raise AssertionError("\n".join(lines) + f"\nassessment: {json.dumps(assessment, sort_keys=True)}")

@@ -3,6 +3,11 @@
 This is what ``intervention-rules test`` and the pytest plugin both use. A failure report shows
 the expectation as written (with its file:line), what was wrong, the actual decision as a ranked
 list, and the rule set's explanation of each intervention concerned.
+
+Reports name interventions, rules, fields and ranks. The texts of a decision and of its
+explanations are left out, and so are the values the assessment held: a rule's text can quote
+those values through its templates (``{medications}``, ``{matched.reasons}``). With
+``show_values=True`` (``--show-values``, ``--ir-show-values``) the reports quote both.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 import attrs
 
 from ..decision import Decision
-from ..ruleset import RuleSet
+from ..ruleset import InterventionExplanation, RuleSet
 from ._coverage import CoverageCollector, CoverageReport
 from ._expectations import Failure, Outcome, check_scenario
 from ._scenarios import ScenarioFile
@@ -22,6 +27,8 @@ __all__ = ["SuiteResult", "format_decision", "format_outcome", "run_scenarios"]
 
 #: At most this many interventions are explained under one failure.
 MAX_EXPLAINED = 3
+#: Said under failure reports that leave texts and values out, followed by how to see them.
+HIDDEN = "Texts of decisions and values of assessments are left out of failure reports"
 
 
 @attrs.frozen
@@ -49,7 +56,8 @@ class SuiteResult:
                 out.setdefault(rule_id, set()).add(n)
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, show_values: bool = False) -> dict[str, Any]:
+        """The JSON report; failure messages quote texts and values only with ``show_values``."""
         return {
             "ruleset": {
                 "name": self.ruleset.name,
@@ -59,11 +67,11 @@ class SuiteResult:
             "scenarios": len(self.outcomes),
             "passed": len(self.outcomes) - len(self.failed),
             "failed": len(self.failed),
-            "results": [_outcome_dict(o) for o in self.outcomes],
+            "results": [_outcome_dict(o, show_values) for o in self.outcomes],
         }
 
 
-def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
+def _outcome_dict(outcome: Outcome, show_values: bool) -> dict[str, Any]:
     s = outcome.scenario
     return {
         "scenario": s.name,
@@ -72,7 +80,7 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
         "failures": [
             {
                 "expectation": f.expectation,
-                "message": f.message,
+                "message": f.text(show_values),
                 "location": f"{f.location.file}:{f.location.line}",
                 "interventions": list(f.interventions),
             }
@@ -95,8 +103,9 @@ def run_scenarios(ruleset: RuleSet, files: Sequence[ScenarioFile]) -> SuiteResul
     return SuiteResult(ruleset, tuple(files), tuple(outcomes), collector.report())
 
 
-def format_decision(decision: Decision) -> str:
-    """A decision as a compact ranked list, for failure reports."""
+def format_decision(decision: Decision, *, show_values: bool = False) -> str:
+    """A decision as a compact ranked list, for failure reports; alerts' texts only with
+    ``show_values`` (they can quote the assessment)."""
     lines = ["actual decision:"]
     if not decision.recommendations:
         lines.append("   (nothing recommended)")
@@ -107,7 +116,8 @@ def format_decision(decision: Decision) -> str:
         ruled = ", ".join(f"{n.intervention} ({n.rule})" for n in decision.not_recommended)
         lines.append(f"  not recommended: {ruled}")
     for a in decision.alerts:
-        lines.append(f"  alert [{a.severity}]: {a.text} ({a.rule})")
+        text = f": {a.text}" if show_values else ""
+        lines.append(f"  alert [{a.severity}]{text} ({a.rule})")
     lines.append(f"  fired: {', '.join(decision.fired) or 'none'}")
     return "\n".join(lines)
 
@@ -116,8 +126,9 @@ def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line if line else line for line in text.splitlines())
 
 
-def format_outcome(ruleset: RuleSet, outcome: Outcome) -> str:
-    """A scenario's result for a reader; for a failure, everything needed to see why."""
+def format_outcome(ruleset: RuleSet, outcome: Outcome, *, show_values: bool = False) -> str:
+    """A scenario's result for a reader; for a failure, everything needed to see why. Texts and
+    values from the assessment are quoted only with ``show_values``."""
     s = outcome.scenario
     head = f"{s.location.file}:{s.location.line}: {s.name}"
     if outcome.passed:
@@ -125,20 +136,48 @@ def format_outcome(ruleset: RuleSet, outcome: Outcome) -> str:
     lines = [f"FAILED {head}"]
     concerned: dict[str, None] = {}
     for failure in outcome.failures:
-        lines.append(_format_failure(failure))
+        lines.append(_format_failure(failure, show_values))
         concerned.update(dict.fromkeys(failure.interventions))
     if outcome.decision is not None:
-        lines.append(_indent(format_decision(outcome.decision), "  "))
+        lines.append(_indent(format_decision(outcome.decision, show_values=show_values), "  "))
         for name in list(concerned)[:MAX_EXPLAINED]:
             explanation = ruleset.explain(s.assessment, name)
+            text = explanation.to_text() if show_values else _names_only(explanation, outcome.decision)
             lines.append(f"  explain {name}:")
-            lines.append(_indent(explanation.to_text(), "    "))
+            lines.append(_indent(text, "    "))
     return "\n".join(lines)
 
 
-def _format_failure(failure: Failure) -> str:
+def _names_only(explanation: InterventionExplanation, decision: Decision) -> str:
+    """An explanation as :meth:`InterventionExplanation.to_text` writes it, without the rules'
+    texts and the values seen: rule ids, titles, conditions and locations."""
+    lines = [f"{explanation.title} [{explanation.intervention}]: {_summary(explanation, decision)}"]
+    for r in explanation.rules:
+        mark = "fired" if r.fired else "did not fire"
+        lines.append(f"- {r.rule} ({', '.join(r.actions)}) {mark}: {r.title} [{r.source}]")
+        lines += [f"    needs {f.condition} [{f.location}]" for f in r.failed]
+    if not explanation.rules:
+        lines.append("- no rule in this rule set concerns it")
+    return "\n".join(lines)
+
+
+def _summary(explanation: InterventionExplanation, decision: Decision) -> str:
+    """How the intervention came out, naming the rules where the summary quotes their texts."""
+    name = explanation.intervention
+    if explanation.outcome == "considered":
+        weighed = {
+            e.rule: None for c in decision.considered if c.intervention == name for e in c.explanations
+        }
+        return f"considered, not suggested: strength 0 after {', '.join(weighed)}"
+    if explanation.outcome == "ruled_out":
+        rules = [n.rule for n in decision.not_recommended if n.intervention == name]
+        return f"not recommended: ruled out by {', '.join(rules)}"
+    return explanation.summary  # rank and strength, or that no rule recommending it fired
+
+
+def _format_failure(failure: Failure, show_values: bool) -> str:
     where = f"{failure.location.file}:{failure.location.line}"
-    first, *rest = failure.message.splitlines()
+    first, *rest = failure.text(show_values).splitlines()
     lines = [f"  expected {failure.expectation}   [{where}]", f"    but {first}"]
     lines += [f"    {line}" for line in rest]
     return "\n".join(lines)

@@ -13,6 +13,9 @@ Options (command line, or ini keys in ``pyproject.toml`` / ``pytest.ini``):
   ``ir_min_condition_coverage``: fail the session below these coverages.
 - ``--ir-mutate`` / ``ir_mutate``: after the tests pass, mutation-test the rule set against every
   scenario of the collected files, and fail the session if a mutant survives.
+- ``--ir-show-values`` / ``ir_show_values``: quote the decision's texts and the assessment's values
+  in failure reports. Without it a report names interventions, rules, fields and ranks only: a
+  rule's text can quote the assessment through its templates, and test logs travel far.
 
 A rule set is loaded only when a scenario file is collected, so the plugin costs next to nothing
 in test sessions that have none.
@@ -60,6 +63,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="mutation-test the rule set after the tests pass",
     )
+    group.addoption(
+        "--ir-show-values",
+        action="store_true",
+        default=None,
+        help="quote decision texts and assessment values in failure reports",
+    )
     parser.addini("ir_rules", "rule set for scenario files, relative to the ini file", default="")
     parser.addini(
         "ir_scenario_patterns", "file name patterns of scenario files", type="linelist", default=_PATTERNS
@@ -68,6 +77,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("ir_min_coverage", "fail below this rule coverage (percent)", default="")
     parser.addini("ir_min_condition_coverage", "fail below this condition coverage (percent)", default="")
     parser.addini("ir_mutate", "mutation-test the rule set after the tests pass", type="bool", default=False)
+    parser.addini(
+        "ir_show_values",
+        "quote decision texts and assessment values in failure reports",
+        type="bool",
+        default=False,
+    )
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -186,10 +201,13 @@ class ScenarioItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ScenarioFailed):
-            from ._runner import format_outcome
+            from ._runner import HIDDEN, format_outcome
 
+            show = bool(_option(self.config, "show_values"))
+            report = format_outcome(self.ruleset, excinfo.value.outcome, show_values=show)
             # pytest's header already names the scenario; the report starts with what was expected.
-            return textwrap.dedent(format_outcome(self.ruleset, excinfo.value.outcome).split("\n", 1)[1])
+            report = textwrap.dedent(report.split("\n", 1)[1])
+            return report if show else f"{report}\n({HIDDEN}; --ir-show-values quotes them)"
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
