@@ -181,6 +181,7 @@ class Session:
         self._rendered: dict[str, str] = {}
         self._by_rule: dict[tuple[str, str], str] = {}
         self._matches: dict[str, set[tuple[str, Any]]] = {}
+        self._through_matches: dict[str, frozenset[tuple[str, Any]]] = {}
         self._inputs: dict[str, dict[str, None]] = {}
         self._through_inputs: dict[str, dict[str, None]] = {}
         self._parts: dict[str, tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], Rule]] = {}
@@ -233,10 +234,13 @@ class Session:
             self._matches[plan.rule.id] = found
         return found
 
-    def _through_values(self, fact: str) -> set[tuple[str, Any]]:
-        out: set[tuple[str, Any]] = set()
-        for producer in self.concluders.get(fact, ()):
-            out |= self._matched(producer)
+    def _through_values(self, fact: str) -> frozenset[tuple[str, Any]]:
+        out = self._through_matches.get(fact)
+        if out is None:
+            found: set[tuple[str, Any]] = set()
+            for producer in self.concluders.get(fact, ()):
+                found |= self._matched(producer)
+            out = self._through_matches[fact] = frozenset(found)
         return out
 
     def _show_matched(self, plan: RulePlan, feature: str) -> str:

@@ -182,6 +182,8 @@ def evaluate(condition: Condition, values: Values, facts: Collection[str]) -> bo
 
 def show_value(value: AnyType) -> str:
     """A value as a clinician reads it: lists joined, underscores as spaces, yes/no."""
+    if type(value) is str:  # the most common case first
+        return value.replace("_", " ")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | tuple | frozenset | set):
