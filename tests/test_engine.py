@@ -122,6 +122,32 @@ def test_numbers_the_engine_parser_would_reject_are_written_plainly(tmp_path: Pa
     assert rs.evaluate({"age": 30, "score": 1e-7}).fired == ()
 
 
+def test_a_fact_holds_false_only_the_keys_a_rule_tests_for_false(tmp_path: Path) -> None:
+    """The engine matches no test on a key a fact lacks, so a key some rule tests for false is
+    written false, and any other key only when it is true: smaller facts, the same firings."""
+    rs = make_ruleset(
+        tmp_path,
+        rule("CODE", {"reasons": {"contains_any": ["coping"]}}, recommend("cbt", 1)),
+        rule("NOT-REPEATED", {"not": {"pattern": "repeated"}}, recommend("dbt", 1)),
+    )
+    (chunk,) = rs._plan.chunks
+    (negated,) = chunk.negated
+    assert set(chunk.keys) - {negated}  # the positive test's key
+    bare = rs._encoder.body(0, rs._encoder.members(rs.normalise({"age": 30})))
+    assert bare == f'"{negated}":false'
+    cases = {
+        (): ("NOT-REPEATED",),
+        ("coping",): ("CODE", "NOT-REPEATED"),
+    }
+    for reasons, fired in cases.items():
+        for pattern, fires_not in (("repeated", False), ("frequent", True), (None, True)):
+            case: dict[str, Any] = {"age": 30, "reasons": list(reasons)}
+            if pattern:
+                case["pattern"] = pattern
+            expected = tuple(r for r in fired if r != "NOT-REPEATED" or fires_not)
+            assert rs.evaluate(case).fired == expected, case
+
+
 def test_rule_that_tests_only_absence_terminates(tmp_path: Path) -> None:
     """A rule made only of 'not recorded' loops forever in the raw engine; here it is guarded."""
     rs = make_ruleset(tmp_path, rule("ABSENT", {"pattern": {"recorded": False}}, recommend("cbt", 1)))

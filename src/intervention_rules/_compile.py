@@ -259,6 +259,10 @@ class Chunk:
     definition: str
     keys: tuple[str, ...]
     fires: tuple[tuple[str, ...], ...]  # engine rule "c<i>" -> the rule ids it stands for
+    #: The boolean keys some rule of it tests for false: a fact must hold them even when false,
+    #: since the engine matches no test on a key the fact lacks. Any other key is left out when
+    #: false (or, for a number, when not recorded), which is the same to every rule.
+    negated: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -307,14 +311,17 @@ def strata_of(rules: Iterable[Rule]) -> dict[str, int]:
 def _chunk(conjunctions: list[tuple[Conj, list[str]]]) -> Chunk:
     members = [f'"{SENTINEL}":{{"all":[{{"m":{{"{GUARD}":1}}}}]}}']
     keys: set[str] = set()
+    negated: set[str] = set()
     for i, (conj, _) in enumerate(conjunctions):
         tests = [f'{{"{GUARD}":1}}'] + [_lit_json(lit) for lit in sorted(conj)]
         members.append(f'"c{i}":{{"all":[{{"m":{{"$and":[{",".join(tests)}]}}}}]}}')
         keys.update(lit.key for lit in conj)
+        negated.update(lit.key for lit in conj if lit.op == "is" and lit.value is False)
     return Chunk(
         definition="{" + ",".join(members) + "}",
         keys=tuple(sorted(keys, key=lambda k: int(k[1:]))),
         fires=tuple(tuple(ids) for _, ids in conjunctions),
+        negated=tuple(sorted(negated, key=lambda k: int(k[1:]))),
     )
 
 
@@ -405,35 +412,35 @@ def compile_plan(rules: Iterable[Rule], features: Mapping[str, Feature]) -> tupl
     return plan, []
 
 
-Place = tuple[int, int, str]  # chunk, position among its boolean members, the member switched on
+Place = tuple[int, int, str]  # chunk, position among its false members or -1, the member switched on
 
 
 class FactEncoder:
     """Writes the engine facts for an assessment, chunk by chunk.
 
-    Every boolean atom starts false and numbers are left out: each chunk's fact is prepared at
-    load with every boolean member false. Per evaluation only what the assessment records (and
-    what rules conclude) is switched on: for each atom, the places it takes in the chunks that
-    test it, with its member (``"k3":true``), are worked out at load, so the work follows the
-    assessment's size rather than the number of atoms or chunks.
+    A chunk's fact holds, besides its guard, each boolean key some rule of the chunk tests for
+    false, false unless switched on; every other key only when switched on (a boolean) or recorded
+    (a number). Per evaluation only what the assessment records, and what rules conclude, is
+    switched on: for each atom, the places it takes in the chunks that test it, with its member
+    (``"k3":true``), are worked out at load, so the work follows the assessment's size rather than
+    the number of atoms or chunks.
     """
 
     def __init__(self, plan: Plan) -> None:
         numeric = {key for key, atom in plan.atoms if atom[0] == "number"}
         falses: list[list[str]] = []
         places: dict[str, list[Place]] = {}
-        self._number_chunks: dict[str, tuple[int, ...]] = {}
-        for index, chunk in enumerate(plan.chunks):
-            booleans = [key for key in chunk.keys if key not in numeric]
-            falses.append([f'"{key}":false' for key in booleans])
-            for position, key in enumerate(booleans):
-                places.setdefault(key, []).append((index, position, f'"{key}":true'))
-        self._falses = tuple(falses)
         numbers: dict[str, list[int]] = {}
         for index, chunk in enumerate(plan.chunks):
+            negated = [key for key in chunk.negated if key not in numeric]
+            falses.append([f'"{key}":false' for key in negated])
+            position = {key: i for i, key in enumerate(negated)}
             for key in chunk.keys:
                 if key in numeric:
                     numbers.setdefault(key, []).append(index)
+                else:
+                    places.setdefault(key, []).append((index, position.get(key, -1), f'"{key}":true'))
+        self._falses = tuple(falses)
 
         def at(key: str) -> tuple[Place, ...]:
             return tuple(places.get(key, ()))
@@ -461,8 +468,7 @@ class FactEncoder:
         parts = [members.copy() for members in self._falses]
         held, recorded, numbers, others = self._held, self._recorded, self._numbers, self._others
         for feature, value in values.items():
-            for index, position, member in recorded.get(feature, ()):
-                parts[index][position] = member
+            _switch(parts, recorded.get(feature, ()))
             number = numbers.get(feature)
             if number is not None:
                 key, chunks = number
@@ -470,23 +476,29 @@ class FactEncoder:
                 for index in chunks:
                     parts[index].append(member)
             for item in value if isinstance(value, tuple) else (value,):
-                for index, position, member in held.get((feature, type(item), item), ()):
-                    parts[index][position] = member
+                _switch(parts, held.get((feature, type(item), item), ()))
             for where, allowed in others.get(feature, ()):
                 if any(item not in allowed for item in value):
-                    for index, position, member in where:
-                        parts[index][position] = member
+                    _switch(parts, where)
         return parts
 
     def conclude(self, parts: list[list[str]], facts: Iterable[str]) -> None:
-        """Switch on the atoms of derived facts that have been concluded (again, for those
-        already on: the same member in the same place)."""
+        """Switch on the atoms of derived facts newly concluded (each fact once: a key left out
+        when false is added, so switching it on twice would write it twice)."""
         known = self._facts
         for fact in facts:
-            for index, position, member in known.get(fact, ()):
-                parts[index][position] = member
+            _switch(parts, known.get(fact, ()))
 
     @staticmethod
     def body(index: int, parts: list[list[str]]) -> str:
         """The JSON members of chunk ``index``'s projection of the fact."""
         return ",".join(parts[index])
+
+
+def _switch(parts: list[list[str]], places: tuple[Place, ...]) -> None:
+    """Switch an atom on in each chunk that tests it: in place of its false member, or added."""
+    for index, position, member in places:
+        if position < 0:
+            parts[index].append(member)
+        else:
+            parts[index][position] = member

@@ -285,10 +285,12 @@ class RuleSet:
         encoder, engine, fires = self._encoder, self._engine, self._fires
         fired: set[int] = set()
         facts: set[str] = set()
+        written: set[str] = set()  # the facts already in the engine's facts
         members = encoder.members(values)
         for stratum in self._plan.strata:
-            if facts:  # what earlier strata concluded, for the rules that test it
-                encoder.conclude(members, facts)
+            if len(facts) > len(written):  # what earlier strata concluded, for the rules testing it
+                encoder.conclude(members, facts - written)
+                written |= facts
             for index in stratum:
                 by_name = fires[index]
                 for name in engine.fire(index, encoder.body(index, members)):
