@@ -65,6 +65,7 @@ class RulePlan:
         "concludes",
         "notes",
         "own",
+        "pending",
         "prompts",
         "reasons",
         "rule",
@@ -122,6 +123,8 @@ class RulePlan:
             if isinstance(a, Alert)
         )
         self.vetoed = tuple(iv.id for iv, _ in self.vetoes)
+        #: each reason with this plan, as a decision keeps it until its explanation is written
+        self.pending: tuple[Pending, ...] = tuple((self, reason) for reason in self.reasons)
         #: whether it takes any action that makes a note (not-recommended, caution, prompt, alert)
         self.notes = bool(self.vetoes or self.cautions or self.prompts or self.alerts)
 

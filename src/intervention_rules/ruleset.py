@@ -16,7 +16,7 @@ import attrs
 from ._assessment import Names, normalise
 from ._compile import FactEncoder, Plan, compile_plan
 from ._engine import Engine
-from ._explain import RulePlan, Session, plan_rules
+from ._explain import Session, plan_rules
 from ._rank import Catalogue, rank
 from ._suggest import did_you_mean, suggest
 from ._validate import Definition
@@ -120,6 +120,8 @@ class RuleSet:
         "_encoder",
         "_engine",
         "_fires",
+        "_ids",
+        "_info",
         "_live",
         "_names",
         "_plan",
@@ -143,6 +145,8 @@ class RuleSet:
         # By position in ``_live``, for evaluation: each live rule's plan; and for each engine
         # ruleset, what each of its engine rules fires and the derived facts those rules conclude.
         self._planned = tuple(self._plans[r.id] for r in self._live)
+        self._ids = tuple(r.id for r in self._live)
+        self._info = RuleSetInfo(definition.name, definition.version, digest)
         position = {r.id: i for i, r in enumerate(self._live)}
         self._fires = tuple(
             {
@@ -320,17 +324,19 @@ class RuleSet:
                 facts.update(self._plan.concludes[rule_id])
         return [r for r in self._live if r.id in fired], facts
 
-    def _decide(self, values: Mapping[str, Any], firing: list[RulePlan]) -> Decision:
+    def _decide(self, values: Mapping[str, Any], positions: list[int]) -> Decision:
+        """The decision for the rules at ``positions`` in ``_live`` (in definition order)."""
         d = self._definition
+        firing = list(map(self._planned.__getitem__, positions))
         recommendations, not_recommended, alerts, considered = rank(
             firing, self._catalogue, Session(values, firing, d.objects)
         )
         return Decision(
-            ruleset=RuleSetInfo(d.name, d.version, self._digest),
+            ruleset=self._info,
             recommendations=recommendations,
             not_recommended=not_recommended,
             alerts=alerts,
-            fired=tuple([plan.rule.id for plan in firing]),
+            fired=tuple(map(self._ids.__getitem__, positions)),
             considered=considered,
         )
 
@@ -338,8 +344,7 @@ class RuleSet:
         """Evaluate one assessment. Raises AssessmentError, listing every problem, if invalid."""
         values = self.normalise(assessment)
         positions, _ = self._fire(values)
-        planned = self._planned
-        return self._decide(values, [planned[i] for i in positions])
+        return self._decide(values, positions)
 
     def _rule_outcome(
         self,
@@ -375,9 +380,10 @@ class RuleSet:
             hint = suggest(intervention, d.interventions)
             raise UnknownInterventionError(f"unknown intervention '{intervention}'" + did_you_mean(hint))
         values = self.normalise(assessment)
-        fired, facts = self._fire_engine(values)
-        firing = [self._plans[r.id] for r in fired]
-        decision = self._decide(values, firing)
+        positions, facts = self._fire(values)
+        fired = [self._live[i] for i in positions]
+        firing = [self._planned[i] for i in positions]
+        decision = self._decide(values, positions)
         session = Session(values, firing, d.objects)
         fired_ids = {r.id for r in fired}
         outcomes = [
