@@ -14,9 +14,10 @@ from typing import Any, Literal
 import attrs
 
 from ._assessment import Names, normalise
-from ._compile import FactEncoder, Plan, compile_plan
+from ._compile import Plan, compile_plan
 from ._engine import Engine
 from ._explain import Session, plan_rules
+from ._facts import FactEncoder
 from ._rank import Catalogue, rank
 from ._suggest import did_you_mean, suggest
 from ._validate import Definition
