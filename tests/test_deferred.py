@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
+import linecache
 import pickle
+import sys
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -159,3 +162,43 @@ def test_a_decision_made_of_plain_tuples_equals_the_evaluated_one() -> None:
     assert fewer.alerts == ()
     assert fewer != decision
     assert fewer.not_recommended == decision.not_recommended
+
+
+@pytest.mark.parametrize("locked", [False, True])
+def test_a_read_overtaken_by_another_that_finishes_takes_its_value(locked: bool) -> None:
+    """Two threads read one part: the first finds no value yet and is switched out; the second
+    works the part out in full; the first then goes on. It must take the value the second kept,
+    not fail for want of the work the second dropped."""
+    from intervention_rules._explain import Deferred
+
+    part: Deferred[int] = Deferred(threading.Lock() if locked else None, lambda n: tuple(range(n)), 3)
+    looked, finished = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def pause_after_looking(frame: types.FrameType, event: str, arg: object) -> Any:
+        # Within ``Deferred.__call__``, hold on at the line after the value was read.
+        if event == "call":
+            return pause_after_looking if frame.f_code is Deferred.__call__.__code__ else None
+        if event == "line" and not looked.is_set():
+            previous = linecache.getline(frame.f_code.co_filename, frame.f_lineno - 1).strip()
+            if previous == "value = self._value":
+                looked.set()
+                finished.wait()
+        return pause_after_looking
+
+    def overtaken() -> None:
+        sys.settrace(pause_after_looking)
+        try:
+            outcome.append(part())
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            outcome.append(error)
+        finally:
+            sys.settrace(None)
+
+    reader = threading.Thread(target=overtaken)
+    reader.start()
+    assert looked.wait(timeout=60)
+    assert part() == (0, 1, 2)
+    finished.set()
+    reader.join()
+    assert outcome == [(0, 1, 2)]
