@@ -202,3 +202,47 @@ def test_a_read_overtaken_by_another_that_finishes_takes_its_value(locked: bool)
     finished.set()
     reader.join()
     assert outcome == [(0, 1, 2)]
+
+
+def test_a_read_interrupted_half_way_leaves_the_decision_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interrupt (Ctrl-C, a timeout raised by a signal handler) while a decision's notes are
+    being written must leave nothing half done behind: read again, the decision is the same as
+    one read in one go, whichever text was being filled when the interrupt came."""
+    from intervention_rules._explain import Session
+
+    ruleset = ir.load_ruleset()
+    case = {
+        "age": 16,
+        "reasons": ["coping", "self_punishment"],
+        "medications": ["lithium"],
+        "pattern": "repeated",
+    }
+    expected = _json(ruleset.evaluate(case))
+    real = Session.fill
+    filled = 0
+
+    def counting(self: Session, *args: Any) -> str:
+        nonlocal filled
+        filled += 1
+        return real(self, *args)
+
+    monkeypatch.setattr(Session, "fill", counting)
+    ruleset.evaluate(case).alerts  # noqa: B018 - reading writes the notes
+    texts = filled
+    assert texts >= 2  # the case's notes have several texts to fill
+    for stop in range(1, texts + 1):
+        filled = 0
+
+        def interrupted(self: Session, *args: Any, stop: int = stop) -> str:
+            nonlocal filled
+            filled += 1
+            if filled == stop:
+                raise KeyboardInterrupt
+            return real(self, *args)
+
+        decision = ruleset.evaluate(case)
+        monkeypatch.setattr(Session, "fill", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            decision.alerts  # noqa: B018 - reading writes the notes
+        monkeypatch.setattr(Session, "fill", real)
+        assert _json(decision) == expected, f"interrupted at text {stop}"

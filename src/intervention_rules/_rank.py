@@ -135,7 +135,11 @@ class Notes:
                 return
             vetoes: list[tuple[int, int, NotRecommended]] = []  # catalogue order, rule order, note
             alerts: list[AlertNote] = []
-            fill, cautions, prompts = self._session.fill, self._cautions, self._prompts
+            # Gathered apart and kept only once all is written: a read that fails half way (an
+            # interrupt) leaves nothing behind, and the next read starts again from the start.
+            cautions: dict[str, list[tuple[RulePlan, str, CautionNote | Filled]]] = {}
+            prompts: dict[str, list[tuple[RulePlan, str, Collaboration | Filled]]] = {}
+            fill = self._session.fill
             for plan in self._noted:
                 rule = plan.rule
                 for iv, veto in plan.vetoes:
@@ -151,8 +155,9 @@ class Notes:
                 for iv_id, role, prompt in plan.prompts:
                     prompts.setdefault(iv_id, []).append((plan, role, prompt))
             vetoes.sort(key=lambda v: (v[0], v[1]))
+            self._cautions, self._prompts = cautions, prompts
             self._alerts = tuple(sorted(alerts, key=lambda a: _SEVERITY_ORDER[a.severity]))
-            self._vetoes = tuple(note for _, _, note in vetoes)
+            self._vetoes = tuple(note for _, _, note in vetoes)  # last: it says all is taken
 
     def not_recommended(self) -> tuple[NotRecommended, ...]:
         self._take()
