@@ -246,3 +246,34 @@ def test_a_read_interrupted_half_way_leaves_the_decision_as_it_was(monkeypatch: 
             decision.alerts  # noqa: B018 - reading writes the notes
         monkeypatch.setattr(Session, "fill", real)
         assert _json(decision) == expected, f"interrupted at text {stop}"
+
+
+def test_a_decision_built_with_lists_reads_as_one_built_with_tuples() -> None:
+    """The data model always took lists where tuples are annotated; a decision built so by hand
+    reads, compares and serialises as one built with tuples, instead of failing when read."""
+    decision = ir.load_ruleset().evaluate(
+        {"age": 15, "reasons": ["emotional_regulation"], "conditions": ["depression"]}
+    )
+    recommendation = decision.recommendations[0]
+    listed = ir.Recommendation(
+        intervention=recommendation.intervention,
+        title=recommendation.title,
+        category=recommendation.category,
+        rank=recommendation.rank,
+        strength=recommendation.strength,
+        explanations=list(recommendation.explanations),  # type: ignore[arg-type]
+        collaboration=list(recommendation.collaboration),  # type: ignore[arg-type]
+        cautions=list(recommendation.cautions),  # type: ignore[arg-type]
+    )
+    built = ir.Decision(
+        ruleset=decision.ruleset,
+        recommendations=(listed,),
+        not_recommended=list(decision.not_recommended),  # type: ignore[arg-type]
+        alerts=list(decision.alerts),  # type: ignore[arg-type]
+        fired=decision.fired,
+    )
+    assert built.alerts == decision.alerts
+    assert built.recommendations[0].explanations == recommendation.explanations
+    assert built.to_dict()["alerts"] == decision.to_dict()["alerts"]
+    assert built.to_dict()["recommendations"][0] == decision.to_dict()["recommendations"][0]
+    assert listed == recommendation

@@ -125,7 +125,11 @@ Later = tuple[T, ...] | Callable[[], tuple[T, ...]]
 
 
 def _resolved(value: Later[T]) -> tuple[T, ...]:
-    return value if isinstance(value, tuple) else value()
+    if isinstance(value, tuple):
+        return value
+    # A decision built by hand may hold a list (or another sequence) where a tuple is annotated,
+    # as the data model always took: read as the tuple it holds, not called.
+    return value() if callable(value) else tuple(value)
 
 
 # A ``Later`` field is held privately (its argument keeps the public name) so that reading it,
