@@ -255,21 +255,22 @@ def test_a_decision_built_with_lists_reads_as_one_built_with_tuples() -> None:
         {"age": 15, "reasons": ["emotional_regulation"], "conditions": ["depression"]}
     )
     recommendation = decision.recommendations[0]
+    # lists where tuples are annotated, as a caller may well pass them
     listed = ir.Recommendation(
         intervention=recommendation.intervention,
         title=recommendation.title,
         category=recommendation.category,
         rank=recommendation.rank,
         strength=recommendation.strength,
-        explanations=list(recommendation.explanations),  # type: ignore[arg-type]
-        collaboration=list(recommendation.collaboration),  # type: ignore[arg-type]
-        cautions=list(recommendation.cautions),  # type: ignore[arg-type]
+        explanations=list(recommendation.explanations),
+        collaboration=list(recommendation.collaboration),
+        cautions=list(recommendation.cautions),
     )
     built = ir.Decision(
         ruleset=decision.ruleset,
         recommendations=(listed,),
-        not_recommended=list(decision.not_recommended),  # type: ignore[arg-type]
-        alerts=list(decision.alerts),  # type: ignore[arg-type]
+        not_recommended=list(decision.not_recommended),
+        alerts=list(decision.alerts),
         fired=decision.fired,
     )
     assert built.alerts == decision.alerts
