@@ -278,3 +278,42 @@ def test_a_decision_built_with_lists_reads_as_one_built_with_tuples() -> None:
     assert built.to_dict()["alerts"] == decision.to_dict()["alerts"]
     assert built.to_dict()["recommendations"][0] == decision.to_dict()["recommendations"][0]
     assert listed == recommendation
+
+
+def test_the_attrs_data_model_sees_the_public_fields_settled() -> None:
+    """The decision classes are attrs classes: what attrs gives of them (fields, ``asdict``,
+    ``astuple``, ``evolve``, positional pattern matching) names the public fields and holds the
+    parts worked out, as for a decision built from tuples, never the calls left to work them."""
+    ruleset = ir.load_ruleset()
+    case = {"age": 16, "reasons": ["coping", "self_punishment"], "medications": ["lithium"]}
+    decision = ruleset.evaluate(case)
+    assert [a.name for a in attrs.fields(ir.Decision)] == [
+        "ruleset",
+        "recommendations",
+        "not_recommended",
+        "alerts",
+        "fired",
+        "considered",
+    ]
+    assert ir.Recommendation.__match_args__ == (
+        "intervention",
+        "title",
+        "category",
+        "rank",
+        "strength",
+        "explanations",
+        "collaboration",
+        "cautions",
+    )
+    plain = attrs.asdict(decision)
+    assert plain == attrs.asdict(ruleset.evaluate(case))
+    json.dumps(plain, default=str)  # nothing in it but data
+    first = plain["recommendations"][0]
+    assert list(first["explanations"]) == [attrs.asdict(e) for e in decision.recommendations[0].explanations]
+    assert list(plain["alerts"]) == [attrs.asdict(a) for a in decision.alerts]
+    assert attrs.astuple(ruleset.evaluate(case)) == attrs.astuple(decision)
+    match ruleset.evaluate(case).recommendations[0]:
+        case ir.Recommendation(_, _, _, _, _, explanations, _, cautions):
+            assert explanations == decision.recommendations[0].explanations
+            assert cautions == decision.recommendations[0].cautions
+    assert attrs.evolve(ruleset.evaluate(case), fired=()).alerts == decision.alerts

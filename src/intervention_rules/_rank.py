@@ -16,7 +16,8 @@ that fired, so they come out the same whenever they are read.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypeVar, cast
 
 from ._explain import Deferred, Filled, Pending, RulePlan, Session
 from .decision import (
@@ -306,10 +307,18 @@ def constrain(
 #: alerts and considered, the notes and explanations left to be written when first read.
 Ranked = tuple[
     tuple[Recommendation, ...],
-    Callable[[], tuple[NotRecommended, ...]],
-    Callable[[], tuple[AlertNote, ...]],
+    tuple[NotRecommended, ...],
+    tuple[AlertNote, ...],
     tuple[Considered, ...],
 ]
+
+T = TypeVar("T")
+
+
+def _later(part: Deferred[T]) -> tuple[T, ...]:
+    """A deferred part, given where a decision's field takes a tuple: the decision's classes
+    read such a field as the tuple the part works out (``decision._read_settled``)."""
+    return cast("tuple[T, ...]", part)
 
 
 def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> Ranked:
@@ -328,9 +337,9 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
             interventions[iv_id].category,
             position,
             entries[iv_id],
-            Deferred(lock, explain, reasons[iv_id]),
-            Deferred(None, notes.collaboration, iv_id),
-            Deferred(None, notes.cautions, iv_id),
+            _later(Deferred(lock, explain, reasons[iv_id])),
+            _later(Deferred(None, notes.collaboration, iv_id)),
+            _later(Deferred(None, notes.cautions, iv_id)),
         )
         for position, iv_id in enumerate(ranked, start=1)
     )
@@ -340,9 +349,10 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
             interventions[iv_id].title,
             interventions[iv_id].category,
             0.0,
-            Deferred(lock, explain, reasons[iv_id]),
-            Deferred(None, notes.cautions, iv_id),
+            _later(Deferred(lock, explain, reasons[iv_id])),
+            _later(Deferred(None, notes.cautions, iv_id)),
         )
         for iv_id in zero
     )
-    return recommendations, Deferred(None, notes.not_recommended), Deferred(None, notes.alerts), considered
+    not_recommended = _later(Deferred(None, notes.not_recommended))
+    return recommendations, not_recommended, _later(Deferred(None, notes.alerts)), considered
