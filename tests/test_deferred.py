@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
+import linecache
 import pickle
+import sys
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -159,3 +162,158 @@ def test_a_decision_made_of_plain_tuples_equals_the_evaluated_one() -> None:
     assert fewer.alerts == ()
     assert fewer != decision
     assert fewer.not_recommended == decision.not_recommended
+
+
+@pytest.mark.parametrize("locked", [False, True])
+def test_a_read_overtaken_by_another_that_finishes_takes_its_value(locked: bool) -> None:
+    """Two threads read one part: the first finds no value yet and is switched out; the second
+    works the part out in full; the first then goes on. It must take the value the second kept,
+    not fail for want of the work the second dropped."""
+    from intervention_rules._explain import Deferred
+
+    part: Deferred[int] = Deferred(threading.Lock() if locked else None, lambda n: tuple(range(n)), 3)
+    looked, finished = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def pause_after_looking(frame: types.FrameType, event: str, arg: object) -> Any:
+        # Within ``Deferred.__call__``, hold on at the line after the value was read.
+        if event == "call":
+            return pause_after_looking if frame.f_code is Deferred.__call__.__code__ else None
+        if event == "line" and not looked.is_set():
+            previous = linecache.getline(frame.f_code.co_filename, frame.f_lineno - 1).strip()
+            if previous == "value = self._value":
+                looked.set()
+                finished.wait()
+        return pause_after_looking
+
+    def overtaken() -> None:
+        sys.settrace(pause_after_looking)
+        try:
+            outcome.append(part())
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            outcome.append(error)
+        finally:
+            sys.settrace(None)
+
+    reader = threading.Thread(target=overtaken)
+    reader.start()
+    assert looked.wait(timeout=60)
+    assert part() == (0, 1, 2)
+    finished.set()
+    reader.join()
+    assert outcome == [(0, 1, 2)]
+
+
+def test_a_read_interrupted_half_way_leaves_the_decision_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interrupt (Ctrl-C, a timeout raised by a signal handler) while a decision's notes are
+    being written must leave nothing half done behind: read again, the decision is the same as
+    one read in one go, whichever text was being filled when the interrupt came."""
+    from intervention_rules._explain import Session
+
+    ruleset = ir.load_ruleset()
+    case = {
+        "age": 16,
+        "reasons": ["coping", "self_punishment"],
+        "medications": ["lithium"],
+        "pattern": "repeated",
+    }
+    expected = _json(ruleset.evaluate(case))
+    real = Session.fill
+    filled = 0
+
+    def counting(self: Session, *args: Any) -> str:
+        nonlocal filled
+        filled += 1
+        return real(self, *args)
+
+    monkeypatch.setattr(Session, "fill", counting)
+    ruleset.evaluate(case).alerts  # noqa: B018 - reading writes the notes
+    texts = filled
+    assert texts >= 2  # the case's notes have several texts to fill
+    for stop in range(1, texts + 1):
+        filled = 0
+
+        def interrupted(self: Session, *args: Any, stop: int = stop) -> str:
+            nonlocal filled
+            filled += 1
+            if filled == stop:
+                raise KeyboardInterrupt
+            return real(self, *args)
+
+        decision = ruleset.evaluate(case)
+        monkeypatch.setattr(Session, "fill", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            decision.alerts  # noqa: B018 - reading writes the notes
+        monkeypatch.setattr(Session, "fill", real)
+        assert _json(decision) == expected, f"interrupted at text {stop}"
+
+
+def test_a_decision_built_with_lists_reads_as_one_built_with_tuples() -> None:
+    """The data model always took lists where tuples are annotated; a decision built so by hand
+    reads, compares and serialises as one built with tuples, instead of failing when read."""
+    decision = ir.load_ruleset().evaluate(
+        {"age": 15, "reasons": ["emotional_regulation"], "conditions": ["depression"]}
+    )
+    recommendation = decision.recommendations[0]
+    # lists where tuples are annotated, as a caller may well pass them
+    listed = ir.Recommendation(
+        intervention=recommendation.intervention,
+        title=recommendation.title,
+        category=recommendation.category,
+        rank=recommendation.rank,
+        strength=recommendation.strength,
+        explanations=list(recommendation.explanations),
+        collaboration=list(recommendation.collaboration),
+        cautions=list(recommendation.cautions),
+    )
+    built = ir.Decision(
+        ruleset=decision.ruleset,
+        recommendations=(listed,),
+        not_recommended=list(decision.not_recommended),
+        alerts=list(decision.alerts),
+        fired=decision.fired,
+    )
+    assert built.alerts == decision.alerts
+    assert built.recommendations[0].explanations == recommendation.explanations
+    assert built.to_dict()["alerts"] == decision.to_dict()["alerts"]
+    assert built.to_dict()["recommendations"][0] == decision.to_dict()["recommendations"][0]
+    assert listed == recommendation
+
+
+def test_the_attrs_data_model_sees_the_public_fields_settled() -> None:
+    """The decision classes are attrs classes: what attrs gives of them (fields, ``asdict``,
+    ``astuple``, ``evolve``, positional pattern matching) names the public fields and holds the
+    parts worked out, as for a decision built from tuples, never the calls left to work them."""
+    ruleset = ir.load_ruleset()
+    case = {"age": 16, "reasons": ["coping", "self_punishment"], "medications": ["lithium"]}
+    decision = ruleset.evaluate(case)
+    assert [a.name for a in attrs.fields(ir.Decision)] == [
+        "ruleset",
+        "recommendations",
+        "not_recommended",
+        "alerts",
+        "fired",
+        "considered",
+    ]
+    assert ir.Recommendation.__match_args__ == (
+        "intervention",
+        "title",
+        "category",
+        "rank",
+        "strength",
+        "explanations",
+        "collaboration",
+        "cautions",
+    )
+    plain = attrs.asdict(decision)
+    assert plain == attrs.asdict(ruleset.evaluate(case))
+    json.dumps(plain, default=str)  # nothing in it but data
+    first = plain["recommendations"][0]
+    assert list(first["explanations"]) == [attrs.asdict(e) for e in decision.recommendations[0].explanations]
+    assert list(plain["alerts"]) == [attrs.asdict(a) for a in decision.alerts]
+    assert attrs.astuple(ruleset.evaluate(case)) == attrs.astuple(decision)
+    match ruleset.evaluate(case).recommendations[0]:
+        case ir.Recommendation(_, _, _, _, _, explanations, _, cautions):
+            assert explanations == decision.recommendations[0].explanations
+            assert cautions == decision.recommendations[0].cautions
+    assert attrs.evolve(ruleset.evaluate(case), fired=()).alerts == decision.alerts

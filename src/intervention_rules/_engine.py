@@ -131,12 +131,14 @@ class Engine:
         """Give ruleset ``index`` a fresh session for the next call. The old one's state is
         deleted when an action has run in it (deleting a state that never ran one crashes the
         engine); otherwise it is left, holding one fact, never used again."""
-        sid = self._sessions[index]
+        sid, ran = self._sessions[index], self._ran[index]
+        # The new session is in place before the old state goes, so that a second interrupt
+        # here can never leave the new session marked as having run an action.
         self._sessions[index] = str(next(_sids))
-        if self._ran[index]:
+        self._ran[index] = False
+        if ran:
             with contextlib.suppress(_dre.error):
                 _dre.delete_state(self._handles[index], sid)
-        self._ran[index] = False
 
     def close(self) -> None:
         """Free the engine's rulesets now rather than at garbage collection."""

@@ -362,14 +362,18 @@ class Deferred(Generic[T]):
     """A tuple worked out on the first call, then kept: what a decision holds for the words it
     writes when first read. With a lock, the work is done under it (once); without, the work
     must be safe to race (it then comes out the same whichever call wins). Pickled and copied as
-    the tuple it stands for."""
+    the tuple it stands for.
 
-    __slots__ = ("_args", "_lock", "_make", "_value")
+    What is left to do is one attribute, the call and its arguments together, dropped only once
+    the value is kept: a call that found no value yet and then finds nothing left to do has been
+    overtaken by another that finished, and takes that one's value.
+    """
+
+    __slots__ = ("_lock", "_todo", "_value")
 
     def __init__(self, lock: threading.Lock | None, make: Callable[..., tuple[T, ...]], *args: Any) -> None:
         self._lock = lock
-        self._make: Callable[..., tuple[T, ...]] | None = make
-        self._args: tuple[Any, ...] = args
+        self._todo: tuple[Callable[..., tuple[T, ...]], tuple[Any, ...]] | None = (make, args)
         self._value: tuple[T, ...] | None = None
 
     def __call__(self) -> tuple[T, ...]:
@@ -383,10 +387,14 @@ class Deferred(Generic[T]):
         return value
 
     def _work(self) -> tuple[T, ...]:
-        make = self._make
-        assert make is not None  # cleared only once the value is kept
-        value = self._value = make(*self._args)
-        self._make, self._args = None, ()  # what it was made from is no longer needed
+        todo = self._todo
+        if todo is None:  # another call finished the work since this one looked for the value
+            value = self._value
+            assert value is not None  # kept before the work is dropped
+            return value
+        make, args = todo
+        value = self._value = make(*args)
+        self._todo = None  # what it was made from is no longer needed
         return value
 
     def __reduce__(self) -> tuple[type[tuple[T, ...]], tuple[tuple[T, ...]]]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypeVar, cast
 
 from ._explain import Deferred, Filled, Pending, RulePlan, Session
 from .decision import (
@@ -143,7 +144,11 @@ class Notes:
                 return
             vetoes: list[tuple[int, int, NotRecommended]] = []  # catalogue order, rule order, note
             alerts: list[AlertNote] = []
-            fill, cautions, prompts = self._session.fill, self._cautions, self._prompts
+            # Gathered apart and kept only once all is written: a read that fails half way (an
+            # interrupt) leaves nothing behind, and the next read starts again from the start.
+            cautions: dict[str, list[tuple[RulePlan, str, CautionNote | Filled]]] = {}
+            prompts: dict[str, list[tuple[RulePlan, str, Collaboration | Filled]]] = {}
+            fill = self._session.fill
             for plan in self._noted:
                 rule = plan.rule
                 for iv, veto in plan.vetoes:
@@ -159,8 +164,9 @@ class Notes:
                 for iv_id, role, prompt in plan.prompts:
                     prompts.setdefault(iv_id, []).append((plan, role, prompt))
             vetoes.sort(key=lambda v: (v[0], v[1]))
+            self._cautions, self._prompts = cautions, prompts
             self._alerts = tuple(sorted(alerts, key=lambda a: _SEVERITY_ORDER[a.severity]))
-            self._vetoes = tuple(note for _, _, note in vetoes)
+            self._vetoes = tuple(note for _, _, note in vetoes)  # last: it says all is taken
 
     def not_recommended(self) -> tuple[NotRecommended, ...]:
         self._take()
@@ -309,10 +315,18 @@ def constrain(
 #: alerts and considered, the notes and explanations left to be written when first read.
 Ranked = tuple[
     tuple[Recommendation, ...],
-    Callable[[], tuple[NotRecommended, ...]],
-    Callable[[], tuple[AlertNote, ...]],
+    tuple[NotRecommended, ...],
+    tuple[AlertNote, ...],
     tuple[Considered, ...],
 ]
+
+T = TypeVar("T")
+
+
+def _later(part: Deferred[T]) -> tuple[T, ...]:
+    """A deferred part, given where a decision's field takes a tuple: the decision's classes
+    read such a field as the tuple the part works out (``decision._read_settled``)."""
+    return cast("tuple[T, ...]", part)
 
 
 def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> Ranked:
@@ -331,9 +345,9 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
             interventions[iv_id].category,
             position,
             entries[iv_id],
-            Deferred(lock, explain, reasons[iv_id]),
-            Deferred(None, notes.collaboration, iv_id),
-            Deferred(None, notes.cautions, iv_id),
+            _later(Deferred(lock, explain, reasons[iv_id])),
+            _later(Deferred(None, notes.collaboration, iv_id)),
+            _later(Deferred(None, notes.cautions, iv_id)),
         )
         for position, iv_id in enumerate(ranked, start=1)
     )
@@ -343,9 +357,10 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
             interventions[iv_id].title,
             interventions[iv_id].category,
             0.0,
-            Deferred(lock, explain, reasons[iv_id]),
-            Deferred(None, notes.cautions, iv_id),
+            _later(Deferred(lock, explain, reasons[iv_id])),
+            _later(Deferred(None, notes.cautions, iv_id)),
         )
         for iv_id in zero
     )
-    return recommendations, Deferred(None, notes.not_recommended), Deferred(None, notes.alerts), considered
+    not_recommended = _later(Deferred(None, notes.not_recommended))
+    return recommendations, not_recommended, _later(Deferred(None, notes.alerts)), considered

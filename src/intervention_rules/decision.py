@@ -8,7 +8,7 @@ CDS Hooks cards.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
@@ -117,6 +117,7 @@ class CautionNote:
 
 
 T = TypeVar("T")
+C = TypeVar("C", bound=type)
 
 #: A tuple as given, or a call that works it out on first use (the same every time): an
 #: evaluation settles what is recommended and leaves the words (explanations and notes) to be
@@ -125,46 +126,45 @@ Later = tuple[T, ...] | Callable[[], tuple[T, ...]]
 
 
 def _resolved(value: Later[T]) -> tuple[T, ...]:
-    return value if isinstance(value, tuple) else value()
+    if isinstance(value, tuple):
+        return value
+    # A decision built by hand may hold a list (or another sequence) where a tuple is annotated,
+    # as the data model always took: read as the tuple it holds, not called.
+    return value() if callable(value) else tuple(value)
 
 
-# A ``Later`` field is held privately (its argument keeps the public name) so that reading it,
-# through the property of its public name, works it out; it is compared and shown by what it holds.
+def _read_settled(cls: C, docs: Mapping[str, str]) -> C:
+    """Make each named field of a slotted attrs class read as what it holds settled.
+
+    An evaluation leaves some fields as calls (``Later``) that work the tuple out on first read.
+    The field keeps its public name (``attrs.fields``, ``asdict``, ``evolve``, pattern matching,
+    pickling, ``==`` and ``repr`` all see it), and its slot is read through ``_resolved``: so
+    whatever reads the field gets the tuple, however it reads it.
+    """
+    for name, doc in docs.items():
+        slot = cls.__dict__[name]  # the slot's own descriptor, which stores the value
+
+        def read(self: Any, slot: Any = slot) -> tuple[Any, ...]:
+            return _resolved(slot.__get__(self))
+
+        def store(self: Any, value: Any, slot: Any = slot) -> None:
+            # reached only as attrs sets a frozen instance's fields (``__init__``, unpickling)
+            slot.__set__(self, value)
+
+        setattr(cls, name, property(read, store, doc=doc))
+    return cls
 
 
-def _repr(self: Any) -> str:
-    """``Class(name=value, ...)`` by the public names, as attrs writes it for other classes."""
-    shown = ", ".join(f"{a.alias}={getattr(self, a.alias)!r}" for a in attrs.fields(type(self)))
-    return f"{type(self).__name__}({shown})"
-
-
-@attrs.frozen(repr=False)
+@attrs.frozen
 class Recommendation:
     intervention: str
     title: str
     category: str
     rank: int
     strength: float
-    _explanations: Later[Explanation] = attrs.field(eq=_resolved)
-    _collaboration: Later[Collaboration] = attrs.field(eq=_resolved)
-    _cautions: Later[CautionNote] = attrs.field(eq=_resolved)
-
-    __repr__ = _repr
-
-    @property
-    def explanations(self) -> tuple[Explanation, ...]:
-        """Why it is recommended, and how its strength or rank was changed, in rule order."""
-        return _resolved(self._explanations)
-
-    @property
-    def collaboration(self) -> tuple[Collaboration, ...]:
-        """Who to involve: the intervention's own prompts, then the rules', each once."""
-        return _resolved(self._collaboration)
-
-    @property
-    def cautions(self) -> tuple[CautionNote, ...]:
-        """Cautions from the rules that fired, worst first."""
-        return _resolved(self._cautions)
+    explanations: tuple[Explanation, ...]
+    collaboration: tuple[Collaboration, ...]
+    cautions: tuple[CautionNote, ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,7 +179,17 @@ class Recommendation:
         }
 
 
-@attrs.frozen(repr=False)
+_read_settled(
+    Recommendation,
+    {
+        "explanations": "Why it is recommended, and how its strength or rank was changed, in rule order.",
+        "collaboration": "Who to involve: the intervention's own prompts, then the rules', each once.",
+        "cautions": "Cautions from the rules that fired, worst first.",
+    },
+)
+
+
+@attrs.frozen
 class Considered:
     """An intervention some rule recommended whose strength ended at 0 under a rule set that
     declares ``zero_strength: considered``: shown as considered, not suggested, with every reason
@@ -189,20 +199,8 @@ class Considered:
     title: str
     category: str
     strength: float
-    _explanations: Later[Explanation] = attrs.field(eq=_resolved)
-    _cautions: Later[CautionNote] = attrs.field(eq=_resolved)
-
-    __repr__ = _repr
-
-    @property
-    def explanations(self) -> tuple[Explanation, ...]:
-        """Every reason for and against it, in rule order."""
-        return _resolved(self._explanations)
-
-    @property
-    def cautions(self) -> tuple[CautionNote, ...]:
-        """Cautions from the rules that fired, worst first."""
-        return _resolved(self._cautions)
+    explanations: tuple[Explanation, ...]
+    cautions: tuple[CautionNote, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """A recommendation's JSON shape without ``rank`` and ``collaboration``."""
@@ -218,6 +216,15 @@ class Considered:
         ).to_dict()
         del card["rank"], card["collaboration"]
         return card
+
+
+_read_settled(
+    Considered,
+    {
+        "explanations": "Every reason for and against it, in rule order.",
+        "cautions": "Cautions from the rules that fired, worst first.",
+    },
+)
 
 
 @attrs.frozen
@@ -251,28 +258,16 @@ class AlertNote:
         return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen
 class Decision:
     """The outcome of evaluating one assessment."""
 
     ruleset: RuleSetInfo
     recommendations: tuple[Recommendation, ...]
-    _not_recommended: Later[NotRecommended] = attrs.field(eq=_resolved)
-    _alerts: Later[AlertNote] = attrs.field(eq=_resolved)
-    fired: tuple[str, ...] = attrs.field()
+    not_recommended: tuple[NotRecommended, ...]
+    alerts: tuple[AlertNote, ...]
+    fired: tuple[str, ...]
     considered: tuple[Considered, ...] = ()  # strength 0 under ``zero_strength: considered``
-
-    __repr__ = _repr
-
-    @property
-    def not_recommended(self) -> tuple[NotRecommended, ...]:
-        """What a rule rules out, in catalogue order, then rule order."""
-        return _resolved(self._not_recommended)
-
-    @property
-    def alerts(self) -> tuple[AlertNote, ...]:
-        """Alerts, worst first, in rule order within a severity."""
-        return _resolved(self._alerts)
 
     def recommendation(self, intervention: str) -> Recommendation | None:
         """The recommendation for an intervention, or None if it is not recommended."""
@@ -352,3 +347,12 @@ class Decision:
         lines.append(f"Rules fired: {', '.join(self.fired) if self.fired else 'none'}")
         lines.append("'draft' marks content from rules not yet confirmed by clinical review.")
         return "\n".join(lines)
+
+
+_read_settled(
+    Decision,
+    {
+        "not_recommended": "What a rule rules out, in catalogue order, then rule order.",
+        "alerts": "Alerts, worst first, in rule order within a severity.",
+    },
+)
