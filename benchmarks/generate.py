@@ -191,12 +191,29 @@ def ruleset_document(src: Source, count: int, depth: int = 2) -> dict[str, Any]:
     return doc
 
 
+#: Rules per file: a rule file holds at most 200,000 YAML nodes (see docs/safety.md#limits), and a
+#: generated rule takes up to about 45.
+RULES_PER_FILE = 1000
+
+
 def generated_ruleset(directory: Path, count: int, seed: int | None = None) -> Path:
-    """Write a generated rule set of ``count`` rules (seeded by its size unless told) to a file."""
+    """Write a generated rule set of ``count`` rules (seeded by its size unless told): one file,
+    or for more than ``RULES_PER_FILE`` rules a directory of files, as an author would split
+    them, each within the rule-file limits."""
     document = ruleset_document(Source(count if seed is None else seed), count, depth=2)
-    path = directory / f"generated-{count}.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
+    if count <= RULES_PER_FILE:
+        path = directory / f"generated-{count}.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+        return path
+    folder = directory / f"generated-{count}"
+    folder.mkdir()
+    rules = document.pop("rules")
+    (folder / "ruleset.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    for start in range(0, len(rules), RULES_PER_FILE):
+        part = {"rules": rules[start : start + RULES_PER_FILE]}
+        name = f"rules-{start // RULES_PER_FILE:03d}.yaml"
+        (folder / name).write_text(yaml.safe_dump(part, sort_keys=False), encoding="utf-8")
+    return folder
 
 
 def _operands(condition: Condition, out: dict[str, set[Any]]) -> None:

@@ -230,7 +230,7 @@ def progress(items: Iterable[T], what: str, total: int | None = None) -> Iterabl
 
 
 EVALUATORS = (
-    ("intervention-rules evaluate (full explanations)", "ours"),
+    ("intervention-rules evaluate (ranked; its words written when read)", "ours"),
     ("intervention-rules evaluate, then to_dict()", "ours+dict"),
     ("zen-engine decision tables, a column a feature (collect)", "zen"),
     ("zen-engine decision tables, then json.dumps of its result", "zen+json"),
