@@ -22,6 +22,15 @@ from golden import RULE_SETS, records
 
 Reader = Callable[[ir.Decision], Any]
 
+#: An assessment whose decision has cautions, prompts, not-recommended notes and alerts, several
+#: of them templated.
+TEENAGER_ON_LITHIUM: dict[str, Any] = {
+    "age": 16,
+    "reasons": ["coping", "self_punishment"],
+    "medications": ["lithium"],
+    "pattern": "repeated",
+}
+
 
 def _cases(name: str, count: int) -> list[dict[str, Any]]:
     """Stored assessments for one of the golden rule sets: the scenario assessments and
@@ -106,12 +115,7 @@ def _read_together(decision: ir.Decision, readers: list[Reader]) -> tuple[list[A
 
 def test_a_decision_pickles_and_copies_as_what_it_holds() -> None:
     ruleset = ir.load_ruleset()
-    case = {
-        "age": 16,
-        "reasons": ["coping", "self_punishment"],
-        "medications": ["lithium"],
-        "pattern": "repeated",
-    }
+    case = TEENAGER_ON_LITHIUM
     expected = _json(ruleset.evaluate(case))
     for twin in (
         pickle.loads(pickle.dumps(ruleset.evaluate(case))),
@@ -211,12 +215,7 @@ def test_a_read_interrupted_half_way_leaves_the_decision_as_it_was(monkeypatch: 
     from intervention_rules._explain import Session
 
     ruleset = ir.load_ruleset()
-    case = {
-        "age": 16,
-        "reasons": ["coping", "self_punishment"],
-        "medications": ["lithium"],
-        "pattern": "repeated",
-    }
+    case = TEENAGER_ON_LITHIUM
     expected = _json(ruleset.evaluate(case))
     real = Session.fill
     filled = 0
