@@ -96,6 +96,7 @@ def test_standard_input_in_standard_output_out() -> None:
         (["--output", "x.jsonl"], "--output, --workers, --fields and --summary go with --batch"),
         (["--summary"], "go with --batch"),
         (["--batch", "in.jsonl", "--fields", "trace.rules"], "--fields: unknown field 'trace.rules'"),
+        (["--batch", "in.jsonl", "--fields", ","], "--fields: no field chosen"),
         (["--batch", "in.jsonl", "--fields", "trace", "--summary"], "not allowed with argument"),
         (["--batch", "in.jsonl", "case.json"], "not both"),
         (["--batch", "in.jsonl", "--workers", "0"], "--workers must be at least 1"),

@@ -91,6 +91,12 @@ def test_an_unknown_field_is_refused_with_what_there_is(paths: tuple[str, ...], 
         Projection(paths)
 
 
+@pytest.mark.parametrize("fields", ["", " , ", ()])
+def test_no_field_at_all_is_refused_not_an_empty_decision(fields: str | tuple[str, ...]) -> None:
+    with pytest.raises(ValueError, match=r"^no field chosen: the decision has ruleset, recommendations"):
+        Projection.named(fields)
+
+
 def test_named_takes_summary_or_comma_separated_paths() -> None:
     assert Projection.named("summary").paths == SUMMARY
     assert Projection.named(" trace.fired, ruleset.digest ,").paths == ("trace.fired", "ruleset.digest")

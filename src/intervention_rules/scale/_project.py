@@ -82,7 +82,11 @@ SUMMARY = (
 
 
 def _select(paths: Iterable[str]) -> dict[str, Any]:
-    """The chosen paths as a tree (None: the whole value); ValueError names an unknown one."""
+    """The chosen paths as a tree (None: the whole value); ValueError names an unknown one, or
+    says that none was chosen (every record would otherwise hold an empty decision)."""
+    paths = tuple(paths)
+    if not paths:
+        raise ValueError(f"no field chosen: the decision has {', '.join(FIELDS)}")
     chosen: dict[str, Any] = {}
     for path in paths:
         node: dict[str, Any] = chosen
@@ -145,7 +149,7 @@ def _build(obj: Any, tree: Mapping[str, Any]) -> Any:
 
 @attrs.frozen
 class Projection:
-    """Chosen fields of a decision's JSON. Raises ValueError for a path the decision lacks."""
+    """Chosen fields of a decision's JSON. Raises ValueError for a path the decision lacks, or none."""
 
     paths: tuple[str, ...]
     tree: Mapping[str, Any] = attrs.field(init=False, repr=False, eq=False)
