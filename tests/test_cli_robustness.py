@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,61 @@ def test_an_interrupt_stops_a_batch_with_status_130_and_no_traceback() -> None:
     assert process.returncode == 130, err
     assert b"Traceback" not in err
     assert err.strip().endswith(b"intervention-rules: interrupted")
+
+
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            state, parent = stat.rsplit(")", 1)[1].split()[:2]
+            if int(parent) == pid and state != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_do_not_outlive_a_batch_killed_outright(how: signal.Signals) -> None:
+    """A batch stopped by SIGTERM or SIGKILL (a scheduler's timeout, the OOM killer) cannot stop
+    its worker processes; they notice their parent is gone and leave rather than wait for ever."""
+    process = subprocess.Popen(
+        [*COMMAND, "evaluate", "--batch", "-", "--workers", "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write(((json.dumps(VALID) + "\n") * 700).encode())
+    process.stdin.flush()
+    assert json.loads(process.stdout.readline())["line"] == 1  # the batch and its workers run
+    workers = [
+        pid for pid in _children(process.pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    assert len(workers) == 2
+    process.send_signal(how)  # the parent alone, not its process group
+    process.wait(timeout=60)
+    deadline = time.monotonic() + 60
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:  # do not leave them behind if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
 
 
 def test_worker_count_is_capped_at_the_cores_available(many_lines: Path) -> None:

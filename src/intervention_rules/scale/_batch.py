@@ -25,6 +25,8 @@ import json
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -207,12 +209,21 @@ _worker_failure = "the worker has not loaded a rule set"
 
 
 def _start_worker(
-    path: str | None, digest: str, fields: tuple[str, ...] | None, limit: int, show_values: bool
+    path: str | None,
+    digest: str,
+    fields: tuple[str, ...] | None,
+    limit: int,
+    show_values: bool,
+    parent: int,
 ) -> None:
     global _worker_ruleset, _worker_failure, _worker_settings
     # An interrupt (Ctrl-C reaches the whole process group) is the parent's to handle: it stops
     # the batch and reports it; a worker finishes its chunk and exits without a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed outright (SIGTERM, SIGKILL) cannot stop its workers, and a worker waiting
+    # for work would wait for ever: each one leaves as soon as its parent is gone.
+    # (``parent`` comes from the parent itself: it may be gone before this line runs.)
+    threading.Thread(target=_leave_with, args=(parent,), name="leave-with-parent", daemon=True).start()
     projection = None if fields is None else Projection(fields)
     _worker_settings = _Settings(projection, limit, show_values)
     try:
@@ -220,6 +231,18 @@ def _start_worker(
     except RuleSetError as error:
         # Reported with the first chunk, as an error that crosses process boundaries intact.
         _worker_failure = f"a worker process could not load the rule set: {error}"
+
+
+def _leave_with(parent: int) -> None:
+    """End this worker process once the process that started it is gone (it is then adopted by
+    another, so its parent id changes)."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+#: How often a worker looks for its parent: an orphan outlives its parent by at most this long.
+_PARENT_CHECK_SECONDS = 0.5
 
 
 def _work(chunk: list[tuple[int, str | bytes | None]]) -> list[_Line]:
@@ -312,6 +335,7 @@ class Batch:
                     None if self.projection is None else self.projection.paths,
                     self.max_line_bytes,
                     self.show_values,
+                    os.getpid(),
                 ),
             )
         return self._pool
