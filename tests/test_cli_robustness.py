@@ -107,13 +107,13 @@ def test_a_full_disk_on_standard_output_is_reported() -> None:
     assert b"cannot write the output: No space left on device" in result.stderr
 
 
-def test_an_interrupt_stops_a_batch_with_status_130_and_no_traceback() -> None:
-    """Ctrl-C reaches the whole process group, the batch's worker processes too."""
+def _running_batch(stderr: int) -> subprocess.Popen[bytes]:
+    """A batch of 2 worker processes in a session of its own, once its first record is out."""
     process = subprocess.Popen(
         [*COMMAND, "evaluate", "--batch", "-", "--workers", "2"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         cwd=ROOT,
         start_new_session=True,
     )
@@ -123,6 +123,12 @@ def test_an_interrupt_stops_a_batch_with_status_130_and_no_traceback() -> None:
     process.stdin.write(((json.dumps(VALID) + "\n") * 700).encode())
     process.stdin.flush()
     assert json.loads(process.stdout.readline())["line"] == 1  # the batch is running
+    return process
+
+
+def test_an_interrupt_stops_a_batch_with_status_130_and_no_traceback() -> None:
+    """Ctrl-C reaches the whole process group, the batch's worker processes too."""
+    process = _running_batch(subprocess.PIPE)
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
@@ -157,19 +163,7 @@ def _alive(pid: int) -> bool:
 def test_workers_do_not_outlive_a_batch_killed_outright(how: signal.Signals) -> None:
     """A batch stopped by SIGTERM or SIGKILL (a scheduler's timeout, the OOM killer) cannot stop
     its worker processes; they notice their parent is gone and leave rather than wait for ever."""
-    process = subprocess.Popen(
-        [*COMMAND, "evaluate", "--batch", "-", "--workers", "2"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-        start_new_session=True,
-    )
-    assert process.stdin is not None
-    assert process.stdout is not None
-    process.stdin.write(((json.dumps(VALID) + "\n") * 700).encode())
-    process.stdin.flush()
-    assert json.loads(process.stdout.readline())["line"] == 1  # the batch and its workers run
+    process = _running_batch(subprocess.DEVNULL)
     workers = [
         pid for pid in _children(process.pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
     ]
