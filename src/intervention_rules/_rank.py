@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar, cast
 
 from ._explain import Deferred, Filled, Pending, RulePlan, Session
@@ -30,9 +30,12 @@ from .decision import (
     NotRecommended,
     Recommendation,
 )
-from .model import SEVERITIES, Constraint, Intervention
+from .model import SEVERITIES, Constraint, Intervention, Rule
 
 __all__ = ["Catalogue", "Gathered", "aggregate", "constrain", "gather", "rank"]
+
+T = TypeVar("T")
+N = TypeVar("N", CautionNote, Collaboration)
 
 _SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
@@ -168,6 +171,21 @@ class Notes:
             self._alerts = tuple(sorted(alerts, key=lambda a: _SEVERITY_ORDER[a.severity]))
             self._vetoes = tuple(note for _, _, note in vetoes)  # last: it says all is taken
 
+    def _written(
+        self,
+        found: Sequence[tuple[RulePlan, str, N | Filled]],
+        kind: type[N],
+        make: Callable[[Rule, str, str], N],
+    ) -> list[N]:
+        """Each note as it was built at load, or made now with its text filled (under the
+        session's lock): ``make(rule, severity or role, text)``."""
+        with self._session.lock:
+            fill = self._session.fill
+            return [
+                note if isinstance(note, kind) else make(plan.rule, first, fill(plan, *cast(Filled, note)))
+                for plan, first, note in found
+            ]
+
     def not_recommended(self) -> tuple[NotRecommended, ...]:
         self._take()
         assert self._vetoes is not None  # set by _take
@@ -183,14 +201,9 @@ class Notes:
         found = self._cautions.get(iv_id)
         if not found:
             return ()
-        notes = []
-        with self._session.lock:
-            fill = self._session.fill
-            for plan, severity, caution in found:
-                if not isinstance(caution, CautionNote):
-                    rule = plan.rule
-                    caution = CautionNote(rule.id, severity, fill(plan, *caution), rule.status)
-                notes.append(caution)
+        notes = self._written(
+            found, CautionNote, lambda rule, severity, text: CautionNote(rule.id, severity, text, rule.status)
+        )
         return tuple(sorted(notes, key=lambda c: _SEVERITY_ORDER[c.severity]))
 
     def collaboration(self, iv_id: str) -> tuple[Collaboration, ...]:
@@ -200,14 +213,9 @@ class Notes:
         found = self._prompts.get(iv_id)
         if not found:
             return defaults
-        prompts = []
-        with self._session.lock:
-            fill = self._session.fill
-            for plan, role, prompt in found:
-                if not isinstance(prompt, Collaboration):
-                    rule = plan.rule
-                    prompt = Collaboration(role, fill(plan, *prompt), rule.id, rule.status)
-                prompts.append(prompt)
+        prompts = self._written(
+            found, Collaboration, lambda rule, role, text: Collaboration(role, text, rule.id, rule.status)
+        )
         seen: set[tuple[str, str]] = set()
         unique = []
         for c in (*defaults, *prompts):
@@ -319,8 +327,6 @@ Ranked = tuple[
     tuple[AlertNote, ...],
     tuple[Considered, ...],
 ]
-
-T = TypeVar("T")
 
 
 def _later(part: Deferred[T]) -> tuple[T, ...]:
