@@ -679,14 +679,12 @@ def test_two_orders_with_the_same_conflict_give_cards_told_apart(client: httpx.C
     audit trail know which order a clinician accepted or overrode."""
     first = medication_request("Venlafaxine 75 mg capsule", rid="draft-1", supply_days=7)
     second = medication_request("Venlafaxine 37.5 mg tablet", rid="draft-2", supply_days=7)
-    cards = _order_cards(
-        client,
-        "order-sign",
-        {"age": 15, "conditions": ["depression"]},
-        first,
-        second,
-        follow_up("2026-12-02"),
-    )
+
+    def sign() -> list[dict[str, Any]]:
+        assessment = {"age": 15, "conditions": ["depression"]}
+        return _order_cards(client, "order-sign", assessment, first, second, follow_up("2026-12-02"))
+
+    cards = sign()
     assert len(cards) >= 2
     assert len({c["uuid"] for c in cards}) == len(cards)
     named = {"draft-1": 0, "draft-2": 0}
@@ -694,12 +692,5 @@ def test_two_orders_with_the_same_conflict_give_cards_told_apart(client: httpx.C
         (order,) = [o for o in named if f"MedicationRequest/{o}" in card["detail"]]
         named[order] += 1
     assert named["draft-1"] == named["draft-2"] >= 1
-    again = _order_cards(
-        client,
-        "order-sign",
-        {"age": 15, "conditions": ["depression"]},
-        first,
-        second,
-        follow_up("2026-12-02"),
-    )
+    again = sign()
     assert [c["uuid"] for c in again] == [c["uuid"] for c in cards]  # stable for the same decision
