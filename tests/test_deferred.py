@@ -47,15 +47,26 @@ def ruleset_and_cases(request: pytest.FixtureRequest) -> tuple[ir.RuleSet, list[
 
 
 def _readers(decision: ir.Decision) -> list[Reader]:
-    """Every part an evaluation leaves to be written, one reader each, last part first."""
+    """Every part an evaluation leaves to be written, one reader each, last part first: each
+    list of notes, then each note's text (also written when first read)."""
     readers: list[Reader] = [lambda d: d.alerts, lambda d: d.not_recommended]
+    readers += [lambda d, i=i: d.alerts[i].text for i in range(len(decision.alerts))]
+    readers += [lambda d, i=i: d.not_recommended[i].text for i in range(len(decision.not_recommended))]
     for i in reversed(range(len(decision.considered))):
         readers += [lambda d, i=i: d.considered[i].cautions, lambda d, i=i: d.considered[i].explanations]
+        readers += [
+            lambda d, i=i, j=j: d.considered[i].cautions[j].text
+            for j in reversed(range(len(decision.considered[i].cautions)))
+        ]
     for i in reversed(range(len(decision.recommendations))):
         readers += [
             lambda d, i=i: d.recommendations[i].cautions,
             lambda d, i=i: d.recommendations[i].collaboration,
             lambda d, i=i: d.recommendations[i].explanations,
+        ]
+        readers += [
+            lambda d, i=i, j=j: d.recommendations[i].cautions[j].text
+            for j in reversed(range(len(decision.recommendations[i].cautions)))
         ]
     return readers
 
@@ -226,7 +237,7 @@ def test_a_read_interrupted_half_way_leaves_the_decision_as_it_was(monkeypatch: 
         return real(self, *args)
 
     monkeypatch.setattr(Session, "fill", counting)
-    ruleset.evaluate(case).alerts  # noqa: B018 - reading writes the notes
+    ruleset.evaluate(case).to_dict()
     texts = filled
     assert texts >= 2  # the case's notes have several texts to fill
     for stop in range(1, texts + 1):
@@ -242,9 +253,41 @@ def test_a_read_interrupted_half_way_leaves_the_decision_as_it_was(monkeypatch: 
         decision = ruleset.evaluate(case)
         monkeypatch.setattr(Session, "fill", interrupted)
         with pytest.raises(KeyboardInterrupt):
-            decision.alerts  # noqa: B018 - reading writes the notes
+            decision.to_dict()
         monkeypatch.setattr(Session, "fill", real)
         assert _json(decision) == expected, f"interrupted at text {stop}"
+
+
+def test_what_is_noted_is_settled_without_writing_a_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which notes a decision has, their rules and severities, are read without filling a single
+    template (what a population summary reads); each text is filled once, when first read, and
+    says what it said when notes were written at once."""
+    from intervention_rules._explain import Session
+
+    ruleset = ir.load_ruleset()
+    expected = ruleset.evaluate(TEENAGER_ON_LITHIUM).to_dict()
+    real = Session.fill
+    filled: list[str] = []
+
+    def counting(self: Session, plan: Any, text: str, parsed: Any) -> str:
+        filled.append(text)
+        return real(self, plan, text, parsed)
+
+    monkeypatch.setattr(Session, "fill", counting)
+    decision = ruleset.evaluate(TEENAGER_ON_LITHIUM)
+    heads = (
+        [(a.rule, a.severity, a.status) for a in decision.alerts],
+        [(n.intervention, n.rule, n.status) for n in decision.not_recommended],
+        [(c.rule, c.severity) for r in decision.recommendations for c in r.cautions],
+    )
+    assert all(heads)  # the case has alerts, vetoes and cautions
+    assert filled == []
+    assert [a.text for a in decision.alerts] == [a["text"] for a in expected["alerts"]]
+    assert filled  # the alerts' templates, filled now
+    once = len(filled)
+    assert [a.text for a in decision.alerts] == [a["text"] for a in expected["alerts"]]
+    assert len(filled) == once  # kept
+    assert decision.to_dict() == expected
 
 
 def test_a_decision_built_with_lists_reads_as_one_built_with_tuples() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,20 @@ from test_ranking import zero_strength_rules
 
 SELECTIONS = [
     SUMMARY,
+    # everything a decision's outline holds, without a word of text
+    (
+        "ruleset",
+        "recommendations.title",
+        "recommendations.category",
+        "recommendations.cautions.status",
+        "not_recommended.title",
+        "not_recommended.status",
+        "considered.category",
+        "considered.strength",
+        "considered.cautions.rule",
+        "alerts.status",
+        "trace",
+    ),
     ("recommendations",),
     ("trace", "ruleset.name", "alerts.text"),
     ("recommendations.explanations.matched", "recommendations.explanations.source", "recommendations.rank"),
@@ -41,7 +56,42 @@ def test_compact_equals_the_projection_of_the_full_decision(
     projection = Projection(paths)
     for name, case in _cases():
         decision = rulesets[name].evaluate(case)
-        assert json.dumps(projection.of(decision)) == json.dumps(project(decision.to_dict(), projection.tree))
+        expected = json.dumps(project(decision.to_dict(), projection.tree))
+        assert json.dumps(projection.of(decision)) == expected
+        assert json.dumps(projection.evaluate(rulesets[name], case)) == expected
+
+
+@pytest.mark.parametrize("paths", SELECTIONS, ids=lambda p: ",".join(p)[:40])
+def test_a_projection_without_words_makes_no_note_and_no_explanation(
+    paths: tuple[str, ...], rulesets: dict[str, ir.RuleSet], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A projection that names no text, explanation or prompt is built from what the evaluation
+    settles: no explanation session (which every note and explanation is written from) is made.
+    One that names any is built from the whole decision."""
+    from intervention_rules import _explain
+
+    made = 0
+    real = _explain.Session.__init__
+
+    def counting(self: _explain.Session, *args: Any) -> None:
+        nonlocal made
+        made += 1
+        real(self, *args)
+
+    monkeypatch.setattr(_explain.Session, "__init__", counting)
+    projection = Projection(paths)
+    for name, case in _cases()[:20]:
+        projection.evaluate(rulesets[name], case)
+    wordless = paths in SELECTIONS[:2]  # the summary, and all an outline holds
+    assert (made == 0) == wordless, f"{made} sessions made"
+
+
+def test_a_projection_pickles_as_its_paths(rulesets: dict[str, ir.RuleSet]) -> None:
+    projection = Projection(SUMMARY)
+    twin = pickle.loads(pickle.dumps(projection))
+    assert twin == projection
+    name, case = _cases()[0]
+    assert twin.evaluate(rulesets[name], case) == projection.evaluate(rulesets[name], case)
 
 
 def test_the_whole_decision_is_its_own_projection(rulesets: dict[str, ir.RuleSet]) -> None:
@@ -109,5 +159,7 @@ def test_considered_interventions_project_like_the_rest(tmp_path: Path) -> None:
     assert decision.considered
     for paths in (SUMMARY, ("considered",), ("considered.strength", "considered.explanations.matched")):
         projection = Projection(paths)
-        assert json.dumps(projection.of(decision)) == json.dumps(project(decision.to_dict(), projection.tree))
+        expected = json.dumps(project(decision.to_dict(), projection.tree))
+        assert json.dumps(projection.of(decision)) == expected
+        assert json.dumps(projection.evaluate(ruleset, {"age": 30})) == expected
     assert Projection(SUMMARY).of(decision)["considered"] == [{"intervention": "mindfulness"}]

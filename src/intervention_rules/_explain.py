@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+from ._outline import NoteOutline, VetoOutline
 from ._validate import MATCHED
 from .conditions import matched_values, referenced_facts, referenced_features, show_value
 from .decision import AlertNote, CautionNote, Collaboration, Explanation, ExplanationKind, NotRecommended
@@ -30,14 +31,34 @@ from .model import (
     Rule,
 )
 
-__all__ = ["Deferred", "Filled", "Pending", "RulePlan", "Session", "Template", "plan_rules", "template"]
+__all__ = [
+    "AlertItem",
+    "CautionItem",
+    "Deferred",
+    "Filled",
+    "Pending",
+    "PromptItem",
+    "RulePlan",
+    "Session",
+    "Template",
+    "VetoItem",
+    "plan_rules",
+    "template",
+]
 
 _FORMATTER = string.Formatter()
 
-T = TypeVar("T")
+V = TypeVar("V")  # what a Deferred stands for: a tuple, or a str
 
 Template = tuple[tuple[str, str | None], ...]  # (literal, placeholder or None) pairs
 Filled = tuple[str, Template]  # a text with placeholders, and its template
+
+# A fired rule's note as a decision sorts it: the rule's plan, what sorts it (intervention or
+# severity or role), the note as built at load or the text to fill, and its outline.
+VetoItem = tuple["RulePlan", Intervention, NotRecommended | Filled, VetoOutline]
+AlertItem = tuple["RulePlan", str, AlertNote | Filled, NoteOutline]
+CautionItem = tuple["RulePlan", str, CautionNote | Filled, NoteOutline]
+PromptItem = tuple["RulePlan", str, Collaboration | Filled]
 
 
 @functools.lru_cache(maxsize=8192)
@@ -60,17 +81,21 @@ class RulePlan:
 
     __slots__ = (
         "adjusts",
+        "alert_items",
         "alerts",
+        "caution_items",
         "cautions",
         "concludes",
         "notes",
         "own",
         "pending",
+        "prompt_items",
         "prompts",
         "reasons",
         "rule",
         "strengths",
         "tested",
+        "veto_items",
         "vetoed",
         "vetoes",
     )
@@ -123,6 +148,21 @@ class RulePlan:
             if isinstance(a, Alert)
         )
         self.vetoed = tuple(iv.id for iv, _ in self.vetoes)
+        # Each note as a decision sorts it (``_rank.sort_notes``): with this plan, and with its
+        # outline (fixed per rule), by intervention where it has one.
+        self.veto_items: tuple[VetoItem, ...] = tuple(
+            (self, iv, veto, VetoOutline(iv.id, iv.title, rid, status)) for iv, veto in self.vetoes
+        )
+        self.alert_items: tuple[AlertItem, ...] = tuple(
+            (self, severity, alert, NoteOutline(rid, severity, status)) for severity, alert in self.alerts
+        )
+        self.caution_items: tuple[tuple[str, CautionItem], ...] = tuple(
+            (iv_id, (self, severity, caution, NoteOutline(rid, severity, status)))
+            for iv_id, severity, caution in self.cautions
+        )
+        self.prompt_items: tuple[tuple[str, PromptItem], ...] = tuple(
+            (iv_id, (self, role, prompt)) for iv_id, role, prompt in self.prompts
+        )
         #: each reason with this plan, as a decision keeps it until its explanation is written
         self.pending: tuple[Pending, ...] = tuple((self, reason) for reason in self.reasons)
         #: whether it takes any action that makes a note (not-recommended, caution, prompt, alert)
@@ -358,11 +398,11 @@ class Session:
         )
 
 
-class Deferred(Generic[T]):
-    """A tuple worked out on the first call, then kept: what a decision holds for the words it
-    writes when first read. With a lock, the work is done under it (once); without, the work
-    must be safe to race (it then comes out the same whichever call wins). Pickled and copied as
-    the tuple it stands for.
+class Deferred(Generic[V]):
+    """A value (a tuple of notes or explanations, or a note's text) worked out on the first call,
+    then kept: what a decision holds for the words it writes when first read. With a lock, the
+    work is done under it (once); without, the work must be safe to race (it then comes out the
+    same whichever call wins). Pickled and copied as the value it stands for.
 
     What is left to do is one attribute, the call and its arguments together, dropped only once
     the value is kept: a call that found no value yet and then finds nothing left to do has been
@@ -371,12 +411,12 @@ class Deferred(Generic[T]):
 
     __slots__ = ("_lock", "_todo", "_value")
 
-    def __init__(self, lock: threading.Lock | None, make: Callable[..., tuple[T, ...]], *args: Any) -> None:
+    def __init__(self, lock: threading.Lock | None, make: Callable[..., V], *args: Any) -> None:
         self._lock = lock
-        self._todo: tuple[Callable[..., tuple[T, ...]], tuple[Any, ...]] | None = (make, args)
-        self._value: tuple[T, ...] | None = None
+        self._todo: tuple[Callable[..., V], tuple[Any, ...]] | None = (make, args)
+        self._value: V | None = None
 
-    def __call__(self) -> tuple[T, ...]:
+    def __call__(self) -> V:
         value = self._value
         if value is None:
             if self._lock is None:
@@ -386,7 +426,7 @@ class Deferred(Generic[T]):
                     value = self._value if self._value is not None else self._work()
         return value
 
-    def _work(self) -> tuple[T, ...]:
+    def _work(self) -> V:
         todo = self._todo
         if todo is None:  # another call finished the work since this one looked for the value
             value = self._value
@@ -397,5 +437,6 @@ class Deferred(Generic[T]):
         self._todo = None  # what it was made from is no longer needed
         return value
 
-    def __reduce__(self) -> tuple[type[tuple[T, ...]], tuple[tuple[T, ...]]]:
-        return tuple, (self(),)
+    def __reduce__(self) -> tuple[type[V], tuple[V]]:
+        value = self()
+        return type(value), (value,)  # a tuple or a str: rebuilt as itself

@@ -17,10 +17,21 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar, cast
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import NamedTuple, TypeVar, cast
 
-from ._explain import Deferred, Filled, Pending, RulePlan, Session
+from ._explain import (
+    AlertItem,
+    CautionItem,
+    Deferred,
+    Filled,
+    Pending,
+    PromptItem,
+    RulePlan,
+    Session,
+    VetoItem,
+)
+from ._outline import ConsideredOutline, NoteOutline, Outline, RecommendationOutline
 from .decision import (
     AlertNote,
     CautionNote,
@@ -29,10 +40,24 @@ from .decision import (
     Explanation,
     NotRecommended,
     Recommendation,
+    RuleSetInfo,
 )
 from .model import SEVERITIES, Constraint, Intervention, Rule
 
-__all__ = ["Catalogue", "Gathered", "aggregate", "constrain", "gather", "rank"]
+__all__ = [
+    "Catalogue",
+    "Gathered",
+    "Outline",
+    "Settled",
+    "SortedNotes",
+    "aggregate",
+    "constrain",
+    "gather",
+    "outline",
+    "rank",
+    "settle",
+    "sort_notes",
+]
 
 T = TypeVar("T")
 N = TypeVar("N", CautionNote, Collaboration)
@@ -121,11 +146,59 @@ _NOTES = operator.attrgetter("notes")
 _VETOED = operator.attrgetter("vetoed")
 
 
+class SortedNotes(NamedTuple):
+    """The notes the fired rules make, in the order a decision shows them (each as
+    ``RulePlan`` holds it: with its plan, the note or the text to fill, and its outline)."""
+
+    vetoes: list[VetoItem]  # catalogue order, then rule order
+    alerts: list[AlertItem]  # worst first, rule order within a severity
+    cautions: dict[str, list[CautionItem]]  # by intervention, each as alerts
+    prompts: dict[str, list[PromptItem]]  # by intervention, in rule order
+
+
+def _by_severity(item: AlertItem | CautionItem) -> int:
+    return _SEVERITY_ORDER[item[1]]
+
+
+def _by_catalogue_then_rule(item: VetoItem) -> tuple[int, int]:
+    return item[1].order, item[0].rule.order
+
+
+def _grouped(items: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
+    out: dict[str, list[T]] = {}
+    for key, item in items:
+        found = out.get(key)
+        if found is None:
+            out[key] = [item]
+        else:
+            found.append(item)
+    return out
+
+
+def sort_notes(noted: Sequence[RulePlan]) -> SortedNotes:
+    """Which notes the fired rules (in rule order) make, and in what order they are shown: the
+    one place that decides it, for a decision's notes and for its outline alike."""
+    chained = itertools.chain.from_iterable
+    vetoes = sorted(chained(map(_VETO_ITEMS, noted)), key=_by_catalogue_then_rule)
+    alerts = sorted(chained(map(_ALERT_ITEMS, noted)), key=_by_severity)  # stable: rule order kept
+    cautions = _grouped(chained(map(_CAUTION_ITEMS, noted)))
+    for found in cautions.values():
+        found.sort(key=_by_severity)
+    return SortedNotes(vetoes, alerts, cautions, _grouped(chained(map(_PROMPT_ITEMS, noted))))
+
+
+_VETO_ITEMS = operator.attrgetter("veto_items")
+_ALERT_ITEMS = operator.attrgetter("alert_items")
+_CAUTION_ITEMS = operator.attrgetter("caution_items")
+_PROMPT_ITEMS = operator.attrgetter("prompt_items")
+
+
 class Notes:
     """A decision's not-recommended notes, cautions, prompts and alerts, taken from the rules that
-    fired on the first read of any of them. Not-recommended notes and alerts are written then; an
+    fired on the first read of any of them. Not-recommended notes and alerts are made then; an
     intervention's cautions and prompts when they are read (only a recommended or considered
-    intervention shows them). Texts are filled under the session's lock."""
+    intervention shows them). A prompt's text is filled when it is made; the other notes' texts
+    when each is first read. Texts are filled under the session's lock."""
 
     __slots__ = ("_alerts", "_catalogue", "_cautions", "_noted", "_prompts", "_session", "_vetoes")
 
@@ -135,56 +208,61 @@ class Notes:
         self._session = session
         self._vetoes: tuple[NotRecommended, ...] | None = None
         self._alerts: tuple[AlertNote, ...] = ()
-        self._cautions: dict[str, list[tuple[RulePlan, str, CautionNote | Filled]]] = {}
-        self._prompts: dict[str, list[tuple[RulePlan, str, Collaboration | Filled]]] = {}
+        self._cautions: dict[str, list[CautionItem]] = {}
+        self._prompts: dict[str, list[PromptItem]] = {}
 
     def _take(self) -> None:
-        """Sort every note of the fired rules out, writing the not-recommended notes and alerts."""
+        """Sort every note of the fired rules out, making the not-recommended notes and alerts."""
         if self._vetoes is not None:
             return
         with self._session.lock:
             if self._vetoes is not None:
                 return
-            vetoes: list[tuple[int, int, NotRecommended]] = []  # catalogue order, rule order, note
-            alerts: list[AlertNote] = []
-            # Gathered apart and kept only once all is written: a read that fails half way (an
+            # Made apart and kept only once all is made: a read that fails half way (an
             # interrupt) leaves nothing behind, and the next read starts again from the start.
-            cautions: dict[str, list[tuple[RulePlan, str, CautionNote | Filled]]] = {}
-            prompts: dict[str, list[tuple[RulePlan, str, Collaboration | Filled]]] = {}
-            fill = self._session.fill
-            for plan in self._noted:
-                rule = plan.rule
-                for iv, veto in plan.vetoes:
-                    if not isinstance(veto, NotRecommended):
-                        veto = NotRecommended(iv.id, iv.title, rule.id, fill(plan, *veto), rule.status)
-                    vetoes.append((iv.order, rule.order, veto))
-                for severity, alert in plan.alerts:
-                    if not isinstance(alert, AlertNote):
-                        alert = AlertNote(rule.id, severity, fill(plan, *alert), rule.status)
-                    alerts.append(alert)
-                for iv_id, severity, caution in plan.cautions:
-                    cautions.setdefault(iv_id, []).append((plan, severity, caution))
-                for iv_id, role, prompt in plan.prompts:
-                    prompts.setdefault(iv_id, []).append((plan, role, prompt))
-            vetoes.sort(key=lambda v: (v[0], v[1]))
-            self._cautions, self._prompts = cautions, prompts
-            self._alerts = tuple(sorted(alerts, key=lambda a: _SEVERITY_ORDER[a.severity]))
-            self._vetoes = tuple(note for _, _, note in vetoes)  # last: it says all is taken
+            sorted_out = sort_notes(self._noted)
+            later = self._unwritten
+            vetoes = tuple(
+                veto
+                if isinstance(veto, NotRecommended)
+                else NotRecommended(iv.id, iv.title, plan.rule.id, later(plan, veto), plan.rule.status)
+                for plan, iv, veto, _ in sorted_out.vetoes
+            )
+            alerts = tuple(
+                alert
+                if isinstance(alert, AlertNote)
+                else AlertNote(plan.rule.id, severity, later(plan, alert), plan.rule.status)
+                for plan, severity, alert, _ in sorted_out.alerts
+            )
+            self._cautions, self._prompts = sorted_out.cautions, sorted_out.prompts
+            self._alerts = alerts
+            self._vetoes = vetoes  # last: it says all is taken
+
+    def _unwritten(self, plan: RulePlan, filled: Filled) -> str:
+        """A note's text, filled (under the session's lock) when it is first read: what is ranked
+        and which notes there are is settled without writing a word (a population summary reads
+        only rule ids and severities)."""
+        return cast(str, Deferred(self._session.lock, self._session.fill, plan, *filled))
 
     def _written(
         self,
-        found: Sequence[tuple[RulePlan, str, N | Filled]],
+        found: Sequence[CautionItem] | Sequence[PromptItem],
         kind: type[N],
         make: Callable[[Rule, str, str], N],
+        text: Callable[[RulePlan, Filled], str],
     ) -> list[N]:
-        """Each note as it was built at load, or made now with its text filled (under the
-        session's lock): ``make(rule, severity or role, text)``."""
+        """Each note as it was built at load, or made now: ``make(rule, severity or role,
+        text(plan, filled))``."""
+        return [
+            note if isinstance(note, kind) else make(item[0].rule, item[1], text(item[0], cast(Filled, note)))
+            for item in found
+            for note in (item[2],)
+        ]
+
+    def _filled(self, plan: RulePlan, filled: Filled) -> str:
+        """A prompt's text, filled now (prompts are told apart by their texts)."""
         with self._session.lock:
-            fill = self._session.fill
-            return [
-                note if isinstance(note, kind) else make(plan.rule, first, fill(plan, *cast(Filled, note)))
-                for plan, first, note in found
-            ]
+            return self._session.fill(plan, *filled)
 
     def not_recommended(self) -> tuple[NotRecommended, ...]:
         self._take()
@@ -196,15 +274,20 @@ class Notes:
         return self._alerts
 
     def cautions(self, iv_id: str) -> tuple[CautionNote, ...]:
-        """An intervention's cautions, worst first, in rule order within a severity."""
+        """An intervention's cautions, worst first, in rule order within a severity (as
+        :func:`sort_notes` puts them)."""
         self._take()
         found = self._cautions.get(iv_id)
         if not found:
             return ()
-        notes = self._written(
-            found, CautionNote, lambda rule, severity, text: CautionNote(rule.id, severity, text, rule.status)
+        return tuple(
+            self._written(
+                found,
+                CautionNote,
+                lambda rule, severity, text: CautionNote(rule.id, severity, text, rule.status),
+                self._unwritten,
+            )
         )
-        return tuple(sorted(notes, key=lambda c: _SEVERITY_ORDER[c.severity]))
 
     def collaboration(self, iv_id: str) -> tuple[Collaboration, ...]:
         """The intervention's own prompts, then the rules', each (role, prompt) once."""
@@ -214,7 +297,10 @@ class Notes:
         if not found:
             return defaults
         prompts = self._written(
-            found, Collaboration, lambda rule, role, text: Collaboration(role, text, rule.id, rule.status)
+            found,
+            Collaboration,
+            lambda rule, role, text: Collaboration(role, text, rule.id, rule.status),
+            self._filled,
         )
         seen: set[tuple[str, str]] = set()
         unique = []
@@ -329,18 +415,33 @@ Ranked = tuple[
 ]
 
 
-def _later(part: Deferred[T]) -> tuple[T, ...]:
+def _later(part: Deferred[tuple[T, ...]]) -> tuple[T, ...]:
     """A deferred part, given where a decision's field takes a tuple: the decision's classes
     read such a field as the tuple the part works out (``decision._read_settled``)."""
     return cast("tuple[T, ...]", part)
 
 
-def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> Ranked:
-    """Recommendations, what is not recommended, alerts and what was considered, for the rules
-    that fired (in definition order)."""
+class Settled(NamedTuple):
+    """What the fired rules settle: strengths, the ranked order, what was considered."""
+
+    gathered: Gathered
+    entries: dict[str, float]  # strength by intervention ranked
+    ranked: list[str]
+    zero: list[str]  # considered, not suggested (under ``zero_strength: considered``)
+
+
+def settle(fired: Sequence[RulePlan], catalogue: Catalogue) -> Settled:
+    """Gather, aggregate and constrain: the order and strengths, for a decision and its outline."""
     gathered = gather(fired)
     entries, zero = aggregate(gathered, catalogue)
     ranked = constrain(entries, gathered.reasons, catalogue)
+    return Settled(gathered, entries, ranked, zero)
+
+
+def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> Ranked:
+    """Recommendations, what is not recommended, alerts and what was considered, for the rules
+    that fired (in definition order)."""
+    gathered, entries, ranked, zero = settle(fired, catalogue)
     interventions, reasons = catalogue.interventions, gathered.reasons
     notes = Notes(gathered.noted, catalogue, session)
     lock, explain = session.lock, session.explanations
@@ -370,3 +471,40 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
     )
     not_recommended = _later(Deferred(None, notes.not_recommended))
     return recommendations, not_recommended, _later(Deferred(None, notes.alerts)), considered
+
+
+def outline(
+    fired: Sequence[RulePlan], catalogue: Catalogue, ruleset: RuleSetInfo, fired_ids: tuple[str, ...]
+) -> Outline:
+    """The outline of the decision :func:`rank` makes of the same fired rules."""
+    gathered, entries, ranked, zero = settle(fired, catalogue)
+    notes = sort_notes(gathered.noted)
+    interventions, cautions = catalogue.interventions, notes.cautions
+
+    def heads(iv_id: str) -> tuple[NoteOutline, ...]:
+        found = cautions.get(iv_id)
+        return tuple(map(_OUTLINE, found)) if found else ()
+
+    return Outline(
+        ruleset,
+        tuple(
+            [
+                RecommendationOutline(iv_id, iv.title, iv.category, position, entries[iv_id], heads(iv_id))
+                for position, iv_id in enumerate(ranked, start=1)
+                for iv in (interventions[iv_id],)
+            ]
+        ),
+        tuple(map(_OUTLINE, notes.vetoes)),
+        tuple(
+            [
+                ConsideredOutline(iv_id, iv.title, iv.category, 0.0, heads(iv_id))
+                for iv_id in zero
+                for iv in (interventions[iv_id],)
+            ]
+        ),
+        tuple(map(_OUTLINE, notes.alerts)),
+        fired_ids,
+    )
+
+
+_OUTLINE = operator.itemgetter(3)

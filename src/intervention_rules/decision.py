@@ -133,19 +133,24 @@ def _resolved(value: Later[T]) -> tuple[T, ...]:
     return value() if callable(value) else tuple(value)
 
 
-def _read_settled(cls: C, docs: Mapping[str, str]) -> C:
+def _resolved_text(value: str | Callable[[], str]) -> str:
+    return value if isinstance(value, str) else value()
+
+
+def _read_settled(cls: C, docs: Mapping[str, str], resolve: Callable[[Any], Any] = _resolved) -> C:
     """Make each named field of a slotted attrs class read as what it holds settled.
 
-    An evaluation leaves some fields as calls (``Later``) that work the tuple out on first read.
-    The field keeps its public name (``attrs.fields``, ``asdict``, ``evolve``, pattern matching,
-    pickling, ``==`` and ``repr`` all see it), and its slot is read through ``_resolved``: so
-    whatever reads the field gets the tuple, however it reads it.
+    An evaluation leaves some fields as calls that work the value out on first read (``Later``
+    tuples; with ``resolve=_resolved_text``, a note's text). The field keeps its public name
+    (``attrs.fields``, ``asdict``, ``evolve``, pattern matching, pickling, ``==`` and ``repr`` all
+    see it), and its slot is read through ``resolve``: so whatever reads the field gets the
+    settled value, however it reads it.
     """
     for name, doc in docs.items():
         slot = cls.__dict__[name]  # the slot's own descriptor, which stores the value
 
-        def read(self: Any, slot: Any = slot) -> tuple[Any, ...]:
-            return _resolved(slot.__get__(self))
+        def read(self: Any, slot: Any = slot) -> Any:
+            return resolve(slot.__get__(self))
 
         def store(self: Any, value: Any, slot: Any = slot) -> None:
             # reached only as attrs sets a frozen instance's fields (``__init__``, unpickling)
@@ -153,6 +158,11 @@ def _read_settled(cls: C, docs: Mapping[str, str]) -> C:
 
         setattr(cls, name, property(read, store, doc=doc))
     return cls
+
+
+#: What a note's ``text`` says, written when first read (a template filled from the assessment).
+_NOTE_TEXT = {"text": "The note's text, its placeholders filled from the assessment."}
+_read_settled(CautionNote, _NOTE_TEXT, _resolved_text)
 
 
 @attrs.frozen
@@ -256,6 +266,10 @@ class AlertNote:
     def to_dict(self) -> dict[str, Any]:
         """Its fields, in order."""
         return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
+
+
+_read_settled(NotRecommended, _NOTE_TEXT, _resolved_text)
+_read_settled(AlertNote, _NOTE_TEXT, _resolved_text)
 
 
 @attrs.frozen

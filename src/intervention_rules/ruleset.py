@@ -18,7 +18,7 @@ from ._compile import Plan, compile_plan
 from ._engine import Engine
 from ._explain import Session, plan_rules
 from ._facts import FactEncoder
-from ._rank import Catalogue, rank
+from ._rank import Catalogue, Outline, outline, rank
 from ._suggest import did_you_mean, suggest
 from ._validate import Definition
 from .conditions import (
@@ -346,6 +346,14 @@ class RuleSet:
         values = self.normalise(assessment)
         positions, _ = self._fire(values)
         return self._decide(values, positions)
+
+    def _outline(self, assessment: Mapping[str, Any]) -> Outline:
+        """What ``evaluate`` settles of an assessment, without a word of text: for population
+        summaries (``scale.Projection``). Raises AssessmentError as ``evaluate`` does."""
+        values = self.normalise(assessment)
+        positions, _ = self._fire(values)
+        firing = list(map(self._planned.__getitem__, positions))
+        return outline(firing, self._catalogue, self._info, tuple(map(self._ids.__getitem__, positions)))
 
     def _rule_outcome(
         self,

@@ -100,12 +100,15 @@ def result_record(
     rest of it."""
     projection = projection_of(fields)
     try:
-        decision = ruleset.evaluate(assessment)
+        if projection is None:
+            decision = ruleset.evaluate(assessment).to_dict()
+        else:
+            decision = projection.evaluate(ruleset, assessment)
     except AssessmentError as error:
         found = error.values(assessment) if show_values else error.problems
         problems = [_problem_dict(p) for p in found]
         return {"error": {"kind": "invalid_assessment", "problems": problems}}, found
-    return {"decision": decision.to_dict() if projection is None else projection.of(decision)}, ()
+    return {"decision": decision}, ()
 
 
 @attrs.frozen

@@ -15,12 +15,13 @@ and severities, and the fired rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from ..decision import Decision
+from ..ruleset import RuleSet
 
 __all__ = ["FIELDS", "SUMMARY", "Projection", "project"]
 
@@ -123,28 +124,106 @@ def project(data: Any, tree: Mapping[str, Any] | None) -> Any:
     return {key: project(data[key], sub) for key, sub in tree.items()}
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_json(item) for item in value]
-    to_dict = getattr(value, "to_dict", None)
-    return to_dict() if to_dict is not None else value
+def _dicts(values: tuple[Any, ...]) -> list[dict[str, Any]]:
+    return [value.to_dict() for value in values]
 
 
-def _build(obj: Any, tree: Mapping[str, Any]) -> Any:
-    if isinstance(obj, tuple):
-        return [_build(item, tree) for item in obj]
-    out: dict[str, Any] = {}
+def _optional_dict(value: Any) -> Any:
+    return None if value is None else value.to_dict()
+
+
+#: How a leaf of the decision's JSON is written from its field, as ``to_dict`` writes it (by the
+#: name of the function, in ``_NAMESPACE``): a field not named here is a plain str, int, float
+#: or None, written as it is.
+_LEAVES = {
+    "strength": "float",
+    "matched": "dict",
+    "not_recorded": "list",
+    "facts": "list",
+    "evidence": "_dicts",
+    "source": "_optional_dict",
+    "fired": "list",
+}
+#: The fields that hold a sequence of objects (each projected in turn), not one object.
+_SEQUENCES = frozenset(
+    (
+        "recommendations",
+        "not_recommended",
+        "considered",
+        "alerts",
+        "explanations",
+        "collaboration",
+        "cautions",
+    )
+)
+_NAMESPACE = {"_dicts": _dicts, "_optional_dict": _optional_dict}
+
+
+def _expression(tree: Mapping[str, Any], obj: str, depth: int = 0) -> str:
+    """A Python expression that builds the projection's dictionary from the object named ``obj``."""
+    items = []
     for key, sub in tree.items():
-        value = getattr(obj, key)
-        if sub is not None:
-            out[key] = _build(value, sub)
-        elif key == "strength":
-            out[key] = float(value)  # as Recommendation.to_dict writes it
-        elif key == "matched":
-            out[key] = dict(value)
+        field = f"{obj}.{key}"
+        if key == "trace":  # the decision's ``fired``, as to_dict writes it
+            value = f'{{"fired": list({obj}.fired)}}'
+        elif sub is None and key in _SEQUENCES:
+            value = f"_dicts({field})"
+        elif sub is None:
+            value = f"{_LEAVES[key]}({field})" if key in _LEAVES else field
+            value = f"{field}.to_dict()" if key == "ruleset" else value
+        elif key in _SEQUENCES:
+            item = f"_{depth}"
+            value = f"[{_expression(sub, item, depth + 1)} for {item} in {field}]"
         else:
-            out[key] = _json(value)
-    return out
+            value = _expression(sub, field, depth + 1)
+        items.append(f"{key!r}: {value}")
+    return "{" + ", ".join(items) + "}"
+
+
+def _compiled(tree: Mapping[str, Any]) -> Callable[[Any], dict[str, Any]]:
+    """A function that builds a projection's dictionary from a decision (or its outline) in one
+    expression, as attrs builds its methods: the work per decision is a few comprehensions, not
+    a walk of the tree. Every name in it is a known field (``_select`` refused any other)."""
+    namespace = dict(_NAMESPACE)
+    source = f"def build(decision):\n    return {_expression(tree, 'decision')}\n"
+    exec(compile(source, "<projection>", "exec"), namespace)
+    build: Callable[[Any], dict[str, Any]] = namespace["build"]
+    return build
+
+
+#: What a decision's outline holds (``_rank.Outline``): None marks a field held whole.
+_OUTLINED: _Tree = {
+    "ruleset": None,
+    "recommendations": {
+        "intervention": None,
+        "title": None,
+        "category": None,
+        "rank": None,
+        "strength": None,
+        "cautions": {"rule": None, "severity": None, "status": None},
+    },
+    "not_recommended": {"intervention": None, "title": None, "rule": None, "status": None},
+    "considered": {
+        "intervention": None,
+        "title": None,
+        "category": None,
+        "strength": None,
+        "cautions": {"rule": None, "severity": None, "status": None},
+    },
+    "alerts": {"rule": None, "severity": None, "status": None},
+    "trace": None,
+}
+
+
+def _within(tree: Mapping[str, Any], held: _Tree) -> bool:
+    """Whether an outline holds every field the tree chooses."""
+    for key, sub in tree.items():
+        if key not in held:
+            return False
+        have = held[key]
+        if have is not None and (sub is None or not _within(sub, have)):
+            return False
+    return True
 
 
 @attrs.frozen
@@ -153,9 +232,13 @@ class Projection:
 
     paths: tuple[str, ...]
     tree: Mapping[str, Any] = attrs.field(init=False, repr=False, eq=False)
+    _build: Callable[[Any], dict[str, Any]] = attrs.field(init=False, repr=False, eq=False)
+    _wordless: bool = attrs.field(init=False, repr=False, eq=False)  # within a decision's outline
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "tree", _select(self.paths))
+        object.__setattr__(self, "_build", _compiled(self.tree))
+        object.__setattr__(self, "_wordless", _within(self.tree, _OUTLINED))
 
     @classmethod
     def named(cls, fields: str | Sequence[str]) -> Projection:
@@ -167,12 +250,17 @@ class Projection:
 
     def of(self, decision: Decision) -> dict[str, Any]:
         """The projection of ``decision.to_dict()``, without building the rest of it."""
-        out: dict[str, Any] = {}
-        for key, sub in self.tree.items():
-            if key == "trace":
-                out[key] = project({"fired": list(decision.fired)}, sub)
-            elif sub is None:
-                out[key] = _json(getattr(decision, key))
-            else:
-                out[key] = _build(getattr(decision, key), sub)
-        return out
+        return self._build(decision)
+
+    def evaluate(self, ruleset: RuleSet, assessment: Mapping[str, Any]) -> dict[str, Any]:
+        """The projection of the decision ``ruleset.evaluate(assessment)`` gives (raising
+        AssessmentError as it does). A projection that names no text, explanation or prompt,
+        such as ``summary``, is built from what the evaluation settles, without making the
+        decision's notes and explanations at all."""
+        if self._wordless:
+            return self._build(ruleset._outline(assessment))
+        return self._build(ruleset.evaluate(assessment))
+
+    def __reduce__(self) -> tuple[type[Projection], tuple[tuple[str, ...]]]:
+        # the built function is made again from the paths (functions made at run time do not pickle)
+        return Projection, (self.paths,)
