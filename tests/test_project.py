@@ -163,3 +163,30 @@ def test_considered_interventions_project_like_the_rest(tmp_path: Path) -> None:
         assert json.dumps(projection.of(decision)) == expected
         assert json.dumps(projection.evaluate(ruleset, {"age": 30})) == expected
     assert Projection(SUMMARY).of(decision)["considered"] == [{"intervention": "mindfulness"}]
+
+
+def test_an_outline_is_the_decision_without_its_words(rulesets: dict[str, ir.RuleSet]) -> None:
+    """``RuleSet.outline`` holds what the decision holds, field by field, less the words."""
+    for name, case in _cases():
+        ruleset = rulesets[name]
+        decision, outline = ruleset.evaluate(case), ruleset.outline(case)
+
+        def notes(found: tuple[Any, ...]) -> list[tuple[str, str, str]]:
+            return [(n.rule, n.severity, n.status) for n in found]
+
+        assert outline.ruleset == decision.ruleset
+        assert outline.fired == decision.fired
+        assert [
+            (r.intervention, r.title, r.category, r.rank, r.strength, notes(r.cautions))
+            for r in outline.recommendations
+        ] == [
+            (r.intervention, r.title, r.category, r.rank, r.strength, notes(r.cautions))
+            for r in decision.recommendations
+        ]
+        assert [(c.intervention, c.strength, notes(c.cautions)) for c in outline.considered] == [
+            (c.intervention, c.strength, notes(c.cautions)) for c in decision.considered
+        ]
+        assert list(outline.not_recommended) == [
+            (n.intervention, n.title, n.rule, n.status) for n in decision.not_recommended
+        ]
+        assert notes(outline.alerts) == notes(decision.alerts)

@@ -15,10 +15,18 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from ._outline import NoteOutline, VetoOutline
 from ._validate import MATCHED
 from .conditions import matched_values, referenced_facts, referenced_features, show_value
-from .decision import AlertNote, CautionNote, Collaboration, Explanation, ExplanationKind, NotRecommended
+from .decision import (
+    AlertNote,
+    CautionNote,
+    Collaboration,
+    Explanation,
+    ExplanationKind,
+    NoteOutline,
+    NotRecommended,
+    VetoOutline,
+)
 from .model import (
     Adjust,
     Alert,
@@ -148,8 +156,15 @@ class RulePlan:
             if isinstance(a, Alert)
         )
         self.vetoed = tuple(iv.id for iv, _ in self.vetoes)
-        # Each note as a decision sorts it (``_rank.sort_notes``): with this plan, and with its
-        # outline (fixed per rule), by intervention where it has one.
+        self._sortable(rid, status)
+        #: each reason with this plan, as a decision keeps it until its explanation is written
+        self.pending: tuple[Pending, ...] = tuple((self, reason) for reason in self.reasons)
+        #: whether it takes any action that makes a note (not-recommended, caution, prompt, alert)
+        self.notes = bool(self.vetoes or self.cautions or self.prompts or self.alerts)
+
+    def _sortable(self, rid: str, status: str) -> None:
+        """Each note as a decision sorts it (``_notes.sort_notes``): with this plan, and with its
+        outline (fixed per rule), by intervention where it has one."""
         self.veto_items: tuple[VetoItem, ...] = tuple(
             (self, iv, veto, VetoOutline(iv.id, iv.title, rid, status)) for iv, veto in self.vetoes
         )
@@ -163,10 +178,6 @@ class RulePlan:
         self.prompt_items: tuple[tuple[str, PromptItem], ...] = tuple(
             (iv_id, (self, role, prompt)) for iv_id, role, prompt in self.prompts
         )
-        #: each reason with this plan, as a decision keeps it until its explanation is written
-        self.pending: tuple[Pending, ...] = tuple((self, reason) for reason in self.reasons)
-        #: whether it takes any action that makes a note (not-recommended, caution, prompt, alert)
-        self.notes = bool(self.vetoes or self.cautions or self.prompts or self.alerts)
 
 
 def _parsed(text: str, texts: Mapping[str, Template]) -> Template | None:

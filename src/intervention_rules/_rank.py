@@ -6,63 +6,57 @@ not-recommend wins over recommend; ties are broken by catalogue order; ``never_a
 constraints cap and move what they must and say so.
 
 Three steps, each its own function: :func:`gather` what the fired rules say per intervention,
-:func:`aggregate` it into strengths less what is vetoed, and :func:`constrain` the order. What is
-recommended, in what order and with what strength is settled here; the words that go with it
-(explanations, and the notes: not-recommended, cautions, prompts and alerts) are written when
-they are first read (:class:`Notes`, ``Deferred``), from nothing but the assessment and the rules
-that fired, so they come out the same whenever they are read.
+:func:`aggregate` it into strengths less what is vetoed, and :func:`constrain` the order
+(:func:`settle` runs the three). What is recommended, in what order and with what strength is
+settled here; the words that go with it (explanations, and the notes: not-recommended, cautions,
+prompts and alerts) are written when they are first read (``_notes.Notes``, ``Deferred``), from
+nothing but the assessment and the rules that fired, so they come out the same whenever they are
+read. :func:`rank` makes the decision's parts, :func:`outline` the same without the words.
 """
 
 from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple, TypeVar, cast
 
 from ._explain import (
-    AlertItem,
-    CautionItem,
     Deferred,
-    Filled,
     Pending,
-    PromptItem,
     RulePlan,
     Session,
-    VetoItem,
 )
-from ._outline import ConsideredOutline, NoteOutline, Outline, RecommendationOutline
+from ._notes import Notes, sort_notes
 from .decision import (
     AlertNote,
-    CautionNote,
     Collaboration,
     Considered,
+    ConsideredOutline,
     Explanation,
+    NoteOutline,
     NotRecommended,
+    Outline,
     Recommendation,
+    RecommendationOutline,
     RuleSetInfo,
 )
-from .model import SEVERITIES, Constraint, Intervention, Rule
+from .model import Constraint, Intervention
 
 __all__ = [
     "Catalogue",
     "Gathered",
     "Outline",
     "Settled",
-    "SortedNotes",
     "aggregate",
     "constrain",
     "gather",
     "outline",
     "rank",
     "settle",
-    "sort_notes",
 ]
 
 T = TypeVar("T")
-N = TypeVar("N", CautionNote, Collaboration)
-
-_SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 class Catalogue:
@@ -144,171 +138,6 @@ _ADJUSTS = operator.attrgetter("adjusts")
 _PENDING = operator.attrgetter("pending")
 _NOTES = operator.attrgetter("notes")
 _VETOED = operator.attrgetter("vetoed")
-
-
-class SortedNotes(NamedTuple):
-    """The notes the fired rules make, in the order a decision shows them (each as
-    ``RulePlan`` holds it: with its plan, the note or the text to fill, and its outline)."""
-
-    vetoes: list[VetoItem]  # catalogue order, then rule order
-    alerts: list[AlertItem]  # worst first, rule order within a severity
-    cautions: dict[str, list[CautionItem]]  # by intervention, each as alerts
-    prompts: dict[str, list[PromptItem]]  # by intervention, in rule order
-
-
-def _by_severity(item: AlertItem | CautionItem) -> int:
-    return _SEVERITY_ORDER[item[1]]
-
-
-def _by_catalogue_then_rule(item: VetoItem) -> tuple[int, int]:
-    return item[1].order, item[0].rule.order
-
-
-def _grouped(items: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
-    out: dict[str, list[T]] = {}
-    for key, item in items:
-        found = out.get(key)
-        if found is None:
-            out[key] = [item]
-        else:
-            found.append(item)
-    return out
-
-
-def sort_notes(noted: Sequence[RulePlan]) -> SortedNotes:
-    """Which notes the fired rules (in rule order) make, and in what order they are shown: the
-    one place that decides it, for a decision's notes and for its outline alike."""
-    chained = itertools.chain.from_iterable
-    vetoes = sorted(chained(map(_VETO_ITEMS, noted)), key=_by_catalogue_then_rule)
-    alerts = sorted(chained(map(_ALERT_ITEMS, noted)), key=_by_severity)  # stable: rule order kept
-    cautions = _grouped(chained(map(_CAUTION_ITEMS, noted)))
-    for found in cautions.values():
-        found.sort(key=_by_severity)
-    return SortedNotes(vetoes, alerts, cautions, _grouped(chained(map(_PROMPT_ITEMS, noted))))
-
-
-_VETO_ITEMS = operator.attrgetter("veto_items")
-_ALERT_ITEMS = operator.attrgetter("alert_items")
-_CAUTION_ITEMS = operator.attrgetter("caution_items")
-_PROMPT_ITEMS = operator.attrgetter("prompt_items")
-
-
-class Notes:
-    """A decision's not-recommended notes, cautions, prompts and alerts, taken from the rules that
-    fired on the first read of any of them. Not-recommended notes and alerts are made then; an
-    intervention's cautions and prompts when they are read (only a recommended or considered
-    intervention shows them). A prompt's text is filled when it is made; the other notes' texts
-    when each is first read. Texts are filled under the session's lock."""
-
-    __slots__ = ("_alerts", "_catalogue", "_cautions", "_noted", "_prompts", "_session", "_vetoes")
-
-    def __init__(self, noted: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> None:
-        self._noted = noted
-        self._catalogue = catalogue
-        self._session = session
-        self._vetoes: tuple[NotRecommended, ...] | None = None
-        self._alerts: tuple[AlertNote, ...] = ()
-        self._cautions: dict[str, list[CautionItem]] = {}
-        self._prompts: dict[str, list[PromptItem]] = {}
-
-    def _take(self) -> None:
-        """Sort every note of the fired rules out, making the not-recommended notes and alerts."""
-        if self._vetoes is not None:
-            return
-        with self._session.lock:
-            if self._vetoes is not None:
-                return
-            # Made apart and kept only once all is made: a read that fails half way (an
-            # interrupt) leaves nothing behind, and the next read starts again from the start.
-            sorted_out = sort_notes(self._noted)
-            later = self._unwritten
-            vetoes = tuple(
-                veto
-                if isinstance(veto, NotRecommended)
-                else NotRecommended(iv.id, iv.title, plan.rule.id, later(plan, veto), plan.rule.status)
-                for plan, iv, veto, _ in sorted_out.vetoes
-            )
-            alerts = tuple(
-                alert
-                if isinstance(alert, AlertNote)
-                else AlertNote(plan.rule.id, severity, later(plan, alert), plan.rule.status)
-                for plan, severity, alert, _ in sorted_out.alerts
-            )
-            self._cautions, self._prompts = sorted_out.cautions, sorted_out.prompts
-            self._alerts = alerts
-            self._vetoes = vetoes  # last: it says all is taken
-
-    def _unwritten(self, plan: RulePlan, filled: Filled) -> str:
-        """A note's text, filled (under the session's lock) when it is first read: what is ranked
-        and which notes there are is settled without writing a word (a population summary reads
-        only rule ids and severities)."""
-        return cast(str, Deferred(self._session.lock, self._session.fill, plan, *filled))
-
-    def _written(
-        self,
-        found: Sequence[CautionItem] | Sequence[PromptItem],
-        kind: type[N],
-        make: Callable[[Rule, str, str], N],
-        text: Callable[[RulePlan, Filled], str],
-    ) -> list[N]:
-        """Each note as it was built at load, or made now: ``make(rule, severity or role,
-        text(plan, filled))``."""
-        return [
-            note if isinstance(note, kind) else make(item[0].rule, item[1], text(item[0], cast(Filled, note)))
-            for item in found
-            for note in (item[2],)
-        ]
-
-    def _filled(self, plan: RulePlan, filled: Filled) -> str:
-        """A prompt's text, filled now (prompts are told apart by their texts)."""
-        with self._session.lock:
-            return self._session.fill(plan, *filled)
-
-    def not_recommended(self) -> tuple[NotRecommended, ...]:
-        self._take()
-        assert self._vetoes is not None  # set by _take
-        return self._vetoes
-
-    def alerts(self) -> tuple[AlertNote, ...]:
-        self._take()
-        return self._alerts
-
-    def cautions(self, iv_id: str) -> tuple[CautionNote, ...]:
-        """An intervention's cautions, worst first, in rule order within a severity (as
-        :func:`sort_notes` puts them)."""
-        self._take()
-        found = self._cautions.get(iv_id)
-        if not found:
-            return ()
-        return tuple(
-            self._written(
-                found,
-                CautionNote,
-                lambda rule, severity, text: CautionNote(rule.id, severity, text, rule.status),
-                self._unwritten,
-            )
-        )
-
-    def collaboration(self, iv_id: str) -> tuple[Collaboration, ...]:
-        """The intervention's own prompts, then the rules', each (role, prompt) once."""
-        self._take()
-        defaults = self._catalogue.defaults[iv_id]
-        found = self._prompts.get(iv_id)
-        if not found:
-            return defaults
-        prompts = self._written(
-            found,
-            Collaboration,
-            lambda rule, role, text: Collaboration(role, text, rule.id, rule.status),
-            self._filled,
-        )
-        seen: set[tuple[str, str]] = set()
-        unique = []
-        for c in (*defaults, *prompts):
-            if (c.role, c.prompt) not in seen:
-                seen.add((c.role, c.prompt))
-                unique.append(c)
-        return tuple(unique)
 
 
 def aggregate(gathered: Gathered, catalogue: Catalogue) -> tuple[dict[str, float], list[str]]:

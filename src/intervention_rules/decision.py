@@ -2,14 +2,14 @@
 
 :meth:`Decision.to_dict` gives the JSON shape documented in the contract; it is tested, not
 incidental. :meth:`Decision.to_text` renders it for a reader at a terminal, :meth:`Decision.to_cds_hooks` as
-CDS Hooks cards.
+CDS Hooks cards. :class:`Outline` is a decision without its words (``RuleSet.outline``).
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 import attrs
 
@@ -26,11 +26,16 @@ __all__ = [
     "CautionNote",
     "Collaboration",
     "Considered",
+    "ConsideredOutline",
     "Decision",
     "Explanation",
     "NotRecommended",
+    "NoteOutline",
+    "Outline",
     "Recommendation",
+    "RecommendationOutline",
     "RuleSetInfo",
+    "VetoOutline",
 ]
 
 
@@ -137,20 +142,28 @@ def _resolved_text(value: str | Callable[[], str]) -> str:
     return value if isinstance(value, str) else value()
 
 
-def _read_settled(cls: C, docs: Mapping[str, str], resolve: Callable[[Any], Any] = _resolved) -> C:
+def _read_settled(
+    cls: C, docs: Mapping[str, str], settled: type = tuple, resolve: Callable[[Any], Any] = _resolved
+) -> C:
     """Make each named field of a slotted attrs class read as what it holds settled.
 
     An evaluation leaves some fields as calls that work the value out on first read (``Later``
-    tuples; with ``resolve=_resolved_text``, a note's text). The field keeps its public name
-    (``attrs.fields``, ``asdict``, ``evolve``, pattern matching, pickling, ``==`` and ``repr`` all
-    see it), and its slot is read through ``resolve``: so whatever reads the field gets the
-    settled value, however it reads it.
+    tuples; with ``settled=str, resolve=_resolved_text``, a note's text). The field keeps its
+    public name (``attrs.fields``, ``asdict``, ``evolve``, pattern matching, pickling, ``==`` and
+    ``repr`` all see it), and its slot is read through ``resolve``: so whatever reads the field
+    gets the settled value, however it reads it. The value worked out takes the call's place in
+    the slot, so later reads take it as it is (two threads racing to do so store the same value).
     """
     for name, doc in docs.items():
         slot = cls.__dict__[name]  # the slot's own descriptor, which stores the value
 
         def read(self: Any, slot: Any = slot) -> Any:
-            return resolve(slot.__get__(self))
+            value = slot.__get__(self)
+            if isinstance(value, settled):
+                return value
+            value = resolve(value)
+            slot.__set__(self, value)
+            return value
 
         def store(self: Any, value: Any, slot: Any = slot) -> None:
             # reached only as attrs sets a frozen instance's fields (``__init__``, unpickling)
@@ -162,7 +175,7 @@ def _read_settled(cls: C, docs: Mapping[str, str], resolve: Callable[[Any], Any]
 
 #: What a note's ``text`` says, written when first read (a template filled from the assessment).
 _NOTE_TEXT = {"text": "The note's text, its placeholders filled from the assessment."}
-_read_settled(CautionNote, _NOTE_TEXT, _resolved_text)
+_read_settled(CautionNote, _NOTE_TEXT, str, _resolved_text)
 
 
 @attrs.frozen
@@ -268,8 +281,8 @@ class AlertNote:
         return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
 
 
-_read_settled(NotRecommended, _NOTE_TEXT, _resolved_text)
-_read_settled(AlertNote, _NOTE_TEXT, _resolved_text)
+_read_settled(NotRecommended, _NOTE_TEXT, str, _resolved_text)
+_read_settled(AlertNote, _NOTE_TEXT, str, _resolved_text)
 
 
 @attrs.frozen
@@ -370,3 +383,58 @@ _read_settled(
         "alerts": "Alerts, worst first, in rule order within a severity.",
     },
 )
+
+
+# --- outlines: a decision without its words ---------------------------------------------------
+
+
+class NoteOutline(NamedTuple):
+    """A caution or alert without its text."""
+
+    rule: str
+    severity: str
+    status: str
+
+
+class VetoOutline(NamedTuple):
+    """A not-recommended note without its text."""
+
+    intervention: str
+    title: str
+    rule: str
+    status: str
+
+
+class RecommendationOutline(NamedTuple):
+    """A recommendation without its explanations, prompts and cautions' texts."""
+
+    intervention: str
+    title: str
+    category: str
+    rank: int
+    strength: float
+    cautions: tuple[NoteOutline, ...]
+
+
+class ConsideredOutline(NamedTuple):
+    """An intervention considered, not suggested, without its explanations and cautions' texts."""
+
+    intervention: str
+    title: str
+    category: str
+    strength: float
+    cautions: tuple[NoteOutline, ...]
+
+
+class Outline(NamedTuple):
+    """A decision without its words (``RuleSet.outline``): every field of :class:`Decision` by
+    the same name except the texts, explanations and collaboration prompts, each in the same
+    order, with the same values. What a population summary reads, settled without making a note
+    or filling a template. The notes' outlines are fixed per rule, built when the rule set loads."""
+
+    ruleset: RuleSetInfo
+    recommendations: tuple[RecommendationOutline, ...]
+    not_recommended: tuple[VetoOutline, ...]
+    considered: tuple[ConsideredOutline, ...]
+    alerts: tuple[NoteOutline, ...]
+    fired: tuple[str, ...]

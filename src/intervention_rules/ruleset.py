@@ -18,7 +18,7 @@ from ._compile import Plan, compile_plan
 from ._engine import Engine
 from ._explain import Session, plan_rules
 from ._facts import FactEncoder
-from ._rank import Catalogue, Outline, outline, rank
+from ._rank import Catalogue, outline, rank
 from ._suggest import did_you_mean, suggest
 from ._validate import Definition
 from .conditions import (
@@ -26,7 +26,7 @@ from .conditions import (
     evaluate,
     trace,
 )
-from .decision import Decision, RuleSetInfo
+from .decision import Decision, Outline, RuleSetInfo
 from .errors import RuleSetError, UnknownInterventionError
 from .model import (
     Action,
@@ -347,9 +347,14 @@ class RuleSet:
         positions, _ = self._fire(values)
         return self._decide(values, positions)
 
-    def _outline(self, assessment: Mapping[str, Any]) -> Outline:
-        """What ``evaluate`` settles of an assessment, without a word of text: for population
-        summaries (``scale.Projection``). Raises AssessmentError as ``evaluate`` does."""
+    def outline(self, assessment: Mapping[str, Any]) -> Outline:
+        """What ``evaluate`` settles of an assessment, without a word of text: the ranked
+        interventions with their strengths, what is ruled out or only considered, and which
+        rules' cautions and alerts apply, at which severity, as in the decision ``evaluate`` gives
+        (an ``intervention_rules.decision.Outline``). Cheaper than ``evaluate``: no
+        note or explanation is made. For populations and counts, never to show a clinician (the
+        reasons and cautions' words are what make a recommendation usable). Raises
+        AssessmentError as ``evaluate`` does."""
         values = self.normalise(assessment)
         positions, _ = self._fire(values)
         firing = list(map(self._planned.__getitem__, positions))

@@ -191,7 +191,7 @@ def _compiled(tree: Mapping[str, Any]) -> Callable[[Any], dict[str, Any]]:
     return build
 
 
-#: What a decision's outline holds (``_rank.Outline``): None marks a field held whole.
+#: What a decision's outline holds (``decision.Outline``): None marks a field held whole.
 _OUTLINED: _Tree = {
     "ruleset": None,
     "recommendations": {
@@ -258,7 +258,7 @@ class Projection:
         such as ``summary``, is built from what the evaluation settles, without making the
         decision's notes and explanations at all."""
         if self._wordless:
-            return self._build(ruleset._outline(assessment))
+            return self._build(ruleset.outline(assessment))
         return self._build(ruleset.evaluate(assessment))
 
     def __reduce__(self) -> tuple[type[Projection], tuple[tuple[str, ...]]]:
