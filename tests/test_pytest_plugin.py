@@ -51,8 +51,8 @@ def test_a_failing_scenario_reports_expectation_decision_and_explanation(project
         "  explain cbt:",
         "    CBT [cbt]: not recommended: no rule that recommends it fired",
         "    - CBT-COPING (recommend) did not fire: CBT for coping or communication [rules.yaml:41:5]",
-        "        needs reasons includes any of coping, communication [rules.yaml:51:28]",
-        "        needs conditions includes any of anxiety [rules.yaml:51:83]",
+        "        needs reasons includes any of coping, communication; saw (left out) [rules.yaml:51:28]",
+        "        needs conditions includes any of anxiety; saw (left out) [rules.yaml:51:83]",
         "  (Texts of decisions and values of assessments are left out of failure reports; "
         "--ir-show-values quotes them)",
     ]
