@@ -24,6 +24,7 @@ from intervention_rules.fhir import (
     CONTEXT_FEATURES,
     DIGEST_SYSTEM,
     NONE_CODING,
+    ORDER_FEATURE,
     answer_system,
     assessment_from_questionnaire_response,
     canonical,
@@ -79,8 +80,9 @@ def test_questionnaire_has_one_item_per_feature_with_its_type_values_and_text() 
         "can_become_pregnant",
         "medications",
     ]  # no `order`: the medicine being ordered comes from the order hooks' context, not a clinician
-    assert "order" in RULESET.features or "order" in RULESET.objects
-    assert set(CONTEXT_FEATURES) == {"order"}
+    assert ORDER_FEATURE == "order"  # the documented name, which the order services fill
+    assert ORDER_FEATURE in RULESET.features or ORDER_FEATURE in RULESET.objects
+    assert set(CONTEXT_FEATURES) == {ORDER_FEATURE}
     assert items["age"]["type"] == "integer"
     assert items["age"]["required"] is True
     assert items["age"]["text"] == RULESET.features["age"].description

@@ -51,8 +51,8 @@ def test_a_failing_scenario_reports_expectation_decision_and_explanation(project
         "  explain cbt:",
         "    CBT [cbt]: not recommended: no rule that recommends it fired",
         "    - CBT-COPING (recommend) did not fire: CBT for coping or communication [rules.yaml:41:5]",
-        "        needs reasons includes any of coping, communication [rules.yaml:51:28]",
-        "        needs conditions includes any of anxiety [rules.yaml:51:83]",
+        "        needs reasons includes any of coping, communication; saw (left out) [rules.yaml:51:28]",
+        "        needs conditions includes any of anxiety; saw (left out) [rules.yaml:51:83]",
         "  (Texts of decisions and values of assessments are left out of failure reports; "
         "--ir-show-values quotes them)",
     ]
@@ -60,6 +60,94 @@ def test_a_failing_scenario_reports_expectation_decision_and_explanation(project
     assert "\n".join(line[2:] for line in expected) in output
     assert "FAILED tests/failing.scenario.yaml::adult with depression - expected recommen" in output
     assert result.ret == 1
+
+
+BROKEN_ENGINE = """
+from intervention_rules.ruleset import RuleSet
+
+
+def evaluate(self, assessment, **options):
+    raise RuntimeError("the engine stopped: a bug, as an unexpected exception is")
+
+
+RuleSet.evaluate = evaluate
+"""
+DISTRESS = "9.375"  # the assessment's value, to be kept out of reports unless asked for
+
+
+def test_an_unexpected_exception_is_reported_without_values_or_message(project: pytest.Pytester) -> None:
+    """A bug while checking a scenario (here: evaluation raises) is reported by the exception's
+    type, the scenario and where it was raised; with --showlocals and --tb=long the traceback's
+    variables would print the assessment, so without --ir-show-values there is no traceback, no
+    variable and no message (which might quote the assessment too)."""
+    (project.path / "conftest.py").write_text(BROKEN_ENGINE, encoding="utf-8")
+    (project.path / "tests" / "basics.scenario.yaml").write_text(
+        FAILING.replace("conditions: [depression]", f"distress: {DISTRESS}"), encoding="utf-8"
+    )
+    result = project.runpytest_subprocess("--showlocals", "--tb=long", "-rf")
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert DISTRESS not in output
+    assert "the engine stopped" not in output
+    result.stdout.fnmatch_lines(
+        [
+            "RuntimeError: an unexpected error while checking the scenario at "
+            "tests/basics.scenario.yaml:3 against the rule set toolkit-fixture 1.0 "
+            "(a bug, not a failed expectation)",
+            "  *intervention_rules/testing/pytest_plugin.py:* in runtest",
+            "  *intervention_rules/testing/_expectations.py:* in check_scenario",
+            "  conftest.py:6 in evaluate",
+            "(The exception's message and the traceback's variables are left out of failure reports: "
+            "they can quote the assessment; --ir-show-values shows the whole traceback)",
+            "FAILED tests/basics.scenario.yaml::adult with depression - RuntimeError*",
+        ]
+    )
+    assert "site-packages" not in output  # pytest's own frames are left out too
+    shown = project.runpytest_subprocess("--showlocals", "--tb=long", "--ir-show-values")
+    shown.assert_outcomes(failed=1)
+    shown.stdout.fnmatch_lines(["E * RuntimeError: the engine stopped*"])
+    shown.stdout.fnmatch_lines([f"values * = {{'age': 30, 'distress': {DISTRESS}}}"])  # check_scenario's
+
+
+BROKEN_READER = """
+from pathlib import Path
+
+import intervention_rules.testing._scenarios as scenarios
+
+
+def load_scenarios(path, ruleset):
+    text = Path(path).read_text()
+    raise RuntimeError(f"the reader stopped after {len(text)} characters")
+
+
+scenarios.load_scenarios = load_scenarios
+"""
+
+
+def test_an_unexpected_exception_reading_a_scenario_file_is_reported_the_same_way(
+    project: pytest.Pytester,
+) -> None:
+    """A bug while a scenario file is read, whose traceback's variables hold the file's
+    assessments, is a collection error naming the file and the exception's type only."""
+    (project.path / "conftest.py").write_text(BROKEN_READER, encoding="utf-8")
+    (project.path / "tests" / "basics.scenario.yaml").write_text(
+        FAILING.replace("conditions: [depression]", f"distress: {DISTRESS}"), encoding="utf-8"
+    )
+    result = project.runpytest_subprocess("--showlocals", "--tb=long")
+    result.assert_outcomes(errors=1)
+    assert DISTRESS not in result.stdout.str()
+    assert "the reader stopped" not in result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "RuntimeError: an unexpected error while reading the scenario file "
+            "tests/basics.scenario.yaml (a bug, not a failed expectation)",
+            "  *intervention_rules/testing/pytest_plugin.py:* in collect",
+            "  conftest.py:9 in load_scenarios",
+        ]
+    )
+    shown = project.runpytest_subprocess("--showlocals", "--tb=long", "--ir-show-values")
+    shown.assert_outcomes(errors=1)
+    shown.stdout.fnmatch_lines(["E * RuntimeError: the reader stopped*", f"text * = *distress: {DISTRESS}*"])
 
 
 def test_an_invalid_scenario_file_is_a_collection_error_with_its_problems(project: pytest.Pytester) -> None:

@@ -70,7 +70,7 @@ def test_a_failure_shows_expectation_decision_and_explanation(tmp_path: Path) ->
         "        The family is involved (involved: yes).",
         "        Agree who coordinates with school.",
     }
-    plain = [line.replace("; saw not recorded", "") for line in quoted if line not in texts]
+    plain = [line.replace("saw not recorded", "saw (left out)") for line in quoted if line not in texts]
     assert format_outcome(RULES, suite.failed[0]) == "\n".join(plain)
     assert format_outcome(RULES, suite.outcomes[1]) == f"PASSED {path}:7: fine"
 

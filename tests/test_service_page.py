@@ -77,8 +77,10 @@ def test_fill_the_form_submit_and_see_the_cards(page: Page, tmp_path: Path) -> N
     first.locator("details > summary").click()
     assert detail.is_visible()
     assert "not a risk rating" in detail.inner_text()
+    # docs/images/try-out.png is this screenshot: the top of the page, as a 1280x900 screen shows it.
+    page.evaluate("window.scrollTo(0, 0)")
     shot = tmp_path / "try-out.png"
-    page.screenshot(path=str(shot), full_page=True)
+    page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
 
 
@@ -139,3 +141,55 @@ def test_none_is_exclusive_among_the_answers_to_a_list_question(page: Page) -> N
     expected = ruleset.evaluate({"age": 30, "conditions": []}).to_cds_hooks(ruleset=ruleset)
     shown = page.locator("article.card .summary")
     assert [shown.nth(i).inner_text() for i in range(shown.count())] == [c["summary"] for c in expected]
+
+
+PHONE = {"width": 390, "height": 640}  # one column: the cards come below the whole form
+
+
+def _submit_from_the_top(page: Page) -> None:
+    """On a phone-sized screen, press Enter in the age field at the top of the form (which submits
+    it), where what the service answers below the form is out of view."""
+    page.set_viewport_size(PHONE)
+    page.focus(AGE)
+    expect(page.locator("#cards-heading")).not_to_be_in_viewport()
+    page.keyboard.press("Enter")
+
+
+def test_a_refused_assessment_is_brought_into_view_focused_and_announced(page: Page) -> None:
+    """The service's error box, far below on a small screen, is scrolled into view and focused,
+    and it is an alert (a screen reader reads it out at once)."""
+    _submit_from_the_top(page)  # no age: the one required answer
+    error = page.locator("#cards .error")
+    expect(error).to_contain_text("age")
+    expect(error).to_be_in_viewport()
+    expect(error).to_be_focused()
+    assert error.get_attribute("role") == "alert"
+    assert page.locator("#status").inner_text() == ""
+
+
+def test_the_cards_are_brought_into_view_and_their_number_announced(page: Page) -> None:
+    """After a successful submit the first card is in view, the focus is on the cards' heading (the
+    reading goes on from there), and the live region says how many cards came back."""
+    ruleset = ir.load_ruleset(RULES)
+    expected = ruleset.evaluate({"age": 40}).to_cds_hooks(ruleset=ruleset)
+    page.fill(AGE, "40")
+    _submit_from_the_top(page)
+    page.wait_for_selector("article.card")
+    expect(page.locator("article.card").first).to_be_in_viewport()
+    expect(page.locator("#cards-heading")).to_be_focused()
+    status = page.locator("#status")
+    assert status.get_attribute("role") == "status"
+    expect(status).to_have_text(f"{len(expected)} cards, in the order the service sent them.")
+    assert page.locator("article.card").count() == len(expected) > 1
+
+
+def test_a_service_that_cannot_be_reached_is_said_in_view(page: Page, base: str) -> None:
+    """When the request fails (the service stopped, the network dropped), the page says so where
+    it can be seen, rather than nothing happening."""
+    page.route(base + "/cds-services/patient-view", lambda route: route.abort())
+    page.fill(AGE, "40")
+    _submit_from_the_top(page)
+    error = page.locator("#cards .error")
+    expect(error).to_contain_text("the service could not be reached")
+    expect(error).to_be_in_viewport()
+    expect(error).to_be_focused()

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ._questionnaire import (
         CONTEXT_FEATURES,
         NONE_CODING,
+        ORDER_FEATURE,
         answer_system,
         canonical,
         questionnaire,
@@ -45,6 +46,7 @@ __getattr__ = exports(
         "MedicationCodesError": "._medications",
         "MedicineEntry": "._medications",
         "NONE_CODING": "._questionnaire",
+        "ORDER_FEATURE": "._questionnaire",
         "RULESET_SYSTEM": "._request_group",
         "RXNORM": "._medications",
         "SNOMED": "._medications",
@@ -64,6 +66,7 @@ __all__ = [
     "DIGEST_SYSTEM",
     "INTERVENTION_SYSTEM",
     "NONE_CODING",
+    "ORDER_FEATURE",
     "RULESET_SYSTEM",
     "RXNORM",
     "SNOMED",

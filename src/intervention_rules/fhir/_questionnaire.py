@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONTEXT_FEATURES",
     "NONE_CODING",
+    "ORDER_FEATURE",
     "answer_system",
     "canonical",
     "item_type",
@@ -38,9 +39,12 @@ SNOMED = "http://snomed.info/sct"
 NONE_CODING = {"system": SNOMED, "code": "260413007", "display": "None"}
 """SNOMED CT 260413007 |None (qualifier value)|: the answer that records an empty list."""
 
-CONTEXT_FEATURES = frozenset({"order"})
-"""Features the CDS Hooks context fills, never a clinician: ``order`` is the medicine being ordered,
-which the order-select and order-sign services take from ``context.draftOrders``. The Questionnaire
+ORDER_FEATURE = "order"
+"""The feature for the medicine being ordered, which the order-select and order-sign services fill
+from ``context.draftOrders`` (one draft order at a time)."""
+
+CONTEXT_FEATURES = frozenset({ORDER_FEATURE})
+"""Features the CDS Hooks context fills, never a clinician (``ORDER_FEATURE``). The Questionnaire
 has no item for them, and a QuestionnaireResponse may not answer them."""
 
 _EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"

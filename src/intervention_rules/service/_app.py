@@ -277,7 +277,7 @@ class _Service:
             fired: list[str] = []
             for where, medication_request in orders:
                 order = order_feature(medication_request, resources_, self.codes.match, where)
-                ordered = self.evaluate({**assessment, "order": order}, where)
+                ordered = self.evaluate({**assessment, self.fhir.ORDER_FEATURE: order}, where)
                 new = tuple(a for a in ordered.alerts if a.rule not in already)
                 conflict = attrs.evolve(
                     ordered, recommendations=(), not_recommended=(), considered=(), alerts=new

@@ -29,6 +29,8 @@ __all__ = ["SuiteResult", "format_decision", "format_outcome", "run_scenarios"]
 MAX_EXPLAINED = 3
 #: Said under failure reports that leave texts and values out, followed by how to see them.
 HIDDEN = "Texts of decisions and values of assessments are left out of failure reports"
+#: Written in an explanation where it would quote the value a condition saw.
+LEFT_OUT = "(left out)"
 
 
 @attrs.frozen
@@ -150,15 +152,13 @@ def format_outcome(ruleset: RuleSet, outcome: Outcome, *, show_values: bool = Fa
 
 def _names_only(explanation: InterventionExplanation, decision: Decision) -> str:
     """An explanation as :meth:`InterventionExplanation.to_text` writes it, without the rules'
-    texts and the values seen: rule ids, titles, conditions and locations."""
-    lines = [f"{explanation.title} [{explanation.intervention}]: {_summary(explanation, decision)}"]
-    for r in explanation.rules:
-        mark = "fired" if r.fired else "did not fire"
-        lines.append(f"- {r.rule} ({', '.join(r.actions)}) {mark}: {r.title} [{r.source}]")
-        lines += [f"    needs {f.condition} [{f.location}]" for f in r.failed]
-    if not explanation.rules:
-        lines.append("- no rule in this rule set concerns it")
-    return "\n".join(lines)
+    texts and the values seen: rule ids, titles, conditions and locations. The explanation's
+    texts and values are replaced and ``to_text`` writes it, so both forms share one layout."""
+    rules = tuple(
+        attrs.evolve(r, text=(), failed=tuple(attrs.evolve(f, seen=LEFT_OUT) for f in r.failed))
+        for r in explanation.rules
+    )
+    return attrs.evolve(explanation, summary=_summary(explanation, decision), rules=rules).to_text()
 
 
 def _summary(explanation: InterventionExplanation, decision: Decision) -> str:

@@ -15,7 +15,11 @@ Options (command line, or ini keys in ``pyproject.toml`` / ``pytest.ini``):
   scenario of the collected files, and fail the session if a mutant survives.
 - ``--ir-show-values`` / ``ir_show_values``: quote the decision's texts and the assessment's values
   in failure reports. Without it a report names interventions, rules, fields and ranks only: a
-  rule's text can quote the assessment through its templates, and test logs travel far.
+  rule's text can quote the assessment through its templates, and test logs travel far. The same
+  holds for an unexpected exception while a scenario is checked (a bug, not a failed expectation):
+  its report names the exception's type, the scenario and where it was raised, but not its message
+  nor the traceback's local variables (``--showlocals``), which can hold the assessment; with the
+  option it is pytest's usual traceback.
 
 A rule set is loaded only when a scenario file is collected, so the plugin costs next to nothing
 in test sessions that have none.
@@ -151,9 +155,7 @@ class ScenarioFile(pytest.File):
         from ._scenarios import load_scenarios
 
         ruleset = _ruleset(self.config)
-        here = self.config.invocation_params.dir
-        shown = self.path.relative_to(here) if self.path.is_relative_to(here) else self.path
-        (loaded,) = load_scenarios(shown, ruleset)
+        (loaded,) = load_scenarios(_relative(self.path, self.config), ruleset)
         self.config.stash.setdefault(_FILES, []).append(loaded)
         return [
             ScenarioItem.from_parent(
@@ -167,7 +169,10 @@ class ScenarioFile(pytest.File):
 
         if isinstance(excinfo.value, InterventionRulesError):
             return str(excinfo.value)
-        return super().repr_failure(excinfo)
+        if bool(_option(self.config, "show_values")) or isinstance(excinfo.value, self.CollectError):
+            return super().repr_failure(excinfo)
+        doing = f"reading the scenario file {_relative(self.path, self.config)}"
+        return _internal_error(excinfo, doing, self.config)
 
 
 class ScenarioItem(pytest.Item):
@@ -200,18 +205,54 @@ class ScenarioItem(pytest.Item):
             raise ScenarioFailed(outcome)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        show = bool(_option(self.config, "show_values"))
         if isinstance(excinfo.value, ScenarioFailed):
             from ._runner import HIDDEN, format_outcome
 
-            show = bool(_option(self.config, "show_values"))
             report = format_outcome(self.ruleset, excinfo.value.outcome, show_values=show)
             # pytest's header already names the scenario; the report starts with what was expected.
             report = textwrap.dedent(report.split("\n", 1)[1])
             return report if show else f"{report}\n({HIDDEN}; --ir-show-values quotes them)"
-        return super().repr_failure(excinfo)
+        if show:
+            return super().repr_failure(excinfo, style)
+        location = self.scenario.location
+        checking = (
+            f"checking the scenario at {location.file}:{location.line} "
+            f"against the rule set {self.ruleset.name} {self.ruleset.version}"
+        )
+        return _internal_error(excinfo, checking, self.config)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.scenario.location.line - 1, f"scenario: {self.name}"
+
+
+#: Said under the report of an unexpected exception, followed by how to see the whole traceback.
+INTERNAL_HIDDEN = (
+    "The exception's message and the traceback's variables are left out of failure reports: "
+    "they can quote the assessment"
+)
+
+
+def _relative(path: Path, config: pytest.Config) -> Path:
+    """The path as the user names it: relative to where pytest was started, when it is below."""
+    here = config.invocation_params.dir
+    return path.relative_to(here) if path.is_relative_to(here) else path
+
+
+def _internal_error(excinfo: pytest.ExceptionInfo[BaseException], doing: str, config: pytest.Config) -> str:
+    """An unexpected exception without its message or any variable: its type (and those of the
+    exceptions it came from), what was being done, and where in the code it was raised."""
+    kinds: list[str] = []
+    error: BaseException | None = excinfo.value
+    while error is not None and len(kinds) < 10:
+        kinds.append(type(error).__qualname__)
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    lines = [f"{' from '.join(kinds)}: an unexpected error while {doing} (a bug, not a failed expectation)"]
+    # From this module's call into the library on (pytest's and pluggy's frames before it are noise).
+    for entry in excinfo.traceback.cut(path=Path(__file__)).filter(excinfo):
+        lines.append(f"  {_relative(Path(entry.path), config)}:{entry.lineno + 1} in {entry.name}")
+    lines.append(f"({INTERNAL_HIDDEN}; --ir-show-values shows the whole traceback)")
+    return "\n".join(lines)
 
 
 def _shortfalls(config: pytest.Config) -> list[str]:
