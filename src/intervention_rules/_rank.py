@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple, TypeVar, cast
 
 from ._explain import (
@@ -94,45 +94,60 @@ class Catalogue:
 
 class Gathered:
     """What the fired rules say about ranking, per intervention, in the order they say it; the
-    rules that write notes, to be read later."""
+    rules that write notes, to be read later; the notes of constraints that moved an
+    intervention (``moved``). Each intervention's reasons are grouped only when its explanations
+    are first read (:meth:`reasons`)."""
 
-    __slots__ = ("adjust", "noted", "reasons", "strengths", "vetoed")
+    __slots__ = ("_grouped", "adjust", "fired", "moved", "noted", "strengths", "vetoed")
 
-    def __init__(self) -> None:
+    def __init__(self, fired: Sequence[RulePlan]) -> None:
+        self.fired = fired
         self.strengths: dict[str, list[float]] = {}
         self.adjust: dict[str, float] = {}
-        self.reasons: dict[str, list[Explanation | Pending]] = {}  # explained when first read
         self.vetoed: set[str] = set()
         self.noted: list[RulePlan] = []
+        self.moved: dict[str, list[Explanation]] = {}  # by ``constrain``, in the order it moved them
+        self._grouped: dict[str, list[Pending]] | None = None
+
+    def reasons(self, iv_id: str) -> list[Explanation | Pending]:
+        """An intervention's reasons (recommend and adjust actions) in rule order, then the notes
+        of the constraints that moved it. Call under the decision's lock: the reasons of every
+        intervention are grouped on the first call, and kept."""
+        grouped = self._grouped
+        if grouped is None:
+            grouped = _grouped_by(itertools.chain.from_iterable(map(_PENDING, self.fired)), _intervention_of)
+            self._grouped = grouped
+        return [*grouped.get(iv_id, ()), *self.moved.get(iv_id, ())]
+
+
+def _intervention_of(pending: Pending) -> str:
+    return pending[1][0]
+
+
+def _grouped_by(items: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
+    """The items by key, each group in the items' order (a stable sort and a grouping, in C)."""
+    return {k: list(group) for k, group in itertools.groupby(sorted(items, key=key), key)}
 
 
 def gather(fired: Sequence[RulePlan]) -> Gathered:
     """Every action of every fired rule that bears on the ranking; reasons and notes are kept
-    to be written later. (The fired rules' actions are chained in C, so that the work in Python
-    is per action, not per rule: a decision can rest on hundreds of fired rules.)"""
-    out = Gathered()
-    strengths, adjust, reasons = out.strengths, out.adjust, out.reasons
+    to be written later. (The fired rules' actions are chained, sorted and grouped in C, so that
+    the work in Python is per intervention, not per action: a decision can rest on hundreds of
+    fired rules.)"""
+    out = Gathered(fired)
     chained = itertools.chain.from_iterable
-    for iv_id, value in chained(map(_STRENGTHS, fired)):
-        found = strengths.get(iv_id)
-        if found is None:
-            strengths[iv_id] = [value]
-        else:
-            found.append(value)
+    strengths: dict[str, list[tuple[str, float]]] = _grouped_by(chained(map(_STRENGTHS, fired)), _FIRST)
+    out.strengths = {iv_id: list(map(_SECOND, found)) for iv_id, found in strengths.items()}
+    adjust = out.adjust
     for iv_id, by in chained(map(_ADJUSTS, fired)):
         adjust[iv_id] = adjust.get(iv_id, 0.0) + by
-    for pending in chained(map(_PENDING, fired)):
-        iv_id = pending[1][0]
-        found_reasons = reasons.get(iv_id)
-        if found_reasons is None:
-            reasons[iv_id] = [pending]
-        else:
-            found_reasons.append(pending)
     out.noted.extend(filter(_NOTES, fired))
     out.vetoed.update(chained(map(_VETOED, fired)))
     return out
 
 
+_FIRST = operator.itemgetter(0)
+_SECOND = operator.itemgetter(1)
 _STRENGTHS = operator.attrgetter("strengths")
 _ADJUSTS = operator.attrgetter("adjusts")
 _PENDING = operator.attrgetter("pending")
@@ -189,10 +204,10 @@ def _violation(ranked: list[str], catalogue: Catalogue) -> tuple[Constraint, str
 
 
 def constrain(
-    entries: dict[str, float], reasons: dict[str, list[Explanation | Pending]], catalogue: Catalogue
+    entries: dict[str, float], moved: dict[str, list[Explanation]], catalogue: Catalogue
 ) -> list[str]:
     """The ranked order after every ``never_above`` constraint holds, capping strengths and
-    adding (or updating) a note to the explanations of each intervention moved."""
+    adding (or updating) a note to ``moved``, after the explanations of each intervention moved."""
     interventions = catalogue.interventions
     above: dict[str, set[str]] = {}  # intervention -> those a constraint placed above it
     first_cap: dict[tuple[str, str, str], tuple[float, int]] = {}  # strength before, note position
@@ -207,7 +222,8 @@ def constrain(
             break
         constraint, best, iv_id = violation
         key = (iv_id, constraint.id, best)
-        original, position = first_cap.get(key, (entries[iv_id], len(reasons[iv_id])))
+        notes = moved.setdefault(iv_id, [])
+        original, position = first_cap.get(key, (entries[iv_id], len(notes)))
         entries[iv_id] = min(entries[iv_id], entries[best])
         above.setdefault(iv_id, set()).add(best)
         cap = (
@@ -226,10 +242,10 @@ def constrain(
             source=constraint.location,
         )
         if key in first_cap:  # the same placement again, after another cap: one note, final figures
-            reasons[iv_id][position] = note
+            notes[position] = note
         else:
             first_cap[key] = (original, position)
-            reasons[iv_id].append(note)
+            notes.append(note)
         ranked = _order(entries, above, catalogue)
     return ranked
 
@@ -263,7 +279,7 @@ def settle(fired: Sequence[RulePlan], catalogue: Catalogue) -> Settled:
     """Gather, aggregate and constrain: the order and strengths, for a decision and its outline."""
     gathered = gather(fired)
     entries, zero = aggregate(gathered, catalogue)
-    ranked = constrain(entries, gathered.reasons, catalogue)
+    ranked = constrain(entries, gathered.moved, catalogue)
     return Settled(gathered, entries, ranked, zero)
 
 
@@ -271,9 +287,13 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
     """Recommendations, what is not recommended, alerts and what was considered, for the rules
     that fired (in definition order)."""
     gathered, entries, ranked, zero = settle(fired, catalogue)
-    interventions, reasons = catalogue.interventions, gathered.reasons
+    interventions = catalogue.interventions
     notes = Notes(gathered.noted, catalogue, session)
     lock, explain = session.lock, session.explanations
+
+    def explained(iv_id: str) -> tuple[Explanation, ...]:
+        return explain(gathered.reasons(iv_id))  # under the session's lock (its Deferred's)
+
     recommendations = tuple(
         Recommendation(
             iv_id,
@@ -281,7 +301,7 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
             interventions[iv_id].category,
             position,
             entries[iv_id],
-            _later(Deferred(lock, explain, reasons[iv_id])),
+            _later(Deferred(lock, explained, iv_id)),
             _later(Deferred(None, notes.collaboration, iv_id)),
             _later(Deferred(None, notes.cautions, iv_id)),
         )
@@ -293,7 +313,7 @@ def rank(fired: Sequence[RulePlan], catalogue: Catalogue, session: Session) -> R
             interventions[iv_id].title,
             interventions[iv_id].category,
             0.0,
-            _later(Deferred(lock, explain, reasons[iv_id])),
+            _later(Deferred(lock, explained, iv_id)),
             _later(Deferred(None, notes.cautions, iv_id)),
         )
         for iv_id in zero
