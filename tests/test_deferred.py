@@ -258,38 +258,6 @@ def test_a_read_interrupted_half_way_leaves_the_decision_as_it_was(monkeypatch: 
         assert _json(decision) == expected, f"interrupted at text {stop}"
 
 
-def test_what_is_noted_is_settled_without_writing_a_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Which notes a decision has, their rules and severities, are read without filling a single
-    template (what a population summary reads); each text is filled once, when first read, and
-    says what it said when notes were written at once."""
-    from intervention_rules._explain import Session
-
-    ruleset = ir.load_ruleset()
-    expected = ruleset.evaluate(TEENAGER_ON_LITHIUM).to_dict()
-    real = Session.fill
-    filled: list[str] = []
-
-    def counting(self: Session, plan: Any, text: str, parsed: Any) -> str:
-        filled.append(text)
-        return real(self, plan, text, parsed)
-
-    monkeypatch.setattr(Session, "fill", counting)
-    decision = ruleset.evaluate(TEENAGER_ON_LITHIUM)
-    heads = (
-        [(a.rule, a.severity, a.status) for a in decision.alerts],
-        [(n.intervention, n.rule, n.status) for n in decision.not_recommended],
-        [(c.rule, c.severity) for r in decision.recommendations for c in r.cautions],
-    )
-    assert all(heads)  # the case has alerts, vetoes and cautions
-    assert filled == []
-    assert [a.text for a in decision.alerts] == [a["text"] for a in expected["alerts"]]
-    assert filled  # the alerts' templates, filled now
-    once = len(filled)
-    assert [a.text for a in decision.alerts] == [a["text"] for a in expected["alerts"]]
-    assert len(filled) == once  # kept
-    assert decision.to_dict() == expected
-
-
 def test_a_decision_built_with_lists_reads_as_one_built_with_tuples() -> None:
     """The data model always took lists where tuples are annotated; a decision built so by hand
     reads, compares and serialises as one built with tuples, instead of failing when read."""

@@ -56,7 +56,7 @@ __all__ = [
 
 _FORMATTER = string.Formatter()
 
-V = TypeVar("V")  # what a Deferred stands for: a tuple, or a str
+V = TypeVar("V")  # what a Deferred stands for
 
 Template = tuple[tuple[str, str | None], ...]  # (literal, placeholder or None) pairs
 Filled = tuple[str, Template]  # a text with placeholders, and its template
@@ -410,8 +410,8 @@ class Session:
 
 
 class Deferred(Generic[V]):
-    """A value (a tuple of notes or explanations, or a note's text) worked out on the first call,
-    then kept: what a decision holds for the words it writes when first read. With a lock, the
+    """A value (a tuple of notes or explanations) worked out on the first call, then kept: what
+    a decision holds for the words it writes when first read. With a lock, the
     work is done under it (once); without, the work must be safe to race (it then comes out the
     same whichever call wins). Pickled and copied as the value it stands for.
 
@@ -450,4 +450,4 @@ class Deferred(Generic[V]):
 
     def __reduce__(self) -> tuple[type[V], tuple[V]]:
         value = self()
-        return type(value), (value,)  # a tuple or a str: rebuilt as itself
+        return type(value), (value,)  # rebuilt as itself

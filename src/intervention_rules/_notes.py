@@ -12,7 +12,7 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
-from ._explain import AlertItem, CautionItem, Deferred, Filled, PromptItem, RulePlan, Session, VetoItem
+from ._explain import AlertItem, CautionItem, Filled, PromptItem, RulePlan, Session, VetoItem
 from .decision import AlertNote, CautionNote, Collaboration, NotRecommended
 from .model import SEVERITIES, Rule
 
@@ -76,10 +76,10 @@ _PROMPT_ITEMS = operator.attrgetter("prompt_items")
 
 class Notes:
     """A decision's not-recommended notes, cautions, prompts and alerts, taken from the rules that
-    fired on the first read of any of them. Not-recommended notes and alerts are made then; an
+    fired on the first read of any of them. Not-recommended notes and alerts are written then; an
     intervention's cautions and prompts when they are read (only a recommended or considered
-    intervention shows them). A prompt's text is filled when it is made; the other notes' texts
-    when each is first read. Texts are filled under the session's lock."""
+    intervention shows them). Texts are filled under the session's lock. (What reads only rules
+    and severities reads a decision's outline instead, which makes no note.)"""
 
     __slots__ = ("_alerts", "_catalogue", "_cautions", "_noted", "_prompts", "_session", "_vetoes")
 
@@ -93,57 +93,49 @@ class Notes:
         self._prompts: dict[str, list[PromptItem]] = {}
 
     def _take(self) -> None:
-        """Sort every note of the fired rules out, making the not-recommended notes and alerts."""
+        """Sort every note of the fired rules out, writing the not-recommended notes and alerts."""
         if self._vetoes is not None:
             return
         with self._session.lock:
             if self._vetoes is not None:
                 return
-            # Made apart and kept only once all is made: a read that fails half way (an
+            # Written apart and kept only once all is written: a read that fails half way (an
             # interrupt) leaves nothing behind, and the next read starts again from the start.
             sorted_out = sort_notes(self._noted)
-            later = self._unwritten
+            fill = self._session.fill
             vetoes = tuple(
                 veto
                 if isinstance(veto, NotRecommended)
-                else NotRecommended(iv.id, iv.title, plan.rule.id, later(plan, veto), plan.rule.status)
+                else NotRecommended(iv.id, iv.title, plan.rule.id, fill(plan, *veto), plan.rule.status)
                 for plan, iv, veto, _ in sorted_out.vetoes
             )
             alerts = tuple(
                 alert
                 if isinstance(alert, AlertNote)
-                else AlertNote(plan.rule.id, severity, later(plan, alert), plan.rule.status)
+                else AlertNote(plan.rule.id, severity, fill(plan, *alert), plan.rule.status)
                 for plan, severity, alert, _ in sorted_out.alerts
             )
             self._cautions, self._prompts = sorted_out.cautions, sorted_out.prompts
             self._alerts = alerts
             self._vetoes = vetoes  # last: it says all is taken
 
-    def _unwritten(self, plan: RulePlan, filled: Filled) -> str:
-        """A note's text, filled (under the session's lock) when it is first read: what is ranked
-        and which notes there are is settled without writing a word (a population summary reads
-        only rule ids and severities)."""
-        return cast(str, Deferred(self._session.lock, self._session.fill, plan, *filled))
-
     def _written(
         self,
         found: Sequence[CautionItem] | Sequence[PromptItem],
         kind: type[N],
         make: Callable[[Rule, str, str], N],
-        text: Callable[[RulePlan, Filled], str],
     ) -> list[N]:
-        """Each note as it was built at load, or made now: ``make(rule, severity or role,
-        text(plan, filled))``."""
-        return [
-            note if isinstance(note, kind) else make(item[0].rule, item[1], text(item[0], cast(Filled, note)))
-            for item in found
-            for note in (item[2],)
-        ]
-
-    def _filled(self, plan: RulePlan, filled: Filled) -> str:
-        """A prompt's text, filled now (prompts are told apart by their texts)."""
+        """Each note as it was built at load, or made now with its text filled (under the
+        session's lock): ``make(rule, severity or role, text)``."""
         with self._session.lock:
-            return self._session.fill(plan, *filled)
+            fill = self._session.fill
+            return [
+                note
+                if isinstance(note, kind)
+                else make(item[0].rule, item[1], fill(item[0], *cast(Filled, note)))
+                for item in found
+                for note in (item[2],)
+            ]
 
     def not_recommended(self) -> tuple[NotRecommended, ...]:
         self._take()
@@ -166,7 +158,6 @@ class Notes:
                 found,
                 CautionNote,
                 lambda rule, severity, text: CautionNote(rule.id, severity, text, rule.status),
-                self._unwritten,
             )
         )
 
@@ -181,7 +172,6 @@ class Notes:
             found,
             Collaboration,
             lambda rule, role, text: Collaboration(role, text, rule.id, rule.status),
-            self._filled,
         )
         seen: set[tuple[str, str]] = set()
         unique = []

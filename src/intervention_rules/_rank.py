@@ -18,15 +18,10 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple, TypeVar, cast
 
-from ._explain import (
-    Deferred,
-    Pending,
-    RulePlan,
-    Session,
-)
+from ._explain import Deferred, Pending, RulePlan, Session
 from ._notes import Notes, sort_notes
 from .decision import (
     AlertNote,
@@ -115,30 +110,31 @@ class Gathered:
         intervention are grouped on the first call, and kept."""
         grouped = self._grouped
         if grouped is None:
-            grouped = _grouped_by(itertools.chain.from_iterable(map(_PENDING, self.fired)), _intervention_of)
+            grouped = {}
+            for pending in itertools.chain.from_iterable(map(_PENDING, self.fired)):
+                key = pending[1][0]  # the reason's intervention
+                found = grouped.get(key)
+                if found is None:
+                    grouped[key] = [pending]
+                else:
+                    found.append(pending)
             self._grouped = grouped
         return [*grouped.get(iv_id, ()), *self.moved.get(iv_id, ())]
 
 
-def _intervention_of(pending: Pending) -> str:
-    return pending[1][0]
-
-
-def _grouped_by(items: Iterable[T], key: Callable[[T], str]) -> dict[str, list[T]]:
-    """The items by key, each group in the items' order (a stable sort and a grouping, in C)."""
-    return {k: list(group) for k, group in itertools.groupby(sorted(items, key=key), key)}
-
-
 def gather(fired: Sequence[RulePlan]) -> Gathered:
     """Every action of every fired rule that bears on the ranking; reasons and notes are kept
-    to be written later. (The fired rules' actions are chained, sorted and grouped in C, so that
-    the work in Python is per intervention, not per action: a decision can rest on hundreds of
-    fired rules.)"""
+    to be written later. (The fired rules' actions are chained in C, so that the work in Python
+    is per action, not per rule: a decision can rest on hundreds of fired rules.)"""
     out = Gathered(fired)
+    strengths, adjust = out.strengths, out.adjust
     chained = itertools.chain.from_iterable
-    strengths: dict[str, list[tuple[str, float]]] = _grouped_by(chained(map(_STRENGTHS, fired)), _FIRST)
-    out.strengths = {iv_id: list(map(_SECOND, found)) for iv_id, found in strengths.items()}
-    adjust = out.adjust
+    for iv_id, value in chained(map(_STRENGTHS, fired)):
+        found = strengths.get(iv_id)
+        if found is None:
+            strengths[iv_id] = [value]
+        else:
+            found.append(value)
     for iv_id, by in chained(map(_ADJUSTS, fired)):
         adjust[iv_id] = adjust.get(iv_id, 0.0) + by
     out.noted.extend(filter(_NOTES, fired))
@@ -146,8 +142,6 @@ def gather(fired: Sequence[RulePlan]) -> Gathered:
     return out
 
 
-_FIRST = operator.itemgetter(0)
-_SECOND = operator.itemgetter(1)
 _STRENGTHS = operator.attrgetter("strengths")
 _ADJUSTS = operator.attrgetter("adjusts")
 _PENDING = operator.attrgetter("pending")

@@ -138,32 +138,19 @@ def _resolved(value: Later[T]) -> tuple[T, ...]:
     return value() if callable(value) else tuple(value)
 
 
-def _resolved_text(value: str | Callable[[], str]) -> str:
-    return value if isinstance(value, str) else value()
-
-
-def _read_settled(
-    cls: C, docs: Mapping[str, str], settled: type = tuple, resolve: Callable[[Any], Any] = _resolved
-) -> C:
+def _read_settled(cls: C, docs: Mapping[str, str]) -> C:
     """Make each named field of a slotted attrs class read as what it holds settled.
 
-    An evaluation leaves some fields as calls that work the value out on first read (``Later``
-    tuples; with ``settled=str, resolve=_resolved_text``, a note's text). The field keeps its
-    public name (``attrs.fields``, ``asdict``, ``evolve``, pattern matching, pickling, ``==`` and
-    ``repr`` all see it), and its slot is read through ``resolve``: so whatever reads the field
-    gets the settled value, however it reads it. The value worked out takes the call's place in
-    the slot, so later reads take it as it is (two threads racing to do so store the same value).
+    An evaluation leaves some fields as calls (``Later``) that work the tuple out on first read.
+    The field keeps its public name (``attrs.fields``, ``asdict``, ``evolve``, pattern matching,
+    pickling, ``==`` and ``repr`` all see it), and its slot is read through ``_resolved``: so
+    whatever reads the field gets the tuple, however it reads it.
     """
     for name, doc in docs.items():
         slot = cls.__dict__[name]  # the slot's own descriptor, which stores the value
 
-        def read(self: Any, slot: Any = slot) -> Any:
-            value = slot.__get__(self)
-            if isinstance(value, settled):
-                return value
-            value = resolve(value)
-            slot.__set__(self, value)
-            return value
+        def read(self: Any, slot: Any = slot) -> tuple[Any, ...]:
+            return _resolved(slot.__get__(self))
 
         def store(self: Any, value: Any, slot: Any = slot) -> None:
             # reached only as attrs sets a frozen instance's fields (``__init__``, unpickling)
@@ -171,11 +158,6 @@ def _read_settled(
 
         setattr(cls, name, property(read, store, doc=doc))
     return cls
-
-
-#: What a note's ``text`` says, written when first read (a template filled from the assessment).
-_NOTE_TEXT = {"text": "The note's text, its placeholders filled from the assessment."}
-_read_settled(CautionNote, _NOTE_TEXT, str, _resolved_text)
 
 
 @attrs.frozen
@@ -279,10 +261,6 @@ class AlertNote:
     def to_dict(self) -> dict[str, Any]:
         """Its fields, in order."""
         return {"rule": self.rule, "severity": self.severity, "text": self.text, "status": self.status}
-
-
-_read_settled(NotRecommended, _NOTE_TEXT, str, _resolved_text)
-_read_settled(AlertNote, _NOTE_TEXT, str, _resolved_text)
 
 
 @attrs.frozen

@@ -7,8 +7,6 @@ facts chain forward), then ranks and explains.
 
 from __future__ import annotations
 
-import itertools
-import operator
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Literal
@@ -290,7 +288,6 @@ class RuleSet:
         """The positions in ``_live`` of the rules that fire, in definition order, and the
         derived facts concluded."""
         encoder, engine, fires = self._encoder, self._engine, self._fires
-        chained = itertools.chain.from_iterable
         fired: set[int] = set()
         facts: set[str] = set()
         written: set[str] = set()  # the facts already in the engine's facts
@@ -300,11 +297,12 @@ class RuleSet:
                 encoder.conclude(members, facts - written)
                 written |= facts
             for index in stratum:
-                # what each fired engine rule stands for: (rule positions, facts concluded),
-                # looked up and merged in C (hundreds of engine rules can fire)
-                hits = list(map(fires[index].__getitem__, engine.fire(index, encoder.body(index, members))))
-                fired.update(chained(map(_POSITIONS, hits)))
-                facts.update(chained(map(_CONCLUDED, hits)))
+                by_name = fires[index]
+                for name in engine.fire(index, encoder.body(index, members)):
+                    positions, concluded = by_name[name]
+                    fired.update(positions)
+                    if concluded:
+                        facts.update(concluded)
         return sorted(fired), facts
 
     def _fire_engine(self, values: Mapping[str, Any]) -> tuple[list[Rule], set[str]]:
@@ -420,10 +418,6 @@ class RuleSet:
             summary=summary,
             rules=tuple(outcomes),
         )
-
-
-_POSITIONS = operator.itemgetter(0)
-_CONCLUDED = operator.itemgetter(1)
 
 
 def _outcome(decision: Decision, intervention: str) -> tuple[Outcome, str]:
