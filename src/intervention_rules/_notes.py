@@ -19,7 +19,7 @@ from .model import SEVERITIES, Rule
 if TYPE_CHECKING:
     from ._rank import Catalogue
 
-__all__ = ["Notes", "SortedNotes", "sort_notes"]
+__all__ = ["Notes", "SortedNotes", "shown_cautions", "sort_notes"]
 
 T = TypeVar("T")
 N = TypeVar("N", CautionNote, Collaboration)
@@ -33,8 +33,8 @@ class SortedNotes(NamedTuple):
 
     vetoes: list[VetoItem]  # catalogue order, then rule order
     alerts: list[AlertItem]  # worst first, rule order within a severity
-    cautions: dict[str, list[CautionItem]]  # by intervention, each as alerts
-    prompts: dict[str, list[PromptItem]]  # by intervention, in rule order
+    cautions: dict[str, list[CautionItem]]  # by intervention, in rule order: see ``shown_cautions``
+    prompts: dict[str, list[PromptItem]]  # by intervention, in rule order (empty if not asked for)
 
 
 def _by_severity(item: AlertItem | CautionItem) -> int:
@@ -56,16 +56,21 @@ def _grouped(items: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
     return out
 
 
-def sort_notes(noted: Sequence[RulePlan]) -> SortedNotes:
+def sort_notes(noted: Sequence[RulePlan], *, prompts: bool = True) -> SortedNotes:
     """Which notes the fired rules (in rule order) make, and in what order they are shown: the
-    one place that decides it, for a decision's notes and for its outline alike."""
+    one place that decides it, for a decision's notes and for its outline alike (which asks for
+    no prompts). An intervention's cautions are put in order when they are shown."""
     chained = itertools.chain.from_iterable
     vetoes = sorted(chained(map(_VETO_ITEMS, noted)), key=_by_catalogue_then_rule)
     alerts = sorted(chained(map(_ALERT_ITEMS, noted)), key=_by_severity)  # stable: rule order kept
     cautions = _grouped(chained(map(_CAUTION_ITEMS, noted)))
-    for found in cautions.values():
-        found.sort(key=_by_severity)
-    return SortedNotes(vetoes, alerts, cautions, _grouped(chained(map(_PROMPT_ITEMS, noted))))
+    told = _grouped(chained(map(_PROMPT_ITEMS, noted))) if prompts else {}
+    return SortedNotes(vetoes, alerts, cautions, told)
+
+
+def shown_cautions(found: list[CautionItem]) -> list[CautionItem]:
+    """An intervention's cautions as shown: worst first, in rule order within a severity."""
+    return sorted(found, key=_by_severity) if len(found) > 1 else found
 
 
 _VETO_ITEMS = operator.attrgetter("veto_items")
@@ -153,6 +158,7 @@ class Notes:
         found = self._cautions.get(iv_id)
         if not found:
             return ()
+        found = shown_cautions(found)
         return tuple(
             self._written(
                 found,

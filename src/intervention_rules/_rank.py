@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple, TypeVar, cast
 
 from ._explain import Deferred, Pending, RulePlan, Session
-from ._notes import Notes, sort_notes
+from ._notes import Notes, shown_cautions, sort_notes
 from .decision import (
     AlertNote,
     Collaboration,
@@ -321,12 +321,12 @@ def outline(
 ) -> Outline:
     """The outline of the decision :func:`rank` makes of the same fired rules."""
     gathered, entries, ranked, zero = settle(fired, catalogue)
-    notes = sort_notes(gathered.noted)
+    notes = sort_notes(gathered.noted, prompts=False)
     interventions, cautions = catalogue.interventions, notes.cautions
 
     def heads(iv_id: str) -> tuple[NoteOutline, ...]:
         found = cautions.get(iv_id)
-        return tuple(map(_OUTLINE, found)) if found else ()
+        return tuple(map(_OUTLINE, shown_cautions(found))) if found else ()
 
     return Outline(
         ruleset,
