@@ -190,3 +190,26 @@ def test_an_outline_is_the_decision_without_its_words(rulesets: dict[str, ir.Rul
             (n.intervention, n.title, n.rule, n.status) for n in decision.not_recommended
         ]
         assert notes(outline.alerts) == notes(decision.alerts)
+
+
+def _paths(tree: Any, prefix: str = "") -> list[str]:
+    """Every path a projection may name: each object or list, and each leaf."""
+    out = []
+    for key, sub in tree.items():
+        path = prefix + key
+        out.append(path)
+        if sub is not None:
+            out += _paths(sub, path + ".")
+    return out
+
+
+def test_every_single_field_projects_exactly(rulesets: dict[str, ir.RuleSet]) -> None:
+    """Each path alone, whichever route it takes (the outline for a field without words, the
+    whole decision otherwise), gives the cut of the full decision."""
+    cases = _cases()[:12]
+    for path in _paths(FIELDS):
+        projection = Projection((path,))
+        for name, case in cases:
+            decision = rulesets[name].evaluate(case)
+            expected = json.dumps(project(decision.to_dict(), projection.tree))
+            assert json.dumps(projection.evaluate(rulesets[name], case)) == expected, path

@@ -191,28 +191,17 @@ def _compiled(tree: Mapping[str, Any]) -> Callable[[Any], dict[str, Any]]:
     return build
 
 
-#: What a decision's outline holds (``decision.Outline``): None marks a field held whole.
-_OUTLINED: _Tree = {
-    "ruleset": None,
-    "recommendations": {
-        "intervention": None,
-        "title": None,
-        "category": None,
-        "rank": None,
-        "strength": None,
-        "cautions": {"rule": None, "severity": None, "status": None},
-    },
-    "not_recommended": {"intervention": None, "title": None, "rule": None, "status": None},
-    "considered": {
-        "intervention": None,
-        "title": None,
-        "category": None,
-        "strength": None,
-        "cautions": {"rule": None, "severity": None, "status": None},
-    },
-    "alerts": {"rule": None, "severity": None, "status": None},
-    "trace": None,
-}
+#: The fields that hold words: what a decision's outline leaves out.
+_WORDS = frozenset({"text", "explanations", "collaboration"})
+
+
+def _wordless(tree: _Tree) -> dict[str, Any]:
+    return {key: None if sub is None else _wordless(sub) for key, sub in tree.items() if key not in _WORDS}
+
+
+#: What a decision's outline holds (``decision.Outline``): every field but the words; None marks
+#: a field held whole (the rule set's identity and the trace hold no words).
+_OUTLINED: _Tree = {**_wordless(FIELDS), "ruleset": None, "trace": None}
 
 
 def _within(tree: Mapping[str, Any], held: _Tree) -> bool:
