@@ -86,6 +86,14 @@ def test_a_projection_without_words_makes_no_note_and_no_explanation(
     assert (made == 0) == wordless, f"{made} sessions made"
 
 
+def test_a_projection_takes_any_sequence_of_paths_but_not_a_bare_string() -> None:
+    assert Projection(list(SUMMARY)) == Projection(SUMMARY)
+    assert hash(Projection(list(SUMMARY))) == hash(Projection(SUMMARY))
+    assert Projection(p for p in ("trace",)).paths == ("trace",)
+    with pytest.raises(ValueError, match=r"Projection\.named"):
+        Projection("summary")  # the mistake this guards against
+
+
 def test_a_projection_pickles_as_its_paths(rulesets: dict[str, ir.RuleSet]) -> None:
     projection = Projection(SUMMARY)
     twin = pickle.loads(pickle.dumps(projection))
@@ -170,6 +178,7 @@ def test_an_outline_is_the_decision_without_its_words(rulesets: dict[str, ir.Rul
     for name, case in _cases():
         ruleset = rulesets[name]
         decision, outline = ruleset.evaluate(case), ruleset.outline(case)
+        assert isinstance(outline, ir.Outline)
 
         def notes(found: tuple[Any, ...]) -> list[tuple[str, str, str]]:
             return [(n.rule, n.severity, n.status) for n in found]

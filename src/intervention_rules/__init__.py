@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from ._lazy import exports
 
 if TYPE_CHECKING:
-    from .decision import Decision, Explanation, NotRecommended, Recommendation
+    from .decision import Decision, Explanation, NotRecommended, Outline, Recommendation
     from .errors import (
         AssessmentError,
         AssessmentProblem,
@@ -37,6 +37,7 @@ __getattr__ = exports(
         "InterventionRulesError": ".errors",
         "MissingExtraError": ".errors",
         "NotRecommended": ".decision",
+        "Outline": ".decision",
         "Problem": ".errors",
         "Recommendation": ".decision",
         "RuleOutcome": ".ruleset",
@@ -63,6 +64,7 @@ __all__ = [
     "InterventionRulesError",
     "MissingExtraError",
     "NotRecommended",
+    "Outline",
     "Problem",
     "Recommendation",
     "RuleOutcome",

@@ -448,6 +448,10 @@ class Deferred(Generic[V]):
         self._todo = None  # what it was made from is no longer needed
         return value
 
-    def __reduce__(self) -> tuple[type[V], tuple[V]]:
-        value = self()
-        return type(value), (value,)  # rebuilt as itself
+    def __reduce__(self) -> tuple[Callable[[V], V], tuple[V]]:
+        return _kept, (self(),)
+
+
+def _kept(value: V) -> V:
+    """What a pickled Deferred is rebuilt as: the value it stood for, as it is."""
+    return value

@@ -405,10 +405,17 @@ class ConsideredOutline(NamedTuple):
 
 
 class Outline(NamedTuple):
-    """A decision without its words (``RuleSet.outline``): every field of :class:`Decision` by
-    the same name except the texts, explanations and collaboration prompts, each in the same
-    order, with the same values. What a population summary reads, settled without making a note
-    or filling a template. The notes' outlines are fixed per rule, built when the rule set loads."""
+    """A decision without its words, from [`RuleSet.outline`][intervention_rules.RuleSet.outline]:
+    the fields of [`Decision`][intervention_rules.Decision] by the same names, less the texts,
+    explanations and collaboration prompts; each list in the decision's order, with the same
+    values. What a population summary reads, settled without making a note or filling a
+    template (the notes' outlines are fixed per rule, built when the rule set loads).
+
+    ``recommendations`` hold ``intervention``, ``title``, ``category``, ``rank``, ``strength`` and
+    ``cautions``; ``considered`` the same without ``rank``; each caution and alert ``rule``,
+    ``severity`` and ``status``; each of ``not_recommended`` ``intervention``, ``title``, ``rule``
+    and ``status``. Read them by name: fields may be added, so positions, unpacking and length
+    are not part of the API."""
 
     ruleset: RuleSetInfo
     recommendations: tuple[RecommendationOutline, ...]

@@ -351,7 +351,7 @@ class RuleSet:
         """What ``evaluate`` settles of an assessment, without a word of text: the ranked
         interventions with their strengths, what is ruled out or only considered, and which
         rules' cautions and alerts apply, at which severity, as in the decision ``evaluate`` gives
-        (an ``intervention_rules.decision.Outline``). Cheaper than ``evaluate``: no
+        (an [`Outline`][intervention_rules.Outline]). Cheaper than ``evaluate``: no
         note or explanation is made. For populations and counts, never to show a clinician (the
         reasons and cautions' words are what make a recommendation usable). Raises
         AssessmentError as ``evaluate`` does."""

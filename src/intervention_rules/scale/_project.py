@@ -215,11 +215,22 @@ def _within(tree: Mapping[str, Any], held: _Tree) -> bool:
     return True
 
 
+def _paths(paths: Iterable[str]) -> tuple[str, ...]:
+    """The paths as a tuple (a list or any iterable of them may be given); a bare string is a
+    mistake for a list of one path, or for ``Projection.named``, and says so."""
+    if isinstance(paths, str):
+        raise ValueError(
+            f"a projection takes a sequence of paths, not the string '{paths}': "
+            "use Projection.named() for 'summary' or comma-separated paths"
+        )
+    return tuple(paths)
+
+
 @attrs.frozen
 class Projection:
     """Chosen fields of a decision's JSON. Raises ValueError for a path the decision lacks, or none."""
 
-    paths: tuple[str, ...]
+    paths: tuple[str, ...] = attrs.field(converter=_paths)
     tree: Mapping[str, Any] = attrs.field(init=False, repr=False, eq=False)
     _build: Callable[[Any], dict[str, Any]] = attrs.field(init=False, repr=False, eq=False)
     _wordless: bool = attrs.field(init=False, repr=False, eq=False)  # within a decision's outline
