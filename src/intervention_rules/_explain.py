@@ -90,22 +90,18 @@ class RulePlan:
     __slots__ = (
         "adjusts",
         "alert_items",
-        "alerts",
         "caution_items",
-        "cautions",
         "concludes",
         "notes",
         "own",
         "pending",
         "prompt_items",
-        "prompts",
         "reasons",
         "rule",
         "strengths",
         "tested",
         "veto_items",
         "vetoed",
-        "vetoes",
     )
 
     def __init__(
@@ -125,58 +121,65 @@ class RulePlan:
             for a in rule.then
             if isinstance(a, Recommend | Adjust)
         )
-        rid, status = rule.id, rule.status
-        self.vetoes: tuple[tuple[Intervention, NotRecommended | Filled], ...] = tuple(
-            (iv, _note(a.text, texts, lambda text, iv=iv: NotRecommended(iv.id, iv.title, rid, text, status)))
-            for a in rule.then
-            if isinstance(a, NotRecommend)
-            for iv in [interventions[a.intervention]]
-        )
-        self.cautions: tuple[tuple[str, str, CautionNote | Filled], ...] = tuple(
-            (
-                a.intervention,
-                a.severity,
-                _note(a.text, texts, lambda text, a=a: CautionNote(rid, a.severity, text, status)),
-            )
-            for a in rule.then
-            if isinstance(a, Caution)
-        )
-        self.prompts: tuple[tuple[str, str, Collaboration | Filled], ...] = tuple(
-            (
-                a.intervention,
-                a.role,
-                _note(a.prompt, texts, lambda text, a=a: Collaboration(a.role, text, rid, status)),
-            )
-            for a in rule.then
-            if isinstance(a, Collaborate)
-        )
-        self.alerts: tuple[tuple[str, AlertNote | Filled], ...] = tuple(
-            (a.severity, _note(a.text, texts, lambda text, a=a: AlertNote(rid, a.severity, text, status)))
-            for a in rule.then
-            if isinstance(a, Alert)
-        )
-        self.vetoed = tuple(iv.id for iv, _ in self.vetoes)
-        self._sortable(rid, status)
+        self._plan_notes(rule, interventions, texts)
+        self.vetoed = tuple(item[1].id for item in self.veto_items)
         #: each reason with this plan, as a decision keeps it until its explanation is written
         self.pending: tuple[Pending, ...] = tuple((self, reason) for reason in self.reasons)
         #: whether it takes any action that makes a note (not-recommended, caution, prompt, alert)
-        self.notes = bool(self.vetoes or self.cautions or self.prompts or self.alerts)
+        self.notes = bool(self.veto_items or self.caution_items or self.prompt_items or self.alert_items)
 
-    def _sortable(self, rid: str, status: str) -> None:
-        """Each note as a decision sorts it (``_notes.sort_notes``): with this plan, and with its
-        outline (fixed per rule), by intervention where it has one."""
+    def _plan_notes(
+        self, rule: Rule, interventions: Mapping[str, Intervention], texts: Mapping[str, Template]
+    ) -> None:
+        """Each note the rule makes, as a decision sorts it (``_notes.sort_notes``): with this
+        plan, the note built now when its text is fixed (else the text and template to fill per
+        decision), and its outline (fixed per rule); by intervention where it has one."""
+        rid, status, actions = rule.id, rule.status, rule.then
         self.veto_items: tuple[VetoItem, ...] = tuple(
-            (self, iv, veto, VetoOutline(iv.id, iv.title, rid, status)) for iv, veto in self.vetoes
+            (
+                self,
+                iv,
+                _note(a.text, texts, lambda text, iv=iv: NotRecommended(iv.id, iv.title, rid, text, status)),
+                VetoOutline(iv.id, iv.title, rid, status),
+            )
+            for a in actions
+            if isinstance(a, NotRecommend)
+            for iv in [interventions[a.intervention]]
         )
         self.alert_items: tuple[AlertItem, ...] = tuple(
-            (self, severity, alert, NoteOutline(rid, severity, status)) for severity, alert in self.alerts
+            (
+                self,
+                a.severity,
+                _note(a.text, texts, lambda text, a=a: AlertNote(rid, a.severity, text, status)),
+                NoteOutline(rid, a.severity, status),
+            )
+            for a in actions
+            if isinstance(a, Alert)
         )
         self.caution_items: tuple[tuple[str, CautionItem], ...] = tuple(
-            (iv_id, (self, severity, caution, NoteOutline(rid, severity, status)))
-            for iv_id, severity, caution in self.cautions
+            (
+                a.intervention,
+                (
+                    self,
+                    a.severity,
+                    _note(a.text, texts, lambda text, a=a: CautionNote(rid, a.severity, text, status)),
+                    NoteOutline(rid, a.severity, status),
+                ),
+            )
+            for a in actions
+            if isinstance(a, Caution)
         )
         self.prompt_items: tuple[tuple[str, PromptItem], ...] = tuple(
-            (iv_id, (self, role, prompt)) for iv_id, role, prompt in self.prompts
+            (
+                a.intervention,
+                (
+                    self,
+                    a.role,
+                    _note(a.prompt, texts, lambda text, a=a: Collaboration(a.role, text, rid, status)),
+                ),
+            )
+            for a in actions
+            if isinstance(a, Collaborate)
         )
 
 

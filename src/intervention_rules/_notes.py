@@ -19,7 +19,7 @@ from .model import SEVERITIES, Rule
 if TYPE_CHECKING:
     from ._rank import Catalogue
 
-__all__ = ["Notes", "SortedNotes", "shown_cautions", "sort_notes"]
+__all__ = ["Notes", "SortedNotes", "grouped", "shown_cautions", "sort_notes"]
 
 T = TypeVar("T")
 N = TypeVar("N", CautionNote, Collaboration)
@@ -45,7 +45,8 @@ def _by_catalogue_then_rule(item: VetoItem) -> tuple[int, int]:
     return item[1].order, item[0].rule.order
 
 
-def _grouped(items: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
+def grouped(items: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
+    """The second of each pair, by the first, in the pairs' order."""
     out: dict[str, list[T]] = {}
     for key, item in items:
         found = out.get(key)
@@ -63,8 +64,8 @@ def sort_notes(noted: Sequence[RulePlan], *, prompts: bool = True) -> SortedNote
     chained = itertools.chain.from_iterable
     vetoes = sorted(chained(map(_VETO_ITEMS, noted)), key=_by_catalogue_then_rule)
     alerts = sorted(chained(map(_ALERT_ITEMS, noted)), key=_by_severity)  # stable: rule order kept
-    cautions = _grouped(chained(map(_CAUTION_ITEMS, noted)))
-    told = _grouped(chained(map(_PROMPT_ITEMS, noted))) if prompts else {}
+    cautions = grouped(chained(map(_CAUTION_ITEMS, noted)))
+    told = grouped(chained(map(_PROMPT_ITEMS, noted))) if prompts else {}
     return SortedNotes(vetoes, alerts, cautions, told)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple, TypeVar, cast
 
 from ._explain import Deferred, Pending, RulePlan, Session
-from ._notes import Notes, shown_cautions, sort_notes
+from ._notes import Notes, grouped, shown_cautions, sort_notes
 from .decision import (
     AlertNote,
     Collaboration,
@@ -127,14 +127,9 @@ def gather(fired: Sequence[RulePlan]) -> Gathered:
     to be written later. (The fired rules' actions are chained in C, so that the work in Python
     is per action, not per rule: a decision can rest on hundreds of fired rules.)"""
     out = Gathered(fired)
-    strengths, adjust = out.strengths, out.adjust
     chained = itertools.chain.from_iterable
-    for iv_id, value in chained(map(_STRENGTHS, fired)):
-        found = strengths.get(iv_id)
-        if found is None:
-            strengths[iv_id] = [value]
-        else:
-            found.append(value)
+    out.strengths = grouped(chained(map(_STRENGTHS, fired)))
+    adjust = out.adjust
     for iv_id, by in chained(map(_ADJUSTS, fired)):
         adjust[iv_id] = adjust.get(iv_id, 0.0) + by
     out.noted.extend(filter(_NOTES, fired))

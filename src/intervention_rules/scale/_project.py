@@ -168,9 +168,10 @@ def _expression(tree: Mapping[str, Any], obj: str, depth: int = 0) -> str:
             value = f'{{"fired": list({obj}.fired)}}'
         elif sub is None and key in _SEQUENCES:
             value = f"_dicts({field})"
+        elif sub is None and key == "ruleset":
+            value = f"{field}.to_dict()"
         elif sub is None:
             value = f"{_LEAVES[key]}({field})" if key in _LEAVES else field
-            value = f"{field}.to_dict()" if key == "ruleset" else value
         elif key in _SEQUENCES:
             item = f"_{depth}"
             value = f"[{_expression(sub, item, depth + 1)} for {item} in {field}]"
@@ -195,13 +196,15 @@ def _compiled(tree: Mapping[str, Any]) -> Callable[[Any], dict[str, Any]]:
 _WORDS = frozenset({"text", "explanations", "collaboration"})
 
 
-def _wordless(tree: _Tree) -> dict[str, Any]:
-    return {key: None if sub is None else _wordless(sub) for key, sub in tree.items() if key not in _WORDS}
+def _without_words(tree: _Tree) -> dict[str, Any]:
+    return {
+        key: None if sub is None else _without_words(sub) for key, sub in tree.items() if key not in _WORDS
+    }
 
 
 #: What a decision's outline holds (``decision.Outline``): every field but the words; None marks
 #: a field held whole (the rule set's identity and the trace hold no words).
-_OUTLINED: _Tree = {**_wordless(FIELDS), "ruleset": None, "trace": None}
+_OUTLINED: _Tree = {**_without_words(FIELDS), "ruleset": None, "trace": None}
 
 
 def _within(tree: Mapping[str, Any], held: _Tree) -> bool:
