@@ -164,6 +164,52 @@ def test_feedback_through_the_wrong_service_is_refused_on_either_store(where: st
     ]
 
 
+def test_each_order_card_records_the_order_it_concerns(tmp_path: Path) -> None:
+    """An order hook's card records, under ``order``, the draft order it concerns: its FHIR reference
+    when its id is a valid FHIR id, otherwise its place in the bundle (an id that is not a FHIR id is
+    text the client wrote, so it is not copied). A patient-view card concerns no order and has none."""
+    import httpx
+
+    import intervention_rules as ir
+    from service_server import (
+        RULES,
+        draft_orders,
+        follow_up,
+        hook_request,
+        medication_request,
+        running,
+        sqlite_config,
+    )
+
+    ruleset = ir.load_ruleset(RULES)
+    assessment = {"age": 15, "conditions": ["depression"]}
+    orders = draft_orders(
+        medication_request("Paroxetine 20 mg tablet", supply_days=7),
+        follow_up("2026-12-04"),
+        medication_request("Paroxetine 20 mg tablet", rid="Jane Doe 2011", supply_days=7),
+    )
+    config = sqlite_config(tmp_path)
+    with running(ruleset, config) as base:
+        signed = httpx.post(
+            f"{base}/cds-services/order-sign",
+            json=hook_request("order-sign", ruleset, assessment, draftOrders=orders),
+        )
+        viewed = httpx.post(
+            f"{base}/cds-services/patient-view", json=hook_request("patient-view", ruleset, assessment)
+        )
+    assert signed.status_code == viewed.status_code == 200
+    records = [r for r in config.sink.export() if r["kind"] == "decision"]
+    config.sink.close()
+    by_service = {r["service"]: r for r in records}
+    assert {card["uuid"]: card["order"] for card in by_service["order-sign"]["cards"]} == {
+        signed.json()["cards"][0]["uuid"]: "MedicationRequest/draft-1",
+        signed.json()["cards"][1]["uuid"]: "context.draftOrders.entry[2].resource",
+    }
+    assert "Jane Doe" not in json.dumps(records)
+    assert by_service["patient-view"]["cards"]
+    assert all("order" not in card for card in by_service["patient-view"]["cards"])
+
+
 def test_the_trail_is_append_only(where: str, sink: AuditSink) -> None:
     """A record cannot be changed or removed, even with SQL typed by hand."""
     sink.record_decision(decision(1, "2026-01-01T10:00:00.000000+00:00"))

@@ -40,7 +40,9 @@ DEFAULT_MAX_BODY = 1024 * 1024  # bytes: a request body larger than this gets 41
 HOOKS = ("patient-view", "order-select", "order-sign")
 FHIR_JSON = "application/fhir+json"
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-Shown = dict[str, Any]  # a card as the audit trail keeps it: uuid, summary, indicator, interventions, rules
+# A card as the audit trail keeps it: uuid, summary, indicator, interventions, rules, and on the
+# order hooks' cards the order it concerns (see _name_the_order).
+Shown = dict[str, Any]
 
 
 @attrs.frozen

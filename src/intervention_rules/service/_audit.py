@@ -67,7 +67,8 @@ class DecisionRecord:
     recommendations: tuple[str, ...]  # intervention ids in rank order
     cautions: tuple[dict[str, str], ...]  # {"intervention", "rule", "severity"}
     alerts: tuple[dict[str, str], ...]  # {"rule", "severity"}
-    cards: tuple[dict[str, Any], ...]  # {"uuid", "summary", "indicator", "interventions", "rules"}
+    # {"uuid", "summary", "indicator", "interventions", "rules"}, and "order" on order hooks' cards
+    cards: tuple[dict[str, Any], ...]
     input_hash: str
     input: Any = None  # only when the operator configured storing the input
 
