@@ -75,6 +75,13 @@ def write_scenarios(tmp_path: Path, text: str, name: str = "case.scenario.yaml")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def cli_after(before: str) -> list[str]:
+    """The command that runs ``before`` (Python: a fault put in on purpose, say) in a fresh process,
+    then the command line as ``python -m intervention_rules`` does; its arguments follow."""
+    main = "import runpy\nrunpy.run_module('intervention_rules', run_name='__main__')"
+    return [sys.executable, "-c", f"{before}\n{main}"]
+
+
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the command line as a real process from the repository root."""
     return subprocess.run(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, cli_after
 from intervention_rules.scale import Batch
 from intervention_rules.scale._batch import available_cores
 
@@ -49,6 +49,32 @@ def test_closed_standard_input_is_a_usage_error(command: str) -> None:
     no_traceback(result)
     assert result.returncode == 2
     assert b"standard input is closed" in result.stderr
+
+
+BROKEN_LOADER = """
+import intervention_rules.cli
+
+
+def load_ruleset(path=None):
+    raise ValueError("cannot read 'a secret from the rule files'")
+
+
+intervention_rules.cli.load_ruleset = load_ruleset
+"""
+
+
+def test_an_internal_error_of_a_command_without_values_is_one_line() -> None:
+    """A bug in a command that reads no assessment (so has no --show-values) is its type and
+    exit status 70, never a traceback or the exception's message."""
+    result = subprocess.run(
+        [*cli_after(BROKEN_LOADER), "validate"], capture_output=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 70
+    assert result.stdout == b""
+    assert result.stderr.decode() == (
+        "intervention-rules validate: an internal error (ValueError); please report it; its message "
+        "and traceback are left out, as they can quote patient data\n"
+    )
 
 
 def test_closed_standard_output_is_reported() -> None:

@@ -7,14 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import TOOLKIT_RULES, TOOLKIT_SCENARIOS, write_scenarios
+from helpers import TOOLKIT_RULES, TOOLKIT_SCENARIOS, cli_after, write_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str | Path, before: str = "") -> subprocess.CompletedProcess[str]:
+    """``intervention-rules test`` as a process; ``before``: Python run first in that process (then
+    the command line runs as ``python -m intervention_rules`` does)."""
+    command = cli_after(before) if before else [sys.executable, "-m", "intervention_rules"]
     return subprocess.run(
-        [sys.executable, "-m", "intervention_rules", "test", "--rules", str(TOOLKIT_RULES), *map(str, args)],
+        [*command, "test", "--rules", str(TOOLKIT_RULES), *map(str, args)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -159,3 +162,38 @@ def test_wrong_usage_and_missing_files(tmp_path: Path) -> None:
     empty = run(tmp_path)
     assert empty.returncode == 1
     assert empty.stderr == f"no scenario files (*.scenario.yaml or *.scenario.yml) under {tmp_path}\n"
+
+
+BROKEN_ENGINE = """
+from intervention_rules.ruleset import RuleSet
+
+
+def evaluate(self, assessment, **options):
+    raise RuntimeError(f"the engine stopped on {assessment!r}")
+
+
+RuleSet.evaluate = evaluate
+"""
+DISTRESS = "9.375"  # the assessment's value, to be kept out of the report unless asked for
+
+
+def test_an_internal_error_is_one_line_without_the_message_and_exits_70(tmp_path: Path) -> None:
+    """A bug while the scenarios run (here: evaluation raises, its message quoting the assessment,
+    as an exception's message may) is reported by the exception's type alone, with exit status 70;
+    --show-values adds the traceback, message included."""
+    path = write_scenarios(tmp_path, ONE_FAILURE.replace("conditions: [depression]", f"distress: {DISTRESS}"))
+    result = run(path, before=BROKEN_ENGINE)
+    assert result.returncode == 70
+    assert result.stdout == ""
+    assert DISTRESS not in result.stderr
+    assert result.stderr == (
+        "intervention-rules test: an internal error (RuntimeError); please report it; its message "
+        "and traceback are left out, as they can quote patient data (--show-values shows them)\n"
+    )
+    shown = run("--show-values", path, before=BROKEN_ENGINE)
+    assert shown.returncode == 70
+    assert shown.stderr.startswith("Traceback (most recent call last):\n")
+    assert f"RuntimeError: the engine stopped on {{'age': 30, 'distress': {DISTRESS}}}\n" in shown.stderr
+    assert shown.stderr.endswith(
+        "intervention-rules test: an internal error (RuntimeError); please report it\n"
+    )

@@ -1,8 +1,10 @@
 """The ``intervention-rules`` command line.
 
 Exit status: 0 success; 1 invalid rules or invalid assessment (problems on stderr, nothing on
-stdout); 2 wrong usage, including a command whose optional extra is not installed; 74 the output
-could not be written (a closed pipe, a full disk); 130 interrupted. No traceback reaches the user.
+stdout); 2 wrong usage, including a command whose optional extra is not installed; 70 an internal
+error (a bug: the exception's type only, since its message and traceback can quote an assessment;
+a command's ``--show-values`` adds the traceback); 74 the output could not be written (a closed
+pipe, a full disk); 130 interrupted. No traceback reaches the user unless asked for.
 
 Problems name fields, never the values an assessment held, unless ``--show-values`` is given.
 
@@ -35,7 +37,7 @@ from .ruleset import RuleSet
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 74, 130
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL, EXIT_OUTPUT, EXIT_INTERRUPTED = 0, 1, 2, 70, 74, 130
 
 #: The optional layers whose ``_cli`` module declares subcommands, in ``--help`` order.
 LAYERS = ("governance", "testing", "fhir", "service")
@@ -328,6 +330,29 @@ def _main(argv: Sequence[str] | None, stdin: TextIO | None, stdout: TextIO, stde
     except ModuleNotFoundError as error:
         extra = extra_for(error)
         if extra is None:
-            raise
+            return _internal_error(args, error, stderr)
         stderr.write(f"intervention-rules {args.command}: {MissingExtraError(extra, error.name or '')}\n")
         return EXIT_USAGE
+    except (OSError, RecursionError):
+        raise  # the output could not be written, or the input is nested too deeply: see main()
+    except Exception as error:  # noqa: BLE001 - any other exception is a bug: reported without its message
+        return _internal_error(args, error, stderr)
+
+
+def _internal_error(args: argparse.Namespace, error: BaseException, stderr: TextIO) -> int:
+    """A bug, reported by the exception's type only: its message and its traceback can quote the
+    assessment (an exception's text often holds the value it choked on). A command that reads
+    assessments shows the traceback, message included, with ``--show-values``."""
+    show = bool(getattr(args, "show_values", False))
+    if show:
+        import traceback
+
+        stderr.write("".join(traceback.format_exception(error)))
+    hidden = "" if show else "; its message and traceback are left out, as they can quote patient data"
+    if not show and hasattr(args, "show_values"):
+        hidden += " (--show-values shows them)"
+    stderr.write(
+        f"intervention-rules {args.command}: an internal error ({type(error).__name__}); "
+        f"please report it{hidden}\n"
+    )
+    return EXIT_INTERNAL
