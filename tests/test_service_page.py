@@ -193,3 +193,31 @@ def test_a_service_that_cannot_be_reached_is_said_in_view(page: Page, base: str)
     expect(error).to_contain_text("the service could not be reached")
     expect(error).to_be_in_viewport()
     expect(error).to_be_focused()
+
+
+@pytest.mark.parametrize("outcome", ["answer", "error"])
+def test_the_form_is_busy_while_a_request_is_on_its_way(page: Page, base: str, outcome: str) -> None:
+    """While the service has not answered, the button is disabled and the form aria-busy, so that
+    neither a second click nor Enter sends the assessment again; when the answer (or the error)
+    arrives, both are undone. The request is held at the browser's network layer until the test
+    lets it go, so what is checked is the state, not a timing."""
+    held: list[Any] = []
+    page.route(base + "/cds-services/patient-view", lambda route: held.append(route))
+    button, form = page.locator("#submit"), page.locator("#assessment")
+    page.fill(AGE, "40")
+    with page.expect_request(base + "/cds-services/patient-view"):
+        page.click("#submit")
+    expect(button).to_be_disabled()
+    expect(form).to_have_attribute("aria-busy", "true")
+    page.focus(AGE)
+    page.keyboard.press("Enter")  # submits the form, were its button not disabled
+    (request,) = held  # the one request, held (the route is told of it before the calls above end)
+    if outcome == "answer":
+        request.continue_()
+        expect(page.locator("article.card").first).to_be_visible()
+    else:
+        request.abort()
+        expect(page.locator("#cards .error")).to_contain_text("the service could not be reached")
+    expect(button).to_be_enabled()
+    assert form.get_attribute("aria-busy") is None
+    assert len(held) == 1  # the Enter pressed while busy sent nothing
