@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple, TypeVar, cast
 
 from ._explain import Deferred, Pending, RulePlan, Session
-from ._notes import Notes, grouped, shown_cautions, sort_notes
+from ._notes import Notes, shown_cautions, sort_notes
 from .decision import (
     AlertNote,
     Collaboration,
@@ -111,37 +111,40 @@ class Gathered:
         grouped = self._grouped
         if grouped is None:
             grouped = {}
-            for pending in itertools.chain.from_iterable(map(_PENDING, self.fired)):
-                key = pending[1][0]  # the reason's intervention
-                found = grouped.get(key)
-                if found is None:
-                    grouped[key] = [pending]
-                else:
-                    found.append(pending)
+            for plan in self.fired:
+                for pending in plan.pending:
+                    key = pending[1][0]  # the reason's intervention
+                    found = grouped.get(key)
+                    if found is None:
+                        grouped[key] = [pending]
+                    else:
+                        found.append(pending)
             self._grouped = grouped
         return [*grouped.get(iv_id, ()), *self.moved.get(iv_id, ())]
 
 
 def gather(fired: Sequence[RulePlan]) -> Gathered:
     """Every action of every fired rule that bears on the ranking; reasons and notes are kept
-    to be written later. (The fired rules' actions are chained in C, so that the work in Python
-    is per action, not per rule: a decision can rest on hundreds of fired rules.)"""
+    to be written later. One plain loop over the fired rules: a decision can rest on hundreds of
+    them, and the interpreter runs a loop reading each plan's slots faster than chained
+    ``map``s over attribute getters (measured in ``docs/performance.md``)."""
     out = Gathered(fired)
-    chained = itertools.chain.from_iterable
-    out.strengths = grouped(chained(map(_STRENGTHS, fired)))
-    adjust = out.adjust
-    for iv_id, by in chained(map(_ADJUSTS, fired)):
-        adjust[iv_id] = adjust.get(iv_id, 0.0) + by
-    out.noted.extend(filter(_NOTES, fired))
-    out.vetoed.update(chained(map(_VETOED, fired)))
+    strengths, adjust, vetoed, noted = out.strengths, out.adjust, out.vetoed, out.noted
+    for plan in fired:
+        for iv_id, value in plan.strengths:
+            found = strengths.get(iv_id)
+            if found is None:
+                strengths[iv_id] = [value]
+            else:
+                found.append(value)
+        if plan.adjusts:
+            for iv_id, by in plan.adjusts:
+                adjust[iv_id] = adjust.get(iv_id, 0.0) + by
+        if plan.notes:
+            noted.append(plan)
+            if plan.vetoed:
+                vetoed.update(plan.vetoed)
     return out
-
-
-_STRENGTHS = operator.attrgetter("strengths")
-_ADJUSTS = operator.attrgetter("adjusts")
-_PENDING = operator.attrgetter("pending")
-_NOTES = operator.attrgetter("notes")
-_VETOED = operator.attrgetter("vetoed")
 
 
 def aggregate(gathered: Gathered, catalogue: Catalogue) -> tuple[dict[str, float], list[str]]:
