@@ -58,7 +58,7 @@ class Catalogue:
     """What ranking needs of a rule set, worked out once at load: the interventions, the
     aggregation, and for each constraint the interventions each side selects."""
 
-    __slots__ = ("aggregate", "constraints", "defaults", "interventions", "zero_strength")
+    __slots__ = ("aggregate", "constraints", "defaults", "interventions", "order", "zero_strength")
 
     def __init__(
         self,
@@ -68,6 +68,7 @@ class Catalogue:
         zero_strength: str,
     ) -> None:
         self.interventions = interventions
+        self.order = {i: iv.order for i, iv in interventions.items()}  # catalogue position
         self.aggregate = aggregate
         self.zero_strength = zero_strength
         self.constraints = tuple(
@@ -159,8 +160,7 @@ def aggregate(gathered: Gathered, catalogue: Catalogue) -> tuple[dict[str, float
             entries[iv_id] = max(0.0, total(values) + adjust.get(iv_id, 0.0))
     zero: list[str] = []
     if catalogue.zero_strength == "considered":
-        order = catalogue.interventions
-        zero = sorted((i for i in entries if entries[i] == 0), key=lambda i: order[i].order)
+        zero = sorted([i for i in entries if entries[i] == 0], key=catalogue.order.__getitem__)
         for iv_id in zero:
             del entries[iv_id]
     return entries, zero
@@ -168,8 +168,10 @@ def aggregate(gathered: Gathered, catalogue: Catalogue) -> tuple[dict[str, float
 
 def _order(entries: Mapping[str, float], above: Mapping[str, set[str]], catalogue: Catalogue) -> list[str]:
     """By strength, then constraint placements among equals, then catalogue order."""
-    interventions = catalogue.interventions
-    by_strength = sorted(entries, key=lambda i: (-entries[i], interventions[i].order))
+    # Two stable sorts on keys looked up in C: catalogue order, then strength, highest first
+    # (``reverse`` keeps equals in the order they were in).
+    by_strength = sorted(entries, key=catalogue.order.__getitem__)
+    by_strength.sort(key=entries.__getitem__, reverse=True)
     if not above:
         return by_strength
     ranked: list[str] = []
@@ -186,12 +188,14 @@ def _order(entries: Mapping[str, float], above: Mapping[str, set[str]], catalogu
 def _violation(ranked: list[str], catalogue: Catalogue) -> tuple[Constraint, str, str] | None:
     """The first constraint broken: an intervention it keeps lower placed above its best upper."""
     for constraint, upper, lower in catalogue.constraints:
-        for position, iv_id in enumerate(ranked):
+        below = None  # the first intervention the constraint keeps lower, so far
+        for iv_id in ranked:
             if iv_id in upper:
-                below = next((i for i in ranked[:position] if i in lower), None)
                 if below is not None:
                     return constraint, iv_id, below
                 break
+            if below is None and iv_id in lower:
+                below = iv_id
     return None
 
 
