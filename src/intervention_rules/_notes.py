@@ -7,12 +7,13 @@ outline alike.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 from ._explain import AlertItem, CautionItem, Filled, PromptItem, RulePlan, Session, VetoItem
 from .decision import AlertNote, CautionNote, Collaboration, NotRecommended
-from .model import SEVERITIES, Rule
+from .model import Rule
 
 if TYPE_CHECKING:
     from ._rank import Catalogue
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["Notes", "SortedNotes", "shown_cautions", "sort_notes"]
 
 N = TypeVar("N", CautionNote, Collaboration)
-
-_SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 class SortedNotes(NamedTuple):
@@ -34,12 +33,9 @@ class SortedNotes(NamedTuple):
     prompts: dict[str, list[PromptItem]]  # by intervention, in rule order (empty if not asked for)
 
 
-def _by_severity(item: AlertItem | CautionItem) -> int:
-    return _SEVERITY_ORDER[item[1]]
-
-
-def _by_catalogue_then_rule(item: VetoItem) -> tuple[int, int]:
-    return item[1].order, item[0].rule.order
+#: An alert's or a caution's sort key (its severity's rank), or a not-recommended note's
+#: (catalogue position, then rule position): the last of its item, worked out at load.
+_SORT_KEY = operator.itemgetter(4)
 
 
 def sort_notes(noted: Sequence[RulePlan], *, prompts: bool = True) -> SortedNotes:
@@ -68,14 +64,14 @@ def sort_notes(noted: Sequence[RulePlan], *, prompts: bool = True) -> SortedNote
                     told[key] = [prompt]
                 else:
                     found_prompts.append(prompt)
-    vetoes.sort(key=_by_catalogue_then_rule)
-    alerts.sort(key=_by_severity)  # stable: rule order kept within a severity
+    vetoes.sort(key=_SORT_KEY)
+    alerts.sort(key=_SORT_KEY)  # stable: rule order kept within a severity
     return SortedNotes(vetoes, alerts, cautions, told)
 
 
 def shown_cautions(found: list[CautionItem]) -> list[CautionItem]:
     """An intervention's cautions as shown: worst first, in rule order within a severity."""
-    return sorted(found, key=_by_severity) if len(found) > 1 else found
+    return sorted(found, key=_SORT_KEY) if len(found) > 1 else found
 
 
 class Notes:
@@ -111,13 +107,13 @@ class Notes:
                 veto
                 if isinstance(veto, NotRecommended)
                 else NotRecommended(iv.id, iv.title, plan.rule.id, fill(plan, *veto), plan.rule.status)
-                for plan, iv, veto, _ in sorted_out.vetoes
+                for plan, iv, veto, _, _ in sorted_out.vetoes
             )
             alerts = tuple(
                 alert
                 if isinstance(alert, AlertNote)
                 else AlertNote(plan.rule.id, severity, fill(plan, *alert), plan.rule.status)
-                for plan, severity, alert, _ in sorted_out.alerts
+                for plan, severity, alert, _, _ in sorted_out.alerts
             )
             self._cautions, self._prompts = sorted_out.cautions, sorted_out.prompts
             self._alerts = alerts
