@@ -104,6 +104,11 @@ def test_bytes_that_are_not_utf8_are_an_error_record(rules: Path) -> None:
     ("line", "message"),
     [
         ('{"age": 20, "age": 30}', "the key 'age' appears more than once in one object"),
+        (
+            '{"age": 20, "reasons": ["coping"], "family": {"a": 1, "b": 2, "b": 3, "a": 4}}',
+            "the key 'b' appears more than once in one object",
+        ),
+        ("\ufeff" + '{"age": 20}', "not valid JSON: Unexpected UTF-8 BOM"),
         ("[" * 100_000 + "]" * 100_000, "not accepted: the JSON is nested too deeply"),
         ('{"age": ' + "9" * 5000 + "}", "not accepted: a number has too many digits"),
     ],

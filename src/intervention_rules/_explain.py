@@ -28,6 +28,7 @@ from .decision import (
     VetoOutline,
 )
 from .model import (
+    SEVERITIES,
     Adjust,
     Alert,
     Caution,
@@ -40,6 +41,7 @@ from .model import (
 )
 
 __all__ = [
+    "SEVERITY_RANK",
     "AlertItem",
     "CautionItem",
     "Deferred",
@@ -61,12 +63,16 @@ V = TypeVar("V")  # what a Deferred stands for
 Template = tuple[tuple[str, str | None], ...]  # (literal, placeholder or None) pairs
 Filled = tuple[str, Template]  # a text with placeholders, and its template
 
-# A fired rule's note as a decision sorts it: the rule's plan, what sorts it (intervention or
-# severity or role), the note as built at load or the text to fill, and its outline.
-VetoItem = tuple["RulePlan", Intervention, NotRecommended | Filled, VetoOutline]
-AlertItem = tuple["RulePlan", str, AlertNote | Filled, NoteOutline]
-CautionItem = tuple["RulePlan", str, CautionNote | Filled, NoteOutline]
+# A fired rule's note as a decision sorts it: the rule's plan, its intervention or severity or
+# role, the note as built at load or the text to fill, its outline, and (but for a prompt) its
+# sort key, worked out at load: (catalogue position, rule position) for a not-recommended note,
+# the severity's rank (worst first) for an alert or a caution.
+VetoItem = tuple["RulePlan", Intervention, NotRecommended | Filled, VetoOutline, tuple[int, int]]
+AlertItem = tuple["RulePlan", str, AlertNote | Filled, NoteOutline, int]
+CautionItem = tuple["RulePlan", str, CautionNote | Filled, NoteOutline, int]
 PromptItem = tuple["RulePlan", str, Collaboration | Filled]
+#: A severity's rank in sorting notes: the worst first.
+SEVERITY_RANK: Mapping[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 @functools.lru_cache(maxsize=8192)
@@ -141,6 +147,7 @@ class RulePlan:
                 iv,
                 _note(a.text, texts, lambda text, iv=iv: NotRecommended(iv.id, iv.title, rid, text, status)),
                 VetoOutline(iv.id, iv.title, rid, status),
+                (iv.order, rule.order),
             )
             for a in actions
             if isinstance(a, NotRecommend)
@@ -152,6 +159,7 @@ class RulePlan:
                 a.severity,
                 _note(a.text, texts, lambda text, a=a: AlertNote(rid, a.severity, text, status)),
                 NoteOutline(rid, a.severity, status),
+                SEVERITY_RANK[a.severity],
             )
             for a in actions
             if isinstance(a, Alert)
@@ -164,6 +172,7 @@ class RulePlan:
                     a.severity,
                     _note(a.text, texts, lambda text, a=a: CautionNote(rid, a.severity, text, status)),
                     NoteOutline(rid, a.severity, status),
+                    SEVERITY_RANK[a.severity],
                 ),
             )
             for a in actions

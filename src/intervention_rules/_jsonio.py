@@ -37,13 +37,19 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    seen: set[str] = set()
+    for key, _ in pairs:  # the first key that comes again, in the order written
+        if key in seen:
             named = f"the key '{key}'" if _NAME.fullmatch(key) else "a key"
             raise UnreadableJSON(f"{named} appears more than once in one object")
-        out[key] = value
-    return out
+        seen.add(key)
+    raise AssertionError("a shorter dict must have a repeated key")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys)
 
 
 def _has_surrogate(value: Any) -> bool:
@@ -90,7 +96,13 @@ def parse_json(
                 f"the {what} is not UTF-8 text ({error.reason} at byte {error.start})"
             ) from error
     try:
-        parsed = json.loads(data, object_pairs_hook=_no_duplicate_keys)
+        # One decoder for every call (json.loads makes one per call when given a hook), except for
+        # text that starts with a byte-order mark, which json.loads refuses with its own message.
+        parsed = (
+            _DECODER.decode(data)
+            if not data.startswith("\ufeff")
+            else json.loads(data, object_pairs_hook=_no_duplicate_keys)
+        )
     except json.JSONDecodeError as error:
         where = f"line {error.lineno} column {error.colno}" if lines else f"column {error.colno}"
         raise UnreadableJSON(f"not valid JSON: {error.msg} at {where}") from error

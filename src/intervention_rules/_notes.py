@@ -7,24 +7,20 @@ outline alike.
 
 from __future__ import annotations
 
-import itertools
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 from ._explain import AlertItem, CautionItem, Filled, PromptItem, RulePlan, Session, VetoItem
 from .decision import AlertNote, CautionNote, Collaboration, NotRecommended
-from .model import SEVERITIES, Rule
+from .model import Rule
 
 if TYPE_CHECKING:
     from ._rank import Catalogue
 
-__all__ = ["Notes", "SortedNotes", "grouped", "shown_cautions", "sort_notes"]
+__all__ = ["Notes", "SortedNotes", "shown_cautions", "sort_notes"]
 
-T = TypeVar("T")
 N = TypeVar("N", CautionNote, Collaboration)
-
-_SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
 
 class SortedNotes(NamedTuple):
@@ -37,47 +33,45 @@ class SortedNotes(NamedTuple):
     prompts: dict[str, list[PromptItem]]  # by intervention, in rule order (empty if not asked for)
 
 
-def _by_severity(item: AlertItem | CautionItem) -> int:
-    return _SEVERITY_ORDER[item[1]]
-
-
-def _by_catalogue_then_rule(item: VetoItem) -> tuple[int, int]:
-    return item[1].order, item[0].rule.order
-
-
-def grouped(items: Iterable[tuple[str, T]]) -> dict[str, list[T]]:
-    """The second of each pair, by the first, in the pairs' order."""
-    out: dict[str, list[T]] = {}
-    for key, item in items:
-        found = out.get(key)
-        if found is None:
-            out[key] = [item]
-        else:
-            found.append(item)
-    return out
+#: An alert's or a caution's sort key (its severity's rank), or a not-recommended note's
+#: (catalogue position, then rule position): the last of its item, worked out at load.
+_SORT_KEY = operator.itemgetter(4)
 
 
 def sort_notes(noted: Sequence[RulePlan], *, prompts: bool = True) -> SortedNotes:
     """Which notes the fired rules (in rule order) make, and in what order they are shown: the
     one place that decides it, for a decision's notes and for its outline alike (which asks for
     no prompts). An intervention's cautions are put in order when they are shown."""
-    chained = itertools.chain.from_iterable
-    vetoes = sorted(chained(map(_VETO_ITEMS, noted)), key=_by_catalogue_then_rule)
-    alerts = sorted(chained(map(_ALERT_ITEMS, noted)), key=_by_severity)  # stable: rule order kept
-    cautions = grouped(chained(map(_CAUTION_ITEMS, noted)))
-    told = grouped(chained(map(_PROMPT_ITEMS, noted))) if prompts else {}
+    vetoes: list[VetoItem] = []
+    alerts: list[AlertItem] = []
+    cautions: dict[str, list[CautionItem]] = {}
+    told: dict[str, list[PromptItem]] = {}
+    for plan in noted:  # one loop reading each plan's slots: faster than chained getters
+        if plan.veto_items:
+            vetoes.extend(plan.veto_items)
+        if plan.alert_items:
+            alerts.extend(plan.alert_items)
+        for key, caution in plan.caution_items:
+            found = cautions.get(key)
+            if found is None:
+                cautions[key] = [caution]
+            else:
+                found.append(caution)
+        if prompts:
+            for key, prompt in plan.prompt_items:
+                found_prompts = told.get(key)
+                if found_prompts is None:
+                    told[key] = [prompt]
+                else:
+                    found_prompts.append(prompt)
+    vetoes.sort(key=_SORT_KEY)
+    alerts.sort(key=_SORT_KEY)  # stable: rule order kept within a severity
     return SortedNotes(vetoes, alerts, cautions, told)
 
 
 def shown_cautions(found: list[CautionItem]) -> list[CautionItem]:
     """An intervention's cautions as shown: worst first, in rule order within a severity."""
-    return sorted(found, key=_by_severity) if len(found) > 1 else found
-
-
-_VETO_ITEMS = operator.attrgetter("veto_items")
-_ALERT_ITEMS = operator.attrgetter("alert_items")
-_CAUTION_ITEMS = operator.attrgetter("caution_items")
-_PROMPT_ITEMS = operator.attrgetter("prompt_items")
+    return sorted(found, key=_SORT_KEY) if len(found) > 1 else found
 
 
 class Notes:
@@ -113,13 +107,13 @@ class Notes:
                 veto
                 if isinstance(veto, NotRecommended)
                 else NotRecommended(iv.id, iv.title, plan.rule.id, fill(plan, *veto), plan.rule.status)
-                for plan, iv, veto, _ in sorted_out.vetoes
+                for plan, iv, veto, _, _ in sorted_out.vetoes
             )
             alerts = tuple(
                 alert
                 if isinstance(alert, AlertNote)
                 else AlertNote(plan.rule.id, severity, fill(plan, *alert), plan.rule.status)
-                for plan, severity, alert, _ in sorted_out.alerts
+                for plan, severity, alert, _, _ in sorted_out.alerts
             )
             self._cautions, self._prompts = sorted_out.cautions, sorted_out.prompts
             self._alerts = alerts

@@ -327,8 +327,9 @@ class RuleSet:
 
     def _decide(self, values: Mapping[str, Any], positions: list[int]) -> Decision:
         """The decision for the rules at ``positions`` in ``_live`` (in definition order)."""
-        d = self._definition
-        firing = list(map(self._planned.__getitem__, positions))
+        d, ids = self._definition, self._ids
+        planned = self._planned
+        firing = [planned[i] for i in positions]  # faster than map over __getitem__
         recommendations, not_recommended, alerts, considered = rank(
             firing, self._catalogue, Session(values, firing, d.objects)
         )
@@ -337,7 +338,7 @@ class RuleSet:
             recommendations=recommendations,
             not_recommended=not_recommended,
             alerts=alerts,
-            fired=tuple(map(self._ids.__getitem__, positions)),
+            fired=tuple([ids[i] for i in positions]),
             considered=considered,
         )
 
@@ -357,8 +358,9 @@ class RuleSet:
         AssessmentError as ``evaluate`` does."""
         values = self.normalise(assessment)
         positions, _ = self._fire(values)
-        firing = list(map(self._planned.__getitem__, positions))
-        return outline(firing, self._catalogue, self._info, tuple(map(self._ids.__getitem__, positions)))
+        planned, ids = self._planned, self._ids
+        firing = [planned[i] for i in positions]
+        return outline(firing, self._catalogue, self._info, tuple([ids[i] for i in positions]))
 
     def _rule_outcome(
         self,

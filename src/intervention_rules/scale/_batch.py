@@ -50,8 +50,10 @@ CHUNK_LINES = 64
 
 # What json.dumps(record, ensure_ascii=...) writes, with the encoder made once (json.dumps makes
 # one per call when given any option, which costs a summary record a quarter of its writing).
-_JSON = json.JSONEncoder(ensure_ascii=False).encode
-_JSON_ASCII = json.JSONEncoder(ensure_ascii=True).encode
+# A record is built here from fresh dicts and lists, never circular, so the encoder is spared
+# keeping track of every container it enters (an eighth of a summary record's writing).
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+_JSON_ASCII = json.JSONEncoder(ensure_ascii=True, check_circular=False).encode
 
 Fields = Projection | str | Sequence[str] | None
 _Line = tuple[int, str, tuple[str, ...]]  # a LineResult's fields: what crosses between processes
