@@ -139,7 +139,8 @@ class RulePlan:
     ) -> None:
         """Each note the rule makes, as a decision sorts it (``_notes.sort_notes``): with this
         plan, the note built now when its text is fixed (else the text and template to fill per
-        decision), and its outline (fixed per rule); by intervention where it has one."""
+        decision), its outline and its sort key (both fixed per rule; a prompt needs no key); by
+        intervention where it has one."""
         rid, status, actions = rule.id, rule.status, rule.then
         self.veto_items: tuple[VetoItem, ...] = tuple(
             (

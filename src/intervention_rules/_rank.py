@@ -55,8 +55,9 @@ T = TypeVar("T")
 
 
 class Catalogue:
-    """What ranking needs of a rule set, worked out once at load: the interventions, the
-    aggregation, and for each constraint the interventions each side selects."""
+    """What ranking needs of a rule set, worked out once at load: the interventions and each
+    one's catalogue position (``order``), the aggregation, for each constraint the interventions
+    each side selects, and each intervention's own collaboration prompts (``defaults``)."""
 
     __slots__ = ("aggregate", "constraints", "defaults", "interventions", "order", "zero_strength")
 
@@ -141,7 +142,7 @@ def gather(fired: Sequence[RulePlan]) -> Gathered:
         if plan.adjusts:
             for iv_id, by in plan.adjusts:
                 adjust[iv_id] = adjust.get(iv_id, 0.0) + by
-        if plan.notes:
+        if plan.notes:  # a veto makes a not-recommended note, so only a noting rule can veto
             noted.append(plan)
             if plan.vetoed:
                 vetoed.update(plan.vetoed)
