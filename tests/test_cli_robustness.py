@@ -133,10 +133,16 @@ def test_a_full_disk_on_standard_output_is_reported() -> None:
     assert b"cannot write the output: No space left on device" in result.stderr
 
 
+#: Ctrl-C handled as in a terminal: a shell without job control starts background commands with
+#: SIGINT ignored, and a Python started so keeps ignoring it, so a test run launched that way would
+#: otherwise see a batch shrug off the interrupt.
+_AS_IN_A_TERMINAL = cli_after("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)")
+
+
 def _running_batch(stderr: int) -> subprocess.Popen[bytes]:
     """A batch of 2 worker processes in a session of its own, once its first record is out."""
     process = subprocess.Popen(
-        [*COMMAND, "evaluate", "--batch", "-", "--workers", "2"],
+        [*_AS_IN_A_TERMINAL, "evaluate", "--batch", "-", "--workers", "2"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=stderr,
