@@ -222,3 +222,42 @@ def test_every_single_field_projects_exactly(rulesets: dict[str, ir.RuleSet]) ->
             decision = rulesets[name].evaluate(case)
             expected = json.dumps(project(decision.to_dict(), projection.tree))
             assert json.dumps(projection.evaluate(rulesets[name], case)) == expected, path
+
+
+def _change_everything(data: Any) -> None:
+    """Change every list and dict in JSON-ready data in place, as a caller redacting or adding to
+    what it was given might."""
+    if isinstance(data, dict):
+        for value in data.values():
+            _change_everything(value)
+        data["changed by the caller"] = True
+    elif isinstance(data, list):
+        for value in data:
+            _change_everything(value)
+        data.append("changed by the caller")
+
+
+def _given(decision: ir.Decision, projection: Projection | None) -> dict[str, Any]:
+    return decision.to_dict() if projection is None else projection.of(decision)
+
+
+@pytest.mark.parametrize(
+    "paths", [None, *SELECTIONS], ids=lambda p: "to_dict" if p is None else ",".join(p)[:40]
+)
+def test_what_a_decision_gives_as_json_is_the_callers_to_change(
+    rulesets: dict[str, ir.RuleSet], paths: tuple[str, ...] | None
+) -> None:
+    """Changing the data that ``to_dict`` or a projection gave changes nothing in the decision:
+    not what it gives next, nor its other parts (explanations of one rule share the values the
+    assessment recorded)."""
+    projection = None if paths is None else Projection(paths)
+    seen_lists = 0
+    for name, assessment in _cases():
+        decision = rulesets[name].evaluate(assessment)
+        before = json.dumps(_given(decision, projection))
+        first = _given(decision, projection)
+        seen_lists += json.dumps(first).count("[")
+        _change_everything(first)
+        assert json.dumps(_given(decision, projection)) == before
+        assert "changed by the caller" not in json.dumps(decision.to_dict())
+    assert seen_lists  # the cases do hold lists, list features' matched values among them

@@ -88,7 +88,8 @@ class Explanation:
             "kind": self.kind,
             "text": self.text,
             "contribution": self.contribution,
-            "matched": dict(self.matched),
+            # lists copied too (a list feature's values): what to_dict gives is the caller's to change
+            "matched": {k: list(v) if isinstance(v, list) else v for k, v in self.matched.items()},
             "not_recorded": list(self.not_recorded),
             "facts": list(self.facts),
             "evidence": [e.to_dict() for e in self.evidence],

@@ -132,12 +132,17 @@ def _optional_dict(value: Any) -> Any:
     return None if value is None else value.to_dict()
 
 
+def _matched(matched: dict[str, Any]) -> dict[str, Any]:
+    """An explanation's ``matched`` as ``Explanation.to_dict`` writes it: its lists copied too."""
+    return {k: list(v) if isinstance(v, list) else v for k, v in matched.items()}
+
+
 #: How a leaf of the decision's JSON is written from its field, as ``to_dict`` writes it (by the
 #: name of the function, in ``_NAMESPACE``): a field not named here is a plain str, int, float
 #: or None, written as it is.
 _LEAVES = {
     "strength": "float",
-    "matched": "dict",
+    "matched": "_matched",
     "not_recorded": "list",
     "facts": "list",
     "evidence": "_dicts",
@@ -156,7 +161,7 @@ _SEQUENCES = frozenset(
         "cautions",
     )
 )
-_NAMESPACE = {"_dicts": _dicts, "_optional_dict": _optional_dict}
+_NAMESPACE: dict[str, Any] = {"_dicts": _dicts, "_optional_dict": _optional_dict, "_matched": _matched}
 
 
 def _expression(tree: Mapping[str, Any], obj: str, depth: int = 0) -> str:
