@@ -52,18 +52,10 @@ def sort_notes(noted: Sequence[RulePlan], *, prompts: bool = True) -> SortedNote
         if plan.alert_items:
             alerts.extend(plan.alert_items)
         for key, caution in plan.caution_items:
-            found = cautions.get(key)
-            if found is None:
-                cautions[key] = [caution]
-            else:
-                found.append(caution)
+            cautions.setdefault(key, []).append(caution)
         if prompts:
             for key, prompt in plan.prompt_items:
-                found_prompts = told.get(key)
-                if found_prompts is None:
-                    told[key] = [prompt]
-                else:
-                    found_prompts.append(prompt)
+                told.setdefault(key, []).append(prompt)
     vetoes.sort(key=_SORT_KEY)
     alerts.sort(key=_SORT_KEY)  # stable: rule order kept within a severity
     return SortedNotes(vetoes, alerts, cautions, told)

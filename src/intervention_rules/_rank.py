@@ -115,12 +115,7 @@ class Gathered:
             grouped = {}
             for plan in self.fired:
                 for pending in plan.pending:
-                    key = pending[1][0]  # the reason's intervention
-                    found = grouped.get(key)
-                    if found is None:
-                        grouped[key] = [pending]
-                    else:
-                        found.append(pending)
+                    grouped.setdefault(pending[1][0], []).append(pending)  # by the reason's intervention
             self._grouped = grouped
         return [*grouped.get(iv_id, ()), *self.moved.get(iv_id, ())]
 
@@ -133,7 +128,7 @@ def gather(fired: Sequence[RulePlan]) -> Gathered:
     out = Gathered(fired)
     strengths, adjust, vetoed, noted = out.strengths, out.adjust, out.vetoed, out.noted
     for plan in fired:
-        for iv_id, value in plan.strengths:
+        for iv_id, value in plan.strengths:  # get, not setdefault: no list made per strength
             found = strengths.get(iv_id)
             if found is None:
                 strengths[iv_id] = [value]
