@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import IO, Any
 
-__all__ = ["MAX_ASSESSMENT_BYTES", "UnreadableJSON", "parse_json", "read_limited", "too_large"]
+__all__ = ["MAX_ASSESSMENT_BYTES", "UnreadableJSON", "own_copy", "parse_json", "read_limited", "too_large"]
 
 #: The largest assessment read, in bytes (one file, standard input, or one batch line). A real
 #: assessment is a few kilobytes; the limit stops a runaway input (``/dev/zero``) early.
@@ -78,6 +79,12 @@ def read_limited(stream: IO[bytes] | IO[str], limit: int = MAX_ASSESSMENT_BYTES)
     if len(data) > limit:
         raise too_large("input", limit)
     return data
+
+
+def own_copy(values: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-ready values (scalars, or lists of scalars) as data of the caller's own: the mapping
+    and each list in it copied, so that changing it changes nothing it was copied from."""
+    return {key: list(value) if isinstance(value, list) else value for key, value in values.items()}
 
 
 def parse_json(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 import attrs
 
 from ._cards import OVERRIDE_REASON_SYSTEM, OVERRIDE_REASONS
+from ._jsonio import own_copy
 from .model import Evidence, Location
 
 if TYPE_CHECKING:
@@ -88,8 +89,7 @@ class Explanation:
             "kind": self.kind,
             "text": self.text,
             "contribution": self.contribution,
-            # lists copied too (a list feature's values): what to_dict gives is the caller's to change
-            "matched": {k: list(v) if isinstance(v, list) else v for k, v in self.matched.items()},
+            "matched": own_copy(self.matched),  # a list feature's values are lists: copied too
             "not_recorded": list(self.not_recorded),
             "facts": list(self.facts),
             "evidence": [e.to_dict() for e in self.evidence],

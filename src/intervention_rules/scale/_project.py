@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from .._jsonio import own_copy
 from ..decision import Decision
 from ..ruleset import RuleSet
 
@@ -132,17 +133,12 @@ def _optional_dict(value: Any) -> Any:
     return None if value is None else value.to_dict()
 
 
-def _matched(matched: dict[str, Any]) -> dict[str, Any]:
-    """An explanation's ``matched`` as ``Explanation.to_dict`` writes it: its lists copied too."""
-    return {k: list(v) if isinstance(v, list) else v for k, v in matched.items()}
-
-
 #: How a leaf of the decision's JSON is written from its field, as ``to_dict`` writes it (by the
 #: name of the function, in ``_NAMESPACE``): a field not named here is a plain str, int, float
 #: or None, written as it is.
 _LEAVES = {
     "strength": "float",
-    "matched": "_matched",
+    "matched": "own_copy",
     "not_recorded": "list",
     "facts": "list",
     "evidence": "_dicts",
@@ -161,7 +157,7 @@ _SEQUENCES = frozenset(
         "cautions",
     )
 )
-_NAMESPACE: dict[str, Any] = {"_dicts": _dicts, "_optional_dict": _optional_dict, "_matched": _matched}
+_NAMESPACE: dict[str, Any] = {"_dicts": _dicts, "_optional_dict": _optional_dict, "own_copy": own_copy}
 
 
 def _expression(tree: Mapping[str, Any], obj: str, depth: int = 0) -> str:
