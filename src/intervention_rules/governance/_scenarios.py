@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from .._pattern import fits
 from ..errors import Problem
 from ..model import AllOf, AnyOf, Condition, Feature, Not, Test
 from ..ruleset import RuleSet
@@ -194,11 +194,9 @@ def generate(
                 if feature.values is not None:
                     pool = list(feature.values)
                 else:  # the values rules name, and one they do not
-                    fits = [str(v) for v in seen if re.fullmatch(feature.pattern or ".*", str(v))]
-                    unnamed = [
-                        v for v in _OTHER if v not in seen and re.fullmatch(feature.pattern or ".*", v)
-                    ]
-                    pool = sorted(fits) + unnamed[:1]
+                    named = [str(v) for v in seen if fits(feature.pattern, str(v))]
+                    unnamed = [v for v in _OTHER if v not in seen and fits(feature.pattern, v)]
+                    pool = sorted(named) + unnamed[:1]
                 if not pool:
                     continue
                 if feature.type == "string":
