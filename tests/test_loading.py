@@ -408,6 +408,16 @@ def test_a_refused_long_value_is_quoted_short(rule_dir: Path) -> None:
     assert "(1000000 characters)" in problem.message
 
 
+def test_a_refused_long_number_is_written_short(rule_dir: Path) -> None:
+    """YAML reads an integer of thousands of digits, and the schema's message writes it out."""
+    text = (rule_dir / "rules.yaml").read_text(encoding="utf-8")
+    (rule_dir / "rules.yaml").write_text(text.replace("maximum: 120\n", "maximum: 1" + "0" * 4000 + "\n", 1))
+    (problem,) = _problems(rule_dir)
+    assert problem.code == "IR127"
+    assert problem.message.startswith("1000000000000000000000000000000000000000... (4001 digits) is ")
+    assert len(str(problem)) < 300
+
+
 def _problems(directory: Path) -> tuple[ir.Problem, ...]:
     with pytest.raises(ir.RuleSetError) as caught:
         ir.load_ruleset(directory)
