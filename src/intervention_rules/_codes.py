@@ -87,7 +87,7 @@ IR202 | misplaced-values | 'values' or 'pattern' on a feature that is not text |
 IR203 | values-and-pattern | a feature gives both 'values' and 'pattern' | give either 'values' or 'pattern', not both | keep one
 IR204 | fractional-bound | an integer feature with a fractional bound | an integer feature needs a whole minimum | write a whole number
 IR205 | empty-feature-range | a feature's minimum is above its maximum | minimum is greater than maximum | swap or correct the bounds
-IR206 | invalid-pattern | a feature's pattern is not a regular expression | invalid regular expression: missing ), unterminated subpattern at position 0 | correct the regular expression
+IR206 | invalid-pattern | a feature's pattern is not a regular expression, or one the linear-time matcher cannot take | invalid regular expression: missing ), unterminated subpattern at position 0 | correct the regular expression; write it without backreferences or lookaround
 IR207 | reserved-name | a feature named like a keyword of the condition language | 'all' is reserved by the condition language | choose another name
 IR208 | duplicate-declaration | a name declared twice across the files | feature 'age' is already declared in rules/b.yaml | declare each feature, fact, role, intervention and the 'ruleset' section once
 IR209 | no-ruleset-section | no file declares the 'ruleset' section | no file declares the 'ruleset' section | add a 'ruleset' section (name, version) to one file
@@ -168,7 +168,7 @@ IR505 | duplicate-scenario | two scenarios in one file share a name | the scenar
 IR506 | invalid-mutant-id | an accepted mutant that is not a mutant id | 'delete:X' is not a mutant id (remove:RULE, ...) | copy the id as the mutation report prints it
 IR507 | invalid-assessment-file | a JSON scenario file that holds no assessment | a JSON scenario file holds an assessment (a JSON object) or a non-empty list of them | write one JSON object, or a list of them
 IR508 | no-scenarios | no scenario file at the path given | no scenario files (*.scenario.yaml or *.json) found | check the path
-IR509 | invalid-scenario-json | a JSON scenario file that is not valid JSON | not valid JSON: Expecting value | fix the JSON at the line given
+IR509 | invalid-scenario-json | a JSON scenario file that is not valid JSON, or not as strict as an assessment (a key twice in one object, nested too deeply, a number of too many digits) | the key 'age' appears more than once in one object | fix the JSON at the line given; write each key once
 
 IR601 | invalid-fhir | a resource that is not valid FHIR R4 (named by element, never by value) | QuestionnaireResponse.item[0].answer[0].valueInteger: is not valid FHIR (int_parsing) | send a valid resource of the type asked for
 IR602 | other-questionnaire | a QuestionnaireResponse to another questionnaire (or another version of it) | QuestionnaireResponse.questionnaire: the response answers another questionnaire; expected ... | answer the rule set's own questionnaire (intervention-rules fhir questionnaire)

@@ -11,7 +11,6 @@ sometimes not recorded.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from .._jsonio import UnreadableJSON, parse_json_file
 from .._pattern import fits
 from ..errors import Problem
 from ..model import AllOf, AnyOf, Condition, Feature, Not, Test
@@ -44,7 +44,7 @@ def _is_scenario_file(path: Path) -> bool:
 
 def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = parse_json_file(file.read_text(encoding="utf-8"))
     except OSError as error:
         problems.append(
             Problem(f"cannot read the scenario file: {error.strerror}", file=str(file), code="IR103")
@@ -55,16 +55,9 @@ def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessme
             Problem("the scenario file is not UTF-8 text", file=str(file), line=1, column=1, code="IR104")
         )
         return []
-    except json.JSONDecodeError as error:
-        problems.append(
-            Problem(
-                f"not valid JSON: {error.msg}",
-                file=str(file),
-                line=error.lineno,
-                column=error.colno,
-                code="IR509",
-            )
-        )
+    except UnreadableJSON as error:
+        line, column = error.where or (1, 1)
+        problems.append(Problem(str(error), file=str(file), line=line, column=column, code="IR509"))
         return []
     if isinstance(data, dict):
         return [NamedAssessment(str(file), data)]
