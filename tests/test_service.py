@@ -117,6 +117,21 @@ def test_patient_view_returns_the_ranked_cards_and_audits_them(
     assert "emotional_regulation" not in json.dumps(record["input_hash"])
 
 
+@pytest.mark.parametrize("birth_date", [None, "2011"])
+def test_an_answered_age_is_enough_when_the_patient_has_no_full_birth_date(
+    client: httpx.Client, birth_date: str | None
+) -> None:
+    """FHIR's Patient.birthDate is optional and may be a year alone; the age item answers it."""
+    assessment = {"age": 15, "reasons": ["coping"]}
+    request = hook_request("patient-view", _ruleset(), assessment)
+    request["prefetch"]["patient"].pop("birthDate")
+    if birth_date is not None:
+        request["prefetch"]["patient"]["birthDate"] = birth_date
+    reply = client.post("/cds-services/patient-view", json=request)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["cards"] == _in_process(assessment)
+
+
 def _order_cards(
     client: httpx.Client, hook: str, assessment: dict[str, Any], *orders: dict[str, Any], **context: Any
 ) -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@
 The response must answer this rule set's questionnaire (``questionnaire`` is its ``url|version``)
 and be ``completed`` or ``amended``. Every problem names the ``linkId`` (or the FHIR element) it
 concerns and never the answer given. Age may come from its item, or from ``Patient.birthDate``
-and the date the response was ``authored``; when both are given they must agree.
+and the date the response was ``authored``; when both are given they must agree. A Patient without a
+full birth date (FHIR allows none, or only a year) leaves an answered age item as it is.
 """
 
 from __future__ import annotations
@@ -126,9 +127,16 @@ def _read_item(
     return bool(values), values[0] if values else None
 
 
-def _age(patient: Mapping[str, Any], authored: Any, problems: list[AssessmentProblem]) -> int | None:
+def _age(
+    patient: Mapping[str, Any], authored: Any, problems: list[AssessmentProblem], *, needed: bool
+) -> int | None:
+    """The patient's age in whole years on the ``authored`` date. Without a full birth date and an
+    authored date there is none: a problem when ``needed`` (no age item was answered), else None."""
     birth = patient.get("birthDate")
-    if not isinstance(birth, str) or not _FULL_DATE.match(birth):
+    full_birth = isinstance(birth, str) and _FULL_DATE.match(birth)
+    if not needed and not (full_birth and isinstance(authored, str) and _FULL_DATE.match(authored)):
+        return None
+    if not isinstance(birth, str) or not full_birth:
         problems.append(
             AssessmentProblem(
                 AGE,
@@ -262,7 +270,7 @@ def assessment_from_questionnaire_response(
     for item in qr.get("item") or []:
         read(item, None)
     if patient is not None and AGE in features:
-        age = _age(patient, qr.get("authored"), problems)
+        age = _age(patient, qr.get("authored"), problems, needed=AGE not in out)
         if age is not None:
             if AGE in out and out[AGE] != age:
                 problems.append(
