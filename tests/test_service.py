@@ -262,6 +262,22 @@ def test_order_select_looks_only_at_the_selected_orders(client: httpx.Client) ->
     assert len(_order_cards(client, "order-sign", assessment, risky, safe, review)) == 1
 
 
+def test_a_selection_that_names_no_draft_order_is_a_400_not_an_empty_answer(client: httpx.Client) -> None:
+    """No cards would read as "no conflict": a selection the draft orders do not hold is refused."""
+    request = hook_request(
+        "order-select",
+        _ruleset(),
+        {"age": 15, "conditions": ["depression"]},
+        draftOrders=draft_orders(medication_request("Venlafaxine 75 mg tablet", rid="risky")),
+        selections=["MedicationRequest/risky-typo"],
+    )
+    reply = client.post("/cds-services/order-select", json=request)
+    assert reply.status_code == 400, reply.text
+    (issue,) = reply.json()["issue"]
+    assert issue["expression"] == ["context.selections[0]"]
+    assert "risky-typo" not in reply.text
+
+
 def test_feedback_links_to_the_decision_and_card(client: httpx.Client, audit_path: Path) -> None:
     assessment = {"age": 40, "reasons": ["coping"]}
     cards = client.post(
