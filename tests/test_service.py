@@ -474,6 +474,33 @@ def test_not_json_and_unknown_services_are_answered_with_operation_outcomes(clie
     assert reply.json()["resourceType"] == "OperationOutcome"
 
 
+def test_a_malformed_request_names_each_field_with_its_own_problem(client: httpx.Client) -> None:
+    """One issue per problem, each naming its field as the other errors do (``feedback[0].card``);
+    a body that is not JSON names no field (not the offset of the first bad character)."""
+    reply = client.post(
+        "/cds-services/patient-view", content=b'{"private', headers={"content-type": "application/json"}
+    )
+    assert reply.status_code == 400
+    assert reply.json()["issue"] == [
+        {"severity": "error", "code": "invalid", "diagnostics": "the request body is not valid JSON"}
+    ]
+    request = hook_request("patient-view", _ruleset(), {"age": 30})
+    request.pop("hookInstance")
+    request["hook"] = 7
+    issues = client.post("/cds-services/patient-view", json=request).json()["issue"]
+    assert sorted((i["expression"], i["diagnostics"]) for i in issues) == [
+        (["hook"], "malformed request (string_type)"),
+        (["hookInstance"], "malformed request (missing)"),
+    ]
+    reply = client.post(
+        "/cds-services/patient-view/feedback", json={"feedback": [{"card": "x", "outcome": "accepted"}, {}]}
+    )
+    assert sorted(i["expression"][0] for i in reply.json()["issue"]) == [
+        "feedback[1].card",
+        "feedback[1].outcome",
+    ]
+
+
 def test_a_body_over_the_limit_is_413_whether_declared_or_streamed(base: str) -> None:
     big = b'{"hook": "patient-view", "padding": "' + b"x" * 300_000 + b'"}'
     with httpx.Client(base_url=base, timeout=30) as client:
