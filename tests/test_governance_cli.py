@@ -106,6 +106,23 @@ def test_diff_in_every_format_and_its_usage(tmp_path: Path) -> None:
     assert "no rule set at" in err
 
 
+def test_diff_evaluates_each_rules_example_once_and_generates_what_it_is_told(tmp_path: Path) -> None:
+    """A rule both versions share has one example, not two: counts of changed decisions are not
+    doubled."""
+    from intervention_rules.governance._scenarios import rule_examples
+
+    old, new = copy_rules(tmp_path, "old"), copy_rules(tmp_path, "new")
+    distinct = {json.dumps(e.assessment, sort_keys=True) for e in rule_examples(ir.load_ruleset(old))}
+    status, out, _ = run("diff", str(old), str(new), "--generate", "1", "--format", "json")
+    assert status == 0
+    effects = json.loads(out)["impact"]
+    assert effects["evaluated"] == len(distinct) + 1
+    assert effects["source"] == (
+        f"{len(distinct)} assessments that each fire one rule of either version, "
+        "and 1 generated assessments (seed 0)"
+    )
+
+
 def test_approve_then_digest_then_a_change_makes_the_manifest_stale(tmp_path: Path) -> None:
     """Approval is refused while draft rules would evaluate; retiring them, it is recorded."""
     root = copy_rules(tmp_path)

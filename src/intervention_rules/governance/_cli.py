@@ -212,7 +212,7 @@ def _diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         scenarios, source = read_assessments(args.scenarios), "scenario files"
     else:
         count = args.generate or 500
-        examples = rule_examples(old) + rule_examples(new)
+        examples = rule_examples(old, new)
         scenarios = examples + generate(new, count, seed=args.seed, also=[old])
         source = (
             f"{len(examples)} assessments that each fire one rule of either version, "
