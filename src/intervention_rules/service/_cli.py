@@ -207,7 +207,10 @@ def _from_trail(
     except AuditError as error:
         return _fail(stderr, str(error))
     try:
-        out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115  # closed below
+        try:
+            out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115  # closed below
+        except OSError as error:
+            return _fail(stderr, f"cannot write {args.output}: {error.strerror}", 2)
         try:
             out.writelines(text(sink))
         finally:
