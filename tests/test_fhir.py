@@ -481,6 +481,31 @@ def test_request_group_marks_draft_content() -> None:
     assert copy.deepcopy(group) == request_group(decision)
 
 
+def test_a_link_id_that_is_not_a_name_is_not_quoted() -> None:
+    """As for an assessment's keys (docs/errors.md, Privacy): a linkId that does not look like a
+    field name may be text a person wrote, and is shown as ``<linkId>``."""
+    qr = response(
+        RULESET,
+        answer("age", valueInteger=30),
+        answer("Jane Doe, 12 Acacia Avenue", valueBoolean=True),
+        {"linkId": "family", "item": [answer("family.Jane Doe", valueBoolean=True)]},
+        answer("order.Jane Doe", valueString="x"),
+        answer("mood disorder?", valueString="x"),
+        answer("mood disorder?", valueString="x"),
+    )
+    with pytest.raises(ir.AssessmentError) as error:
+        assessment_from_questionnaire_response(qr, RULESET)
+    assert [(p.field, p.code) for p in error.value.problems] == [
+        ("<linkId>", "IR604"),
+        ("family.<linkId>", "IR604"),
+        ("order.<linkId>", "IR612"),
+        ("<linkId>", "IR604"),
+        ("<linkId>", "IR605"),
+    ]
+    assert "Jane" not in str(error.value)
+    assert "mood" not in str(error.value)
+
+
 def test_an_item_answered_twice_is_refused() -> None:
     qr = response(RULESET, answer("age", valueInteger=30), answer("age", valueInteger=31))
     with pytest.raises(ir.AssessmentError) as error:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._assessment import is_name
 from ..errors import AssessmentError, AssessmentProblem
 from ._models import problems_of
 from ._questionnaire import CONTEXT_FEATURES, NONE_CODING, answer_system, canonical, item_type
@@ -127,6 +128,15 @@ def _read_item(
     return bool(values), values[0] if values else None
 
 
+def _shown(link: str) -> str:
+    """How a linkId is named in a problem: itself when each dotted part looks like a field name;
+    otherwise it may be text a person wrote, shown as ``<linkId>`` (after a group's name)."""
+    parts = link.split(".")
+    if all(is_name(part) for part in parts):
+        return link
+    return f"{parts[0]}.<linkId>" if len(parts) > 1 and is_name(parts[0]) else "<linkId>"
+
+
 def _age(
     patient: Mapping[str, Any], authored: Any, problems: list[AssessmentProblem], *, needed: bool
 ) -> int | None:
@@ -236,11 +246,11 @@ def assessment_from_questionnaire_response(
             )
             return
         if link in seen:
-            problems.append(AssessmentProblem(link, "answered more than once", code=ANSWERED_TWICE))
+            problems.append(AssessmentProblem(_shown(link), "answered more than once", code=ANSWERED_TWICE))
             return
         seen.add(link)
         if parent is None and link.split(".", 1)[0] in CONTEXT_FEATURES:
-            problems.append(AssessmentProblem(link, _FROM_CONTEXT, code=CONTEXT_FEATURE))
+            problems.append(AssessmentProblem(_shown(link), _FROM_CONTEXT, code=CONTEXT_FEATURE))
             return
         if parent is None and link in objects:
             if item.get("answer"):
@@ -257,7 +267,9 @@ def assessment_from_questionnaire_response(
         )
         if not known:
             where = f"group '{parent}'" if parent else "the questionnaire"
-            problems.append(AssessmentProblem(link, f"unknown linkId in {where}", code=UNKNOWN_LINK_ID))
+            problems.append(
+                AssessmentProblem(_shown(link), f"unknown linkId in {where}", code=UNKNOWN_LINK_ID)
+            )
             return
         recorded, value = _read_item(ruleset, item, link, problems)
         if not recorded:
