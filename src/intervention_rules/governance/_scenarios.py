@@ -11,6 +11,7 @@ sometimes not recorded.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from collections.abc import Iterable
