@@ -421,6 +421,24 @@ def test_age_from_the_patient_must_be_computable_and_agree() -> None:
         assert error.value.problems[0].code == ("IR610" if "disagree" in message else "IR609")
 
 
+@pytest.mark.parametrize(
+    ("patient", "authored"),
+    [
+        ({"resourceType": "Patient", "id": "p1"}, "2026-11-30"),  # no birthDate: it is optional in FHIR
+        ({**PATIENT, "birthDate": "2010"}, "2026-11-30"),  # a partial birth date
+        ({**PATIENT, "birthDate": "2010-12"}, "2026-11-30"),
+        (PATIENT, None),  # no authored date to compute an age at
+    ],
+)
+def test_an_answered_age_is_used_when_the_patient_cannot_give_one(
+    patient: dict[str, Any], authored: str | None
+) -> None:
+    """The age item is the age; a birth date is only needed when the item is not answered."""
+    extra = {"authored": authored} if authored else {}
+    qr = response(RULESET, answer("age", valueInteger=15), subject={"reference": "Patient/p1"}, **extra)
+    assert assessment_from_questionnaire_response(qr, RULESET, patient=patient) == {"age": 15}
+
+
 def test_a_response_about_another_patient_is_refused() -> None:
     qr = response(RULESET, authored="2026-11-30", subject={"reference": "Patient/someone-else"})
     with pytest.raises(ir.AssessmentError) as error:
@@ -461,6 +479,31 @@ def test_request_group_marks_draft_content() -> None:
     for alert in drafts:
         assert f"({alert.rule}, draft rule)" in texts
     assert copy.deepcopy(group) == request_group(decision)
+
+
+def test_a_link_id_that_is_not_a_name_is_not_quoted() -> None:
+    """As for an assessment's keys (docs/errors.md, Privacy): a linkId that does not look like a
+    field name may be text a person wrote, and is shown as ``<linkId>``."""
+    qr = response(
+        RULESET,
+        answer("age", valueInteger=30),
+        answer("Jane Doe, 12 Acacia Avenue", valueBoolean=True),
+        {"linkId": "family", "item": [answer("family.Jane Doe", valueBoolean=True)]},
+        answer("order.Jane Doe", valueString="x"),
+        answer("mood disorder?", valueString="x"),
+        answer("mood disorder?", valueString="x"),
+    )
+    with pytest.raises(ir.AssessmentError) as error:
+        assessment_from_questionnaire_response(qr, RULESET)
+    assert [(p.field, p.code) for p in error.value.problems] == [
+        ("<linkId>", "IR604"),
+        ("family.<linkId>", "IR604"),
+        ("order.<linkId>", "IR612"),
+        ("<linkId>", "IR604"),
+        ("<linkId>", "IR605"),
+    ]
+    assert "Jane" not in str(error.value)
+    assert "mood" not in str(error.value)
 
 
 def test_an_item_answered_twice_is_refused() -> None:

@@ -178,9 +178,22 @@ def test_only_a_medication_request_is_matched() -> None:
         ),
     ],
 )
-def test_a_broken_map_is_refused_naming_the_entry(tmp_path: Path, text: str, message: str) -> None:
+def test_a_broken_map_is_refused_naming_the_file_and_entry(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "codes.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(MedicationCodesError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(MedicationCodesError) as error:
         load_medication_codes(path)
+    assert str(error.value) == f"{path}: {message}"
     assert issubclass(MedicationCodesError, ir.InterventionRulesError)
+
+
+def test_a_map_that_is_not_yaml_or_cannot_be_read_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    """Not PyYAML's multi-line report about "<unicode string>", nor an OSError."""
+    path = tmp_path / "codes.yaml"
+    path.write_text("medicines: [{value: a}\n", encoding="utf-8")
+    with pytest.raises(MedicationCodesError) as error:
+        load_medication_codes(path)
+    assert str(error.value) == f"{path}:2:1: not valid YAML: expected ',' or ']', but got '<stream end>'"
+    with pytest.raises(MedicationCodesError) as error:
+        load_medication_codes(tmp_path / "missing.yaml")
+    assert str(error.value) == f"{tmp_path / 'missing.yaml'}: cannot read it: No such file or directory"

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import intervention_rules as ir
 from copies import ROOT, add_rules, copy_rules, edit_rule, recommending_rule, retire_drafts
 from helpers import rule
@@ -104,6 +106,55 @@ def test_diff_in_every_format_and_its_usage(tmp_path: Path) -> None:
     status, out, err = run("diff", str(old), str(tmp_path / "nowhere"))
     assert (status, out) == (1, "")
     assert "no rule set at" in err
+
+
+def test_diff_evaluates_each_rules_example_once_and_generates_what_it_is_told(tmp_path: Path) -> None:
+    """A rule both versions share has one example, not two: counts of changed decisions are not
+    doubled."""
+    from intervention_rules.governance._scenarios import rule_examples
+
+    old, new = copy_rules(tmp_path, "old"), copy_rules(tmp_path, "new")
+    distinct = {json.dumps(e.assessment, sort_keys=True) for e in rule_examples(ir.load_ruleset(old))}
+    status, out, _ = run("diff", str(old), str(new), "--generate", "1", "--format", "json")
+    assert status == 0
+    effects = json.loads(out)["impact"]
+    assert effects["evaluated"] == len(distinct) + 1
+    assert effects["source"] == (
+        f"{len(distinct)} assessments that each fire one rule of either version, "
+        "and 1 generated assessments (seed 0)"
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("schema",),
+        ("lint", "--today", "2026-11-27"),
+        ("digest",),
+        ("report", "--format", "md"),
+        ("diff", "rules", "rules", "--generate", "1"),
+    ],
+)
+def test_a_full_disk_on_standard_output_is_status_74_as_for_every_command(command: tuple[str, ...]) -> None:
+    """Not "cannot write None" and the wrong-usage status: the output could not be written."""
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "intervention_rules", *command],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+    assert result.returncode == 74, result.stderr
+    assert result.stderr == "intervention-rules: error: cannot write the output: No space left on device\n"
+
+
+def test_an_output_file_that_cannot_be_opened_is_wrong_usage_naming_it(tmp_path: Path) -> None:
+    target = tmp_path / "missing-folder" / "book.md"
+    status, out, err = run("report", "--format", "md", "--output", str(target))
+    assert (status, out) == (2, "")
+    assert err == f"intervention-rules: error: cannot write {target}: No such file or directory\n"
 
 
 def test_approve_then_digest_then_a_change_makes_the_manifest_stale(tmp_path: Path) -> None:

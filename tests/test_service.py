@@ -117,6 +117,21 @@ def test_patient_view_returns_the_ranked_cards_and_audits_them(
     assert "emotional_regulation" not in json.dumps(record["input_hash"])
 
 
+@pytest.mark.parametrize("birth_date", [None, "2011"])
+def test_an_answered_age_is_enough_when_the_patient_has_no_full_birth_date(
+    client: httpx.Client, birth_date: str | None
+) -> None:
+    """FHIR's Patient.birthDate is optional and may be a year alone; the age item answers it."""
+    assessment = {"age": 15, "reasons": ["coping"]}
+    request = hook_request("patient-view", _ruleset(), assessment)
+    request["prefetch"]["patient"].pop("birthDate")
+    if birth_date is not None:
+        request["prefetch"]["patient"]["birthDate"] = birth_date
+    reply = client.post("/cds-services/patient-view", json=request)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["cards"] == _in_process(assessment)
+
+
 def _order_cards(
     client: httpx.Client, hook: str, assessment: dict[str, Any], *orders: dict[str, Any], **context: Any
 ) -> list[dict[str, Any]]:
@@ -245,6 +260,22 @@ def test_order_select_looks_only_at_the_selected_orders(client: httpx.Client) ->
         == []
     )
     assert len(_order_cards(client, "order-sign", assessment, risky, safe, review)) == 1
+
+
+def test_a_selection_that_names_no_draft_order_is_a_400_not_an_empty_answer(client: httpx.Client) -> None:
+    """No cards would read as "no conflict": a selection the draft orders do not hold is refused."""
+    request = hook_request(
+        "order-select",
+        _ruleset(),
+        {"age": 15, "conditions": ["depression"]},
+        draftOrders=draft_orders(medication_request("Venlafaxine 75 mg tablet", rid="risky")),
+        selections=["MedicationRequest/risky-typo"],
+    )
+    reply = client.post("/cds-services/order-select", json=request)
+    assert reply.status_code == 400, reply.text
+    (issue,) = reply.json()["issue"]
+    assert issue["expression"] == ["context.selections[0]"]
+    assert "risky-typo" not in reply.text
 
 
 def test_feedback_links_to_the_decision_and_card(client: httpx.Client, audit_path: Path) -> None:
@@ -441,6 +472,33 @@ def test_not_json_and_unknown_services_are_answered_with_operation_outcomes(clie
     )
     assert reply.status_code == 404
     assert reply.json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_malformed_request_names_each_field_with_its_own_problem(client: httpx.Client) -> None:
+    """One issue per problem, each naming its field as the other errors do (``feedback[0].card``);
+    a body that is not JSON names no field (not the offset of the first bad character)."""
+    reply = client.post(
+        "/cds-services/patient-view", content=b'{"private', headers={"content-type": "application/json"}
+    )
+    assert reply.status_code == 400
+    assert reply.json()["issue"] == [
+        {"severity": "error", "code": "invalid", "diagnostics": "the request body is not valid JSON"}
+    ]
+    request = hook_request("patient-view", _ruleset(), {"age": 30})
+    request.pop("hookInstance")
+    request["hook"] = 7
+    issues = client.post("/cds-services/patient-view", json=request).json()["issue"]
+    assert sorted((i["expression"], i["diagnostics"]) for i in issues) == [
+        (["hook"], "malformed request (string_type)"),
+        (["hookInstance"], "malformed request (missing)"),
+    ]
+    reply = client.post(
+        "/cds-services/patient-view/feedback", json={"feedback": [{"card": "x", "outcome": "accepted"}, {}]}
+    )
+    assert sorted(i["expression"][0] for i in reply.json()["issue"]) == [
+        "feedback[1].card",
+        "feedback[1].outcome",
+    ]
 
 
 def test_a_body_over_the_limit_is_413_whether_declared_or_streamed(base: str) -> None:

@@ -299,6 +299,19 @@ def test_audit_commands_on_a_missing_store_are_usage_errors(tmp_path: Path) -> N
     assert "no audit store at" in err
 
 
+def test_an_output_file_that_cannot_be_opened_is_wrong_usage_naming_it(tmp_path: Path) -> None:
+    """As for the other commands' --output: status 2 naming the file, not 74 for "the output"."""
+    where = str(tmp_path / "audit.sqlite3")
+    _fill(where)
+    target = tmp_path / "missing-folder" / "trail.jsonl"
+    for command in ("export", "report"):
+        result = cli("audit", command, "--audit", where, "--output", str(target))
+        assert (result.returncode, result.stdout) == (2, ""), result.stderr
+        assert (
+            result.stderr == f"intervention-rules: error: cannot write {target}: No such file or directory\n"
+        )
+
+
 def test_two_workers_share_one_postgres_trail(postgres_database: str) -> None:
     """Stateless workers: a card served by one worker gets its feedback through another, and the
     same request hashes alike on both (one salt), all in one PostgreSQL trail."""

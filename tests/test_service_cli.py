@@ -63,6 +63,54 @@ def test_an_audit_store_that_cannot_be_opened_means_the_service_does_not_start(t
     assert "cannot open the SQLite audit store" in result.stderr
 
 
+def test_a_port_it_cannot_listen_on_means_the_service_does_not_start(tmp_path: Path) -> None:
+    """Exit 1 with one line saying why, and no "serving" announcement, as for any failure to start."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", str(port), "--audit", str(tmp_path / "a.db"))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"intervention-rules: error: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "the service does not start"
+    )
+    assert not any(line.startswith("serving") for line in result.stderr.splitlines())
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_that_is_not_a_port_number_is_wrong_usage(tmp_path: Path, port: str) -> None:
+    result = cli("serve", "--port", port, "--audit", str(tmp_path / "a.db"))
+    assert result.returncode == 2, result.stderr
+    assert "argument --port: not a port number (0 to 65535)" in result.stderr
+    assert not (tmp_path / "a.db").exists()
+
+
+def test_port_0_serves_on_a_free_port_and_announces_it(tmp_path: Path) -> None:
+    """The announcement comes once the port is bound, with the port itself: connect at once."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "intervention_rules", "serve", "--port", "0", "--audit", str(tmp_path / "a")],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stderr is not None
+        announced = ""
+        while not announced.startswith("serving"):
+            announced = process.stderr.readline()
+            assert announced, "the service ended without announcing itself"
+        base = announced.rsplit(" on ", 1)[1].strip()
+        assert base.startswith("http://127.0.0.1:")
+        assert not base.endswith(":0")
+        with httpx.Client(base_url=base, timeout=30) as client:
+            assert client.get("/health").json()["status"] == "ok"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = _free_port()
@@ -102,8 +150,7 @@ def test_serve_answers_on_its_port_with_the_rule_set_it_checked(
     served: tuple[str, subprocess.Popen[str]],
 ) -> None:
     base, _ = served
-    transport = httpx.HTTPTransport(retries=20)  # connection attempts while uvicorn binds the port
-    with httpx.Client(base_url=base, transport=transport, timeout=30) as client:
+    with httpx.Client(base_url=base, timeout=30) as client:  # announced once the port is bound
         health = client.get("/health").json()
         assert health["ruleset"]["digest"] == ir.load_ruleset(RULES).digest
         assert [s["id"] for s in client.get("/cds-services").json()["services"]] == [

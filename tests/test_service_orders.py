@@ -98,6 +98,20 @@ def test_order_select_takes_only_the_selected_requests_and_skips_other_resources
         assert error.value.field == where
 
 
+def test_a_selection_that_names_no_draft_order_is_an_error_naming_it() -> None:
+    """order-select: a selection the bundle does not hold is refused, never answered with no cards."""
+    bundle = draft_orders(medication_request("A", rid="a"), follow_up("2026-12-01"))
+    assert draft_medication_requests({"draftOrders": bundle}, ["ServiceRequest/review"]) == []
+    for selections in (["MedicationRequest/a", "MedicationRequest/private-id"], ["MedicationRequest/None"]):
+        with pytest.raises(OrderInputError) as error:
+            draft_medication_requests({"draftOrders": bundle}, selections)
+        assert error.value.field == f"context.selections[{len(selections) - 1}]"
+        assert "private-id" not in str(error.value)
+    unnamed = draft_orders({k: v for k, v in medication_request("A").items() if k != "id"})
+    with pytest.raises(OrderInputError):
+        draft_medication_requests({"draftOrders": unnamed}, ["MedicationRequest/None"])
+
+
 def _concluding(ruleset: ir.RuleSet, fact: str) -> set[str]:
     return {r.id for r in ruleset.rules if any(isinstance(a, Conclude) and a.fact == fact for a in r.then)}
 

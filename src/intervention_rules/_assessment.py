@@ -28,7 +28,7 @@ from ._yaml import format_path
 from .errors import AssessmentError, AssessmentProblem
 from .model import Feature
 
-__all__ = ["Names", "normalise"]
+__all__ = ["Names", "is_name", "normalise"]
 
 
 def _kind(value: object) -> str:
@@ -90,10 +90,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 
 
+def is_name(key: object) -> bool:
+    """Whether ``key`` looks like a field name, so that a problem may name it (else it may be free
+    text a person wrote, and is not quoted)."""
+    return isinstance(key, str) and _NAME.fullmatch(key) is not None
+
+
 def _key(key: object, show: bool) -> str:
     """How an unknown key is named in a problem: itself if it looks like a field name."""
-    if isinstance(key, str) and _NAME.fullmatch(key):
-        return key
+    if is_name(key):
+        return str(key)
     return _short(key) if show else "<key>"
 
 

@@ -177,12 +177,27 @@ def load_medication_codes(path: str | Path | None = None) -> MedicationCodes:
         text = resources.files(__package__).joinpath("medication-codes.yaml").read_text(encoding="utf-8")
         source = "medication-codes.yaml (bundled)"
     else:
-        text = Path(path).read_text(encoding="utf-8")
         source = str(path)
-    document = yaml.safe_load(text)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise _fail(source, f"cannot read it: {error.strerror or error}") from error
+        except UnicodeDecodeError as error:
+            raise _fail(source, "cannot read it: not UTF-8 text") from error
+    try:
+        document = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+        raise _fail(where, f"not valid YAML: {error.problem}") from error
+    except yaml.YAMLError as error:
+        raise _fail(source, "not valid YAML") from error
     if not isinstance(document, Mapping) or not isinstance(document.get("medicines"), list):
         raise _fail(source, "expected a mapping with a 'medicines' list")
-    entries = tuple(_entry(i, raw) for i, raw in enumerate(document["medicines"]))
+    try:
+        entries = tuple(_entry(i, raw) for i, raw in enumerate(document["medicines"]))
+    except MedicationCodesError as error:
+        raise _fail(source, str(error)) from None
     seen: dict[str, str] = {}
     for entry in entries:
         for name in entry.names:

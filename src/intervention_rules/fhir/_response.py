@@ -3,7 +3,8 @@
 The response must answer this rule set's questionnaire (``questionnaire`` is its ``url|version``)
 and be ``completed`` or ``amended``. Every problem names the ``linkId`` (or the FHIR element) it
 concerns and never the answer given. Age may come from its item, or from ``Patient.birthDate``
-and the date the response was ``authored``; when both are given they must agree.
+and the date the response was ``authored``; when both are given they must agree. A Patient without a
+full birth date (FHIR allows none, or only a year) leaves an answered age item as it is.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._assessment import is_name
 from ..errors import AssessmentError, AssessmentProblem
 from ._models import problems_of
 from ._questionnaire import CONTEXT_FEATURES, NONE_CODING, answer_system, canonical, item_type
@@ -126,9 +128,25 @@ def _read_item(
     return bool(values), values[0] if values else None
 
 
-def _age(patient: Mapping[str, Any], authored: Any, problems: list[AssessmentProblem]) -> int | None:
+def _shown(link: str) -> str:
+    """How a linkId is named in a problem: itself when each dotted part looks like a field name;
+    otherwise it may be text a person wrote, shown as ``<linkId>`` (after a group's name)."""
+    parts = link.split(".")
+    if all(is_name(part) for part in parts):
+        return link
+    return f"{parts[0]}.<linkId>" if len(parts) > 1 and is_name(parts[0]) else "<linkId>"
+
+
+def _age(
+    patient: Mapping[str, Any], authored: Any, problems: list[AssessmentProblem], *, needed: bool
+) -> int | None:
+    """The patient's age in whole years on the ``authored`` date. Without a full birth date and an
+    authored date there is none: a problem when ``needed`` (no age item was answered), else None."""
     birth = patient.get("birthDate")
-    if not isinstance(birth, str) or not _FULL_DATE.match(birth):
+    full_birth = isinstance(birth, str) and _FULL_DATE.match(birth)
+    if not needed and not (full_birth and isinstance(authored, str) and _FULL_DATE.match(authored)):
+        return None
+    if not isinstance(birth, str) or not full_birth:
         problems.append(
             AssessmentProblem(
                 AGE,
@@ -228,11 +246,11 @@ def assessment_from_questionnaire_response(
             )
             return
         if link in seen:
-            problems.append(AssessmentProblem(link, "answered more than once", code=ANSWERED_TWICE))
+            problems.append(AssessmentProblem(_shown(link), "answered more than once", code=ANSWERED_TWICE))
             return
         seen.add(link)
         if parent is None and link.split(".", 1)[0] in CONTEXT_FEATURES:
-            problems.append(AssessmentProblem(link, _FROM_CONTEXT, code=CONTEXT_FEATURE))
+            problems.append(AssessmentProblem(_shown(link), _FROM_CONTEXT, code=CONTEXT_FEATURE))
             return
         if parent is None and link in objects:
             if item.get("answer"):
@@ -249,7 +267,9 @@ def assessment_from_questionnaire_response(
         )
         if not known:
             where = f"group '{parent}'" if parent else "the questionnaire"
-            problems.append(AssessmentProblem(link, f"unknown linkId in {where}", code=UNKNOWN_LINK_ID))
+            problems.append(
+                AssessmentProblem(_shown(link), f"unknown linkId in {where}", code=UNKNOWN_LINK_ID)
+            )
             return
         recorded, value = _read_item(ruleset, item, link, problems)
         if not recorded:
@@ -262,7 +282,7 @@ def assessment_from_questionnaire_response(
     for item in qr.get("item") or []:
         read(item, None)
     if patient is not None and AGE in features:
-        age = _age(patient, qr.get("authored"), problems)
+        age = _age(patient, qr.get("authored"), problems, needed=AGE not in out)
         if age is not None:
             if AGE in out and out[AGE] != age:
                 problems.append(

@@ -161,7 +161,10 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         what = "the scenario files" if isinstance(error, ScenarioError) else "the manifest"
         stderr.write(f"{len(error.problems)} problem(s) in {what}\n")
         return 1
-    except OSError as error:  # an --output path that cannot be written
+    except OSError as error:
+        if error.filename is None:  # writing failed (a full disk, a closed pipe): exit 74 from main
+            raise
+        # a path that cannot be opened: --output, or approve's manifest
         stderr.write(f"intervention-rules: error: cannot write {error.filename}: {error.strerror}\n")
         return 2
 
@@ -212,7 +215,7 @@ def _diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         scenarios, source = read_assessments(args.scenarios), "scenario files"
     else:
         count = args.generate or 500
-        examples = rule_examples(old) + rule_examples(new)
+        examples = rule_examples(old, new)
         scenarios = examples + generate(new, count, seed=args.seed, also=[old])
         source = (
             f"{len(examples)} assessments that each fire one rule of either version, "

@@ -216,14 +216,19 @@ def generate(
     return out
 
 
-def rule_examples(ruleset: RuleSet) -> list[NamedAssessment]:
-    """One assessment per live rule on which that rule fires (rules that never fire have none)."""
-    logic = Logic(ruleset)
-    out = []
-    for rule in ruleset.rules:
-        if rule.status == "retired":
-            continue
-        found = logic.example([rule])
-        if found.assessment is not None:
-            out.append(NamedAssessment(f"fires {rule.id} ({ruleset.version})", found.assessment))
-    return out
+def rule_examples(ruleset: RuleSet, *rulesets: RuleSet) -> list[NamedAssessment]:
+    """An assessment for each live rule of ``ruleset`` (and of ``rulesets``) on which that rule
+    fires; rules that never fire have none. An assessment found for several rules, or for the same
+    rule in two versions, is given once, named after the first rule it was found for, so that an
+    impact analysis counts each decision once."""
+    out: dict[str, NamedAssessment] = {}
+    for one in (ruleset, *rulesets):
+        logic = Logic(one)
+        for rule in one.rules:
+            if rule.status == "retired":
+                continue
+            found = logic.example([rule])
+            if found.assessment is not None:
+                key = json.dumps(found.assessment, sort_keys=True)
+                out.setdefault(key, NamedAssessment(f"fires {rule.id} ({one.version})", found.assessment))
+    return list(out.values())

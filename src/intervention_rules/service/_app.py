@@ -11,7 +11,7 @@ import json
 import re
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any, Literal
 
@@ -525,6 +525,26 @@ def _json(status: int, body: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=media)
 
 
+def _field(location: Sequence[Any]) -> str:
+    """A validation error's location as the other errors name fields: ``feedback[0].card``."""
+    out = ""
+    for part in location:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out or "body"
+
+
+def _malformed(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One issue per validation error, naming its field and kind; a body that is not JSON names no
+    field (the error's location is the offset of the first bad character)."""
+    issues = []
+    for e in errors:
+        if e["type"] == "json_invalid":
+            issues += outcome("invalid", "the request body is not valid JSON")["issue"]
+        else:
+            issues += outcome("invalid", f"malformed request ({e['type']})", [_field(e["loc"][1:])])["issue"]
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
 def create_app(ruleset: RuleSet, config: ServiceConfig) -> Any:
     """The ASGI application serving ``ruleset`` (wrapped in the request-size limit)."""
     service = _Service(ruleset, config)
@@ -554,9 +574,7 @@ def create_app(ruleset: RuleSet, config: ServiceConfig) -> Any:
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, error: RequestValidationError) -> JSONResponse:
         # FastAPI's own errors carry the input; only locations and kinds are passed on.
-        places = [".".join(str(p) for p in e["loc"][1:]) or "body" for e in error.errors()]
-        kinds = sorted({str(e["type"]) for e in error.errors()})
-        return _json(400, outcome("invalid", f"malformed request ({', '.join(kinds)})", places))
+        return _json(400, _malformed(error.errors()))
 
     @app.exception_handler(AuditError)
     async def unaudited(request: Request, error: AuditError) -> JSONResponse:

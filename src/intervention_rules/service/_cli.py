@@ -10,6 +10,7 @@ import argparse
 import datetime
 import json
 import os
+import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,6 +35,19 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
+    return int(text)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host``:``port`` (OSError when it cannot), bound before the service
+    says it is serving, so that a port in use fails the command like any other failure to start."""
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+    return socket.create_server((host, port), family=family)
+
+
 def _audit_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--audit",
@@ -51,7 +65,7 @@ def register(subparsers: Any, rules_option: Callable[[argparse.ArgumentParser], 
         help="serve the rule set as CDS Hooks 2.0 services (needs the 'service' extra)",
         description="Serve CDS Hooks 2.0 services (patient-view, order-select, order-sign) for the "
         "rule set. A rule set that does not load, or whose digest differs from --expected-digest, "
-        "is not served: the command exits with status 1.",
+        "is not served, nor one on an address it cannot listen on: the command exits with status 1.",
     )
     rules_option(se)
     se.add_argument(
@@ -60,7 +74,9 @@ def register(subparsers: Any, rules_option: Callable[[argparse.ArgumentParser], 
         help="refuse to start unless the rule set's digest is exactly this (see 'intervention-rules digest')",
     )
     se.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    se.add_argument("--port", type=int, default=8080, help="port to listen on (default: %(default)s)")
+    se.add_argument(
+        "--port", type=_port, default=8080, help="port to listen on, 0: any free one (default: %(default)s)"
+    )
     _audit_option(se)
     se.add_argument(
         "--audit-salt-file",
@@ -154,14 +170,26 @@ def _serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: Text
     except Exception as error:  # noqa: BLE001  # any failure to build the service: fail closed, say why
         sink.close()
         return _fail(stderr, f"the service cannot start: {error}")
-    stderr.write(
-        f"serving {ruleset.name} {ruleset.version} ({ruleset.digest}) on http://{args.host}:{args.port}\n"
-    )
-    stderr.flush()
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        listening = _listen(args.host, args.port)
+    except OSError as error:
+        sink.close()
+        # errno's own words: create_server adds the address again; name lookups have negative codes
+        code = error.errno or 0
+        why = os.strerror(code) if code > 0 else error.strerror or str(error)
+        return _fail(stderr, f"cannot listen on {args.host}:{args.port}: {why}; the service does not start")
+    host, port = listening.getsockname()[:2]
+    where = f"[{host}]" if ":" in host else host
+    stderr.write(f"serving {ruleset.name} {ruleset.version} ({ruleset.digest}) on http://{where}:{port}\n")
+    stderr.flush()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    try:
+        with listening:
+            server.run(sockets=[listening])
     finally:
         sink.close()
+    if not server.started:
+        return _fail(stderr, "the service did not start; see the messages above")
     return 0
 
 
@@ -179,7 +207,10 @@ def _from_trail(
     except AuditError as error:
         return _fail(stderr, str(error))
     try:
-        out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115  # closed below
+        try:
+            out = open(args.output, "w", encoding="utf-8") if args.output else stdout  # noqa: SIM115  # closed below
+        except OSError as error:
+            return _fail(stderr, f"cannot write {args.output}: {error.strerror}", 2)
         try:
             out.writelines(text(sink))
         finally:

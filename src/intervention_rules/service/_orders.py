@@ -30,7 +30,10 @@ def draft_medication_requests(
     context: Mapping[str, Any], selections: Sequence[str] | None
 ) -> list[tuple[str, dict[str, Any]]]:
     """The MedicationRequests of ``context.draftOrders`` (only the selected ones when ``selections``
-    is given), each with its place in the bundle for error messages."""
+    is given), each with its place in the bundle for error messages.
+
+    A selection must name a resource of the bundle (``Type/id``): one that names none is an error,
+    since answering it with no cards would read as "no conflict"."""
     bundle = context.get("draftOrders")
     if not isinstance(bundle, Mapping) or bundle.get("resourceType") != "Bundle":
         raise OrderInputError("context.draftOrders", "must be a FHIR Bundle of the draft orders")
@@ -38,16 +41,23 @@ def draft_medication_requests(
     if not isinstance(entries, list):
         raise OrderInputError("context.draftOrders.entry", "must be a list")
     wanted = set(selections) if selections is not None else None
+    held: set[str] = set()
     out = []
     for i, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, Mapping) else None
         if not isinstance(resource, Mapping):
             raise OrderInputError(f"context.draftOrders.entry[{i}].resource", "is missing")
+        rid = resource.get("id")
+        reference = f"{resource.get('resourceType')}/{rid}" if isinstance(rid, str) else None
+        if reference is not None:
+            held.add(reference)
         if resource.get("resourceType") != "MedicationRequest":
             continue
-        reference = f"MedicationRequest/{resource.get('id')}"
         if wanted is None or reference in wanted:
             out.append((f"context.draftOrders.entry[{i}].resource", dict(resource)))
+    for i, selection in enumerate(selections or ()):
+        if selection not in held:
+            raise OrderInputError(f"context.selections[{i}]", "names no resource in context.draftOrders")
     return out
 
 
