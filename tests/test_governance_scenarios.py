@@ -65,9 +65,33 @@ def test_generated_assessments_are_valid_for_the_bundled_rule_set() -> None:
         ruleset.evaluate(scenario.assessment)
 
 
-def test_the_bundled_example_is_a_scenario() -> None:
-    (scenario,) = read_assessments([ROOT / "examples"])
-    assert scenario.assessment == json.loads((ROOT / "examples" / "adolescent.json").read_text())
+def test_the_bundled_examples_are_scenarios() -> None:
+    """The example assessment and the example batch's lines."""
+    first, *lines = read_assessments([ROOT / "examples"])
+    assert first.assessment == json.loads((ROOT / "examples" / "adolescent.json").read_text())
+    batch = (ROOT / "examples" / "assessments.jsonl").read_text().splitlines()
+    assert [s.assessment for s in lines] == [json.loads(line) for line in batch]
+
+
+def test_json_lines_files_give_one_assessment_a_line(tmp_path: Path) -> None:
+    """The batch input (``evaluate --batch``) is also an impact analysis's population: a ``.jsonl``
+    file gives one named assessment per non-blank line, in a directory too."""
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "people.jsonl").write_text('{"age": 15}\n\n{"age": 16, "pattern": "x"}\n')
+    found = read_assessments([tmp_path / "dir"])
+    assert [(s.name.split("/")[-1], s.assessment) for s in found] == [
+        ("people.jsonl:1", {"age": 15}),
+        ("people.jsonl:3", {"age": 16, "pattern": "x"}),
+    ]
+    assert len(read_assessments([ROOT / "examples" / "assessments.jsonl"])) == 3
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"age": 15}\n{"age": \n[1]\n')
+    with pytest.raises(ScenarioError) as error:
+        read_assessments([broken])
+    assert [(p.line, p.column, p.code) for p in error.value.problems] == [(2, 9, "IR509"), (3, 1, "IR507")]
+    assert (
+        error.value.problems[1].message == "a line of a JSON Lines file holds one assessment (a JSON object)"
+    )
 
 
 def test_rule_examples_fire_their_rule(tmp_path: Path) -> None:

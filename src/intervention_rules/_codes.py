@@ -167,7 +167,7 @@ IR504 | invariant-kind | an invariant without exactly one of only_when, always_w
 IR505 | duplicate-scenario | two scenarios in one file share a name | the scenario name 'teen' is already used at line 4 | give each scenario its own name
 IR506 | invalid-mutant-id | an accepted mutant that is not a mutant id | 'delete:X' is not a mutant id (remove:RULE, ...) | copy the id as the mutation report prints it
 IR507 | invalid-assessment-file | a JSON scenario file that holds no assessment | a JSON scenario file holds an assessment (a JSON object) or a non-empty list of them | write one JSON object, or a list of them
-IR508 | no-scenarios | no scenario file at the path given | no scenario files (*.scenario.yaml or *.json) found | check the path
+IR508 | no-scenarios | no scenario file at the path given | no scenario files (*.scenario.yaml, *.json or *.jsonl) found | check the path
 IR509 | invalid-scenario-json | a JSON scenario file that is not valid JSON | not valid JSON: Expecting value | fix the JSON at the line given
 
 IR601 | invalid-fhir | a resource that is not valid FHIR R4 (named by element, never by value) | QuestionnaireResponse.item[0].answer[0].valueInteger: is not valid FHIR (int_parsing) | send a valid resource of the type asked for

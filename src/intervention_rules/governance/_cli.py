@@ -76,7 +76,8 @@ def register(commands: Any, rules_option: Callable[[argparse.ArgumentParser], No
         "--scenarios",
         nargs="+",
         metavar="PATH",
-        help="scenario files (*.scenario.yaml, or JSON assessments) or directories of them, for coverage",
+        help="scenario files (*.scenario.yaml), JSON or JSON Lines assessments, or directories of "
+        "them, for coverage",
     )
     today_option(re_)
     manifest_option(re_)
@@ -92,7 +93,7 @@ def register(commands: Any, rules_option: Callable[[argparse.ArgumentParser], No
         "--scenarios",
         nargs="+",
         metavar="PATH",
-        help="scenario files (*.scenario.yaml or JSON) or directories",
+        help="scenario files (*.scenario.yaml), JSON or JSON Lines assessments, or directories",
     )
     source.add_argument(
         "--generate", type=_positive, metavar="N", help="evaluate N generated assessments (default: 500)"

@@ -42,19 +42,61 @@ def _is_scenario_file(path: Path) -> bool:
     return any(path.match(pattern) for pattern in SCENARIO_PATTERNS)
 
 
-def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
+def _text(file: Path, problems: list[Problem]) -> str | None:
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        return file.read_text(encoding="utf-8")
     except OSError as error:
         problems.append(
             Problem(f"cannot read the scenario file: {error.strerror}", file=str(file), code="IR103")
         )
-        return []
     except UnicodeDecodeError:
         problems.append(
             Problem("the scenario file is not UTF-8 text", file=str(file), line=1, column=1, code="IR104")
         )
+    return None
+
+
+def _json_lines_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
+    """A JSON Lines file (``evaluate --batch``'s input): one assessment a line, blank lines skipped."""
+    text = _text(file, problems)
+    out: list[NamedAssessment] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.append(
+                Problem(
+                    f"not valid JSON: {error.msg}",
+                    file=str(file),
+                    line=number,
+                    column=error.colno,
+                    code="IR509",
+                )
+            )
+            continue
+        if not isinstance(data, dict):
+            problems.append(
+                Problem(
+                    "a line of a JSON Lines file holds one assessment (a JSON object)",
+                    file=str(file),
+                    line=number,
+                    column=1,
+                    code="IR507",
+                )
+            )
+            continue
+        out.append(NamedAssessment(f"{file}:{number}", data))
+    return out
+
+
+def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
+    text = _text(file, problems)
+    if text is None:
         return []
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         problems.append(
             Problem(
@@ -89,7 +131,9 @@ def _yaml_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessme
 
 
 def read_assessments(paths: Iterable[str | os.PathLike[str]]) -> list[NamedAssessment]:
-    """The assessments of scenario files and directories (raises ScenarioError listing every problem)."""
+    """The assessments of scenario files (``*.scenario.yaml``), JSON files (an assessment or a list
+    of them), JSON Lines files (one a line) and directories of them (raises ScenarioError listing
+    every problem)."""
     paths = list(paths)
     files: list[Path] = []
     problems: list[Problem] = []
@@ -97,7 +141,9 @@ def read_assessments(paths: Iterable[str | os.PathLike[str]]) -> list[NamedAsses
         path = Path(item)
         if path.is_dir():
             found = [
-                p for p in path.rglob("*") if p.is_file() and (p.suffix == ".json" or _is_scenario_file(p))
+                p
+                for p in path.rglob("*")
+                if p.is_file() and (p.suffix in (".json", ".jsonl") or _is_scenario_file(p))
             ]
             files += sorted(
                 p for p in found if not any(part.startswith(".") for part in p.relative_to(path).parts)
@@ -110,6 +156,8 @@ def read_assessments(paths: Iterable[str | os.PathLike[str]]) -> list[NamedAsses
     for file in files:
         if _is_scenario_file(file):
             out += _yaml_assessments(file, problems)
+        elif file.suffix == ".jsonl":
+            out += _json_lines_assessments(file, problems)
         else:
             out += _json_assessments(file, problems)
     if problems:
@@ -118,7 +166,7 @@ def read_assessments(paths: Iterable[str | os.PathLike[str]]) -> list[NamedAsses
         raise ScenarioError(
             [
                 Problem(
-                    "no scenario files (*.scenario.yaml or *.json) found",
+                    "no scenario files (*.scenario.yaml, *.json or *.jsonl) found",
                     file=", ".join(map(str, paths)),
                     code="IR508",
                 )
