@@ -112,12 +112,12 @@ def decide(ruleset: ir.RuleSet, **assessment: Any) -> View:
 # --------------------------------------------------------------------------------------------
 
 
-# The surviving mutants accepted in the scenario files (see their reasons there): one changes no
-# decision at all, two change only the matched inputs listed in some explanations.
+# The surviving mutants accepted in the scenario files (see their reasons there): both change only
+# the matched inputs listed in some explanations. (Version 1.2.3 removed the action whose removal
+# changed no decision at all: a prompt on the SNRI card under 18, where no SNRI is ever suggested.)
 ACCEPTED_MUTANTS = {
     "drop:MED-SNRI-DEPRESSION-ANXIETY-ADULT:then[1]",
     "drop:MED-SNRI-DEPRESSION-ANXIETY-ADULT:then[2]",
-    "drop:AGE-U18-MEDICINE-SPECIALIST:then[1]",
 }
 
 

@@ -36,6 +36,17 @@ def test_the_bundled_rule_set_lints_with_located_findings() -> None:
     assert result.worst == next((s for s in ("error", "warning", "info") if s in severities), None)
 
 
+def test_the_bundled_rule_set_warns_only_about_its_placeholder_reviewers() -> None:
+    """No real clinical reviewer is named yet, so every active rule warns about its placeholder
+    reviewer; nothing else does. In particular every caution, prompt and adjustment can show
+    (1.2.2 had a prompt on the SNRI card of a rule that fires only under 18, where no SNRI is
+    ever suggested)."""
+    result = lint(today=DAY)
+    assert codes(result, "never-shown") == []
+    warned = {f.slug for f in result.findings if f.severity == "warning"}
+    assert warned == {"reviewer-placeholder"}
+
+
 def test_findings_are_ordered_worst_first_and_counted() -> None:
     result = lint(today=DAY)
     order = [("error", "warning", "info").index(f.severity) for f in result.findings]
