@@ -460,3 +460,57 @@ def test_problems_in_texts_name_the_file_as_given() -> None:
     with pytest.raises(ir.RuleSetError) as caught:
         ir.load_ruleset_from_texts({})
     assert [p.code for p in caught.value.problems] == ["IR102"]
+
+
+def test_a_rule_file_reached_twice_through_a_link_fails_closed(rule_dir: Path) -> None:
+    """Its rules would be read twice; a hard link is the same file too. The walk's first way to
+    it, in sorted order, is the one it reads."""
+    (rule_dir / "more").mkdir()
+    (rule_dir / "more" / "again.yaml").symlink_to(rule_dir / "rules.yaml")
+    os.link(rule_dir / "rules.yaml", rule_dir / "same.yaml")
+    assert refused(rule_dir) == [
+        "rules.yaml: the same file as more/again.yaml: links lead to it twice; "
+        "a rule set reads each file once",
+        "same.yaml: the same file as more/again.yaml: links lead to it twice; "
+        "a rule set reads each file once",
+    ]
+
+
+def test_links_that_fan_out_are_walked_once(rule_dir: Path) -> None:
+    """Two links to the next level, 25 levels down, are 2**25 paths to walk; each directory is
+    read once, and every second way in fails closed. A process of its own, so that a regression
+    is a failed test rather than a hung suite."""
+    for level in range(25):
+        (rule_dir / f"d{level}").mkdir(exist_ok=True)
+        (rule_dir / f"d{level + 1}").mkdir()
+        for name in ("a", "b"):
+            (rule_dir / f"d{level}" / name).symlink_to(rule_dir / f"d{level + 1}")
+    result = subprocess.run(
+        [sys.executable, "-m", "intervention_rules", "validate", "--rules", str(rule_dir)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    problems = result.stderr.splitlines()[:-1]
+    # Each level's second link, and each level again at the root (d0 led to the others first).
+    assert len(problems) == 50
+    twice = ": links lead to it twice; a rule set reads each directory once [IR132]"
+    assert all(line.endswith(twice) for line in problems)
+    assert f"{rule_dir}/d0/b: the same directory as d0/a{twice}" in problems
+    assert f"{rule_dir}/d1: the same directory as d0/a{twice}" in problems
+
+
+def test_directories_nested_too_deep_fail_closed(rule_dir: Path) -> None:
+    """Thirty-two levels are accepted; deeper fails closed, however deep (a walk 1,000 levels
+    down once exhausted Python's stack)."""
+    deep = rule_dir.joinpath(*["d"] * 32)
+    deep.mkdir(parents=True)
+    (deep / "empty.yml").write_text("{}\n")
+    assert ir.load_ruleset(rule_dir).files == ("d/" * 32 + "empty.yml", "rules.yaml")
+    deeper = deep
+    for _ in range(1100 - 32):  # one level at a time: mkdir(parents=True) recurses as deep
+        deeper = deeper / "d"
+        deeper.mkdir()
+    assert refused(rule_dir) == ["d: directories nested more than 32 levels deep in the rule set"]

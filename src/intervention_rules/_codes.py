@@ -81,6 +81,8 @@ IR128 | not-a-regular-file | a FIFO, socket or device in the rule directory | no
 IR129 | extension-case | a file named like a rule file but with the extension in another case | rule files end in .yaml or .yml in lower case; rename this file, ... | rename it to .yaml or .yml, or move it out of the rule directory
 IR130 | digest-mismatch | the rule files differ from the approved version | the rule set's digest is sha256:..., not the approved sha256:...; it differs from ... | load the approved files, or have the new version reviewed and approved
 IR131 | file-name-not-utf8 | a file name in the rule directory that is not UTF-8 | the file name is not UTF-8; rename it | rename the file
+IR132 | reached-twice | a directory or rule file that the rule directory reaches a second time, through a link | the same file as rules.yaml: links lead to it twice; a rule set reads each file once | link each directory and rule file once; the rule set would read it twice
+IR133 | directories-too-deep | directories nested more than 32 levels deep in the rule directory | directories nested more than 32 levels deep in the rule set | flatten the directory tree
 
 IR201 | misplaced-bounds | 'minimum' or 'maximum' on a feature that is not a number | 'minimum' and 'maximum' apply only to numbers, not to string | remove the bounds, or make the feature a number
 IR202 | misplaced-values | 'values' or 'pattern' on a feature that is not text | 'values' and 'pattern' apply only to string and list, not to integer | remove them, or make the feature a string or a list
