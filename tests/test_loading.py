@@ -503,14 +503,23 @@ def test_links_that_fan_out_are_walked_once(rule_dir: Path) -> None:
 
 
 def test_directories_nested_too_deep_fail_closed(rule_dir: Path) -> None:
-    """Thirty-two levels are accepted; deeper fails closed, however deep (a walk 1,000 levels
-    down once exhausted Python's stack)."""
+    """Thirty-two levels are accepted; deeper fails closed (a walk about 1,000 levels down once
+    exhausted Python's stack)."""
     deep = rule_dir.joinpath(*["d"] * 32)
     deep.mkdir(parents=True)
     (deep / "empty.yml").write_text("{}\n")
     assert ir.load_ruleset(rule_dir).files == ("d/" * 32 + "empty.yml", "rules.yaml")
-    deeper = deep
-    for _ in range(1100 - 32):  # one level at a time: mkdir(parents=True) recurses as deep
-        deeper = deeper / "d"
-        deeper.mkdir()
+    (deep / "d" / "d").mkdir(parents=True)
     assert refused(rule_dir) == ["d: directories nested more than 32 levels deep in the rule set"]
+
+
+def test_files_given_as_texts_must_be_named_in_unicode_and_hold_text() -> None:
+    """A name holding a lone surrogate (what Python makes of a file name that is not UTF-8) is the
+    rule set's problem, as in a directory; content that is neither text nor bytes is a TypeError."""
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset_from_texts({"a\udcff.yaml": "rules: []\n"})
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.file) == ("IR131", "a\\udcff.yaml")
+    str(problem).encode("utf-8")  # printable
+    with pytest.raises(TypeError, match=r"the content of 'a\.yaml' is int, not str or bytes"):
+        ir.load_ruleset_from_texts({"a.yaml": 5})  # type: ignore[dict-item]

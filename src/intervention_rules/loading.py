@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -43,6 +44,7 @@ from .ruleset import RuleSet
 __all__ = ["bundled_rules_path", "digest_files", "load_ruleset", "load_ruleset_from_texts", "rule_files"]
 
 _SUFFIXES = (".yaml", ".yml")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Directories nested deeper than this under a rule set's root fail closed; a rule set needs a
 #: few levels at most.
 MAX_DIRECTORY_DEPTH = 32
@@ -252,6 +254,16 @@ def load_ruleset_from_texts(
     """
     if not files:
         raise RuleSetError([Problem("no rule files given", file="<rule set>", code="IR102")])
+    for name, content in files.items():
+        if not isinstance(content, str | bytes):
+            raise TypeError(f"the content of {name!r} is {type(content).__name__}, not str or bytes")
+    unnamed = [  # a lone surrogate (from a file name that was not UTF-8) cannot be a name
+        Problem("the file name is not UTF-8; rename it", file=ascii(name)[1:-1], code="IR131")
+        for name in files
+        if not name.isascii() and _SURROGATE.search(name)
+    ]
+    if unnamed:
+        raise RuleSetError(unnamed)
     names = sorted(files, key=lambda name: PurePosixPath(name).parts)
     entries = [
         (name, name, content.encode("utf-8") if isinstance(content, str) else content)
