@@ -68,7 +68,7 @@ class Finding:
     def __str__(self) -> str:
         """One line: where, severity, code, rule and message, and the example when there is one
         (an assessment lint built and evaluated, never a patient's)."""
-        where = f"{self.file}:{self.line}:{self.column}" if self.file else "<rule set>"
+        where = (f"{self.file}:{self.line}:{self.column}" if self.line else self.file) or "<rule set>"
         subject = f"{self.rule}: " if self.rule else ""
         text = f"{where}: {self.severity} [{self.code} {self.slug}] {subject}{self.message}"
         if self.example is None:
