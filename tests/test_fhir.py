@@ -401,12 +401,12 @@ def test_age_from_the_patient_must_be_computable_and_agree() -> None:
         (
             response(RULESET),
             PATIENT,
-            "QuestionnaireResponse.authored is needed to compute age from birthDate",
+            "not answered, and the response's authored date is needed to compute it from birthDate",
         ),
         (
             response(RULESET, authored="2026-11-30"),
             {**PATIENT, "birthDate": "2010"},
-            "Patient.birthDate is missing or not a full date, so age is unknown",
+            "not answered, and Patient.birthDate is missing or not a full date, so age is unknown",
         ),
         (
             response(RULESET, authored="2009-01-01"),

@@ -484,6 +484,15 @@ def test_a_malformed_request_names_each_field_with_its_own_problem(client: httpx
     assert reply.json()["issue"] == [
         {"severity": "error", "code": "invalid", "diagnostics": "the request body is not valid JSON"}
     ]
+    for body, headers in (("[]", {"content-type": "application/json"}), (json.dumps({"hook": "x"}), {})):
+        reply = client.post("/cds-services/patient-view", content=body.encode(), headers=headers)
+        assert reply.json()["issue"] == [
+            {
+                "severity": "error",
+                "code": "invalid",
+                "diagnostics": "the request body must be a JSON object, sent as application/json",
+            }
+        ]
     request = hook_request("patient-view", _ruleset(), {"age": 30})
     request.pop("hookInstance")
     request["hook"] = 7

@@ -150,7 +150,7 @@ def _age(
         problems.append(
             AssessmentProblem(
                 AGE,
-                "Patient.birthDate is missing or not a full date, so age is unknown",
+                "not answered, and Patient.birthDate is missing or not a full date, so age is unknown",
                 code=AGE_NOT_COMPUTABLE,
             )
         )
@@ -159,7 +159,7 @@ def _age(
         problems.append(
             AssessmentProblem(
                 AGE,
-                "QuestionnaireResponse.authored is needed to compute age from birthDate",
+                "not answered, and the response's authored date is needed to compute it from birthDate",
                 code=AGE_NOT_COMPUTABLE,
             )
         )

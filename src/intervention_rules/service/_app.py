@@ -540,6 +540,9 @@ def _malformed(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     for e in errors:
         if e["type"] == "json_invalid":
             issues += outcome("invalid", "the request body is not valid JSON")["issue"]
+        elif len(e["loc"]) == 1:  # the body itself: another JSON value, or not sent as JSON at all
+            message = "the request body must be a JSON object, sent as application/json"
+            issues += outcome("invalid", message)["issue"]
         else:
             issues += outcome("invalid", f"malformed request ({e['type']})", [_field(e["loc"][1:])])["issue"]
     return {"resourceType": "OperationOutcome", "issue": issues}
