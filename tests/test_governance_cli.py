@@ -66,6 +66,14 @@ def test_lint_on_rules_that_do_not_load_prints_problems_on_stderr(tmp_path: Path
     assert err.splitlines()[-1] == "1 problem(s); the rule set was not loaded"
 
 
+def test_a_manifest_named_but_missing_is_an_error_at_its_file_with_no_line(tmp_path: Path) -> None:
+    """Not ``FILE:0:0:``: a place with no line is the file alone."""
+    missing = tmp_path / "approved.json"
+    status, out, _ = run("lint", "--manifest", str(missing), "--today", "2026-11-27")
+    assert status == 1
+    assert f"{missing}: error [IR401 invalid-manifest] no manifest at this path" in out.splitlines()
+
+
 def test_a_bad_date_is_a_usage_error() -> None:
     status, out, err = run("lint", "--today", "27/11/2026")
     assert (status, out) == (2, "")

@@ -112,6 +112,36 @@ def test_vocabulary_and_catalogue_changes_field_by_field(tmp_path: Path) -> None
     assert [c["kind"] for c in effects.changed[0].changes] == ["invalid_in_new"]
 
 
+def test_an_assessment_both_versions_refuse_alike_is_not_a_change(tmp_path: Path) -> None:
+    old_root, new_root = copy_rules(tmp_path, "old"), copy_rules(tmp_path, "new")
+    for file in new_root.glob("*.yaml"):
+        data = yaml.safe_load(file.read_text())
+        if "age" in data.get("features", {}):
+            data["features"]["age"]["maximum"] = 110
+            file.write_text(yaml.safe_dump(data, sort_keys=False))
+    old, new = ir.load_ruleset(old_root), ir.load_ruleset(new_root)
+    scenarios = [
+        NamedAssessment("age as text", {"age": "15"}),  # refused alike
+        NamedAssessment("no age", {"reasons": ["coping"]}),  # refused alike
+        NamedAssessment("far too old", {"age": 130}),  # refused by both, for a different range
+        NamedAssessment("adult", {"age": 30}),  # decided alike
+    ]
+    effects = impact(old, new, scenarios, "four")
+    assert effects.refused_by_both == 2
+    assert [(s.name, [c["kind"] for c in s.changes]) for s in effects.changed] == [
+        ("far too old", ["invalid_in_old", "invalid_in_new"])
+    ]
+    text = render_diff(diff_rulesets(old, new), effects, "text")
+    assert "IMPACT over four: 1 of 4 decisions change\n" in text
+    assert "  refused alike by both versions (no decision to compare): 2\n" in text
+    data = json.loads(render_diff(diff_rulesets(old, new), effects, "json"))["impact"]
+    assert (data["evaluated"], data["changed"], data["refused_by_both"]) == (4, 1, 2)
+    html = render_diff(diff_rulesets(old, new), effects, "html")
+    assert "Refused alike by both versions (no decision to compare): 2." in html
+    same = impact(old, old, scenarios, "four")
+    assert (same.changed, same.refused_by_both) == ((), 3)
+
+
 def test_the_three_output_formats(tmp_path: Path) -> None:
     old_root, new_root = copy_rules(tmp_path, "old"), copy_rules(tmp_path, "new")
     old = ir.load_ruleset(old_root)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,10 @@ def test_recommend_and_not_recommend_on_overlapping_conditions(tmp_path: Path) -
     assert {"SSRI-DEPRESSION", "NO-SSRI-YOUNG"} <= set(decision.fired)
     assert "ssri" in [n.intervention for n in decision.not_recommended]
     assert not codes(result, "shadowed")
+    # The text form shows the example its message refers to, on the finding's one line.
+    shown = json.dumps(finding.example, sort_keys=True)
+    assert str(finding).endswith(f"not-recommend wins where both hold, as in the example: {shown}")
+    assert str(finding) in result.to_text().splitlines()
 
 
 def test_a_recommendation_always_overruled_is_shadowed(tmp_path: Path) -> None:

@@ -225,12 +225,16 @@ class Impact:
     evaluated: int
     changed: tuple[ScenarioImpact, ...]
     counts: dict[str, dict[str, int]]  # change kind -> intervention (or "") -> count
+    #: Assessments both versions refuse with the same problems: no decision to compare, and no
+    #: change (an assessment refused differently is a change, listed with both refusals).
+    refused_by_both: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "evaluated": self.evaluated,
             "changed": len(self.changed),
+            "refused_by_both": self.refused_by_both,
             "counts": self.counts,
             "decisions": [s.to_dict() for s in self.changed],
         }
@@ -329,8 +333,12 @@ def impact(
     ``progress_to``: a stream on which to draw a progress bar, if it is a terminal."""
     changed: list[ScenarioImpact] = []
     counts: dict[str, dict[str, int]] = {}
+    refused = 0
     for scenario in progress(scenarios, progress_to, total=len(scenarios), what="impact", unit="assessments"):
         a, b = _decide(old, scenario.assessment), _decide(new, scenario.assessment)
+        if isinstance(a, str) and a == b:  # refused alike: nothing changed for it
+            refused += 1
+            continue
         if isinstance(a, str) and isinstance(b, str):
             found = [{"kind": "invalid_in_old", "intervention": "", "detail": a}]
             found.append({"kind": "invalid_in_new", "intervention": "", "detail": b})
@@ -348,7 +356,7 @@ def impact(
         changed.append(ScenarioImpact(scenario.name, scenario.assessment, tuple(found)))
     order = list(KIND_WORDS)
     counts = {kind: dict(sorted(counts[kind].items())) for kind in sorted(counts, key=order.index)}
-    return Impact(source, len(scenarios), tuple(changed), counts)
+    return Impact(source, len(scenarios), tuple(changed), counts, refused)
 
 
 # --- output ------------------------------------------------------------------------------
@@ -395,6 +403,8 @@ def to_text(diff: RuleSetDiff, effects: Impact, examples: int = 20) -> str:
         "",
         f"IMPACT over {effects.source}: {len(effects.changed)} of {effects.evaluated} decisions change",
     ]
+    if effects.refused_by_both:
+        lines.append(f"  refused alike by both versions (no decision to compare): {effects.refused_by_both}")
     for kind, per in effects.counts.items():
         for iv, count in sorted(per.items()):
             lines.append(f"  {KIND_WORDS[kind]}{' ' + iv if iv else ''}: {count}")

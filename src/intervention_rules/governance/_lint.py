@@ -8,6 +8,7 @@ with their severities, in docs/governance.md.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import re
 from collections.abc import Iterable
@@ -65,9 +66,15 @@ class Finding:
         return slug_of(self.code)
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.file else "<rule set>"
+        """One line: where, severity, code, rule and message, and the example when there is one
+        (an assessment lint built and evaluated, never a patient's)."""
+        where = (f"{self.file}:{self.line}:{self.column}" if self.line else self.file) or "<rule set>"
         subject = f"{self.rule}: " if self.rule else ""
-        return f"{where}: {self.severity} [{self.code} {self.slug}] {subject}{self.message}"
+        text = f"{where}: {self.severity} [{self.code} {self.slug}] {subject}{self.message}"
+        if self.example is None:
+            return text
+        shown = json.dumps(self.example, sort_keys=True, ensure_ascii=False)
+        return f"{text}: {shown}" if self.message.endswith("example") else f"{text} (example: {shown})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
