@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import intervention_rules as ir
-from helpers import ROOT
+from helpers import ROOT, cli
 from strategies import BASE, DrawSource, replace_a_node, ruleset_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -485,13 +485,7 @@ def test_links_that_fan_out_are_walked_once(rule_dir: Path) -> None:
         (rule_dir / f"d{level + 1}").mkdir()
         for name in ("a", "b"):
             (rule_dir / f"d{level}" / name).symlink_to(rule_dir / f"d{level + 1}")
-    result = subprocess.run(
-        [sys.executable, "-m", "intervention_rules", "validate", "--rules", str(rule_dir)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    result = cli("validate", "--rules", str(rule_dir))
     assert result.returncode == 1
     problems = result.stderr.splitlines()[:-1]
     # Each level's second link, and each level again at the root (d0 led to the others first).
