@@ -56,6 +56,11 @@ def _text(file: Path, problems: list[Problem]) -> str | None:
     return None
 
 
+def _invalid_json(file: Path, error: json.JSONDecodeError, line: int) -> Problem:
+    message = f"not valid JSON: {error.msg}"
+    return Problem(message, file=str(file), line=line, column=error.colno, code="IR509")
+
+
 def _json_lines_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
     """A JSON Lines file (``evaluate --batch``'s input): one assessment a line, blank lines skipped."""
     text = _text(file, problems)
@@ -66,15 +71,7 @@ def _json_lines_assessments(file: Path, problems: list[Problem]) -> list[NamedAs
         try:
             data = json.loads(line)
         except json.JSONDecodeError as error:
-            problems.append(
-                Problem(
-                    f"not valid JSON: {error.msg}",
-                    file=str(file),
-                    line=number,
-                    column=error.colno,
-                    code="IR509",
-                )
-            )
+            problems.append(_invalid_json(file, error, number))
             continue
         if not isinstance(data, dict):
             problems.append(
@@ -98,15 +95,7 @@ def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessme
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        problems.append(
-            Problem(
-                f"not valid JSON: {error.msg}",
-                file=str(file),
-                line=error.lineno,
-                column=error.colno,
-                code="IR509",
-            )
-        )
+        problems.append(_invalid_json(file, error, error.lineno))
         return []
     if isinstance(data, dict):
         return [NamedAssessment(str(file), data)]
