@@ -57,6 +57,13 @@ def _text(file: Path, problems: list[Problem]) -> str | None:
     return None
 
 
+def _invalid_json(file: Path, error: UnreadableJSON, line: int | None = None) -> Problem:
+    """The problem of a JSON file (or of line ``line`` of a JSON Lines file) that is not strict JSON."""
+    at_line, column = error.where or (1, 1)
+    line = at_line if line is None else line
+    return Problem(str(error), file=str(file), line=line, column=column, code="IR509")
+
+
 def _json_lines_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
     """A JSON Lines file (``evaluate --batch``'s input): one assessment a line, blank lines skipped."""
     text = _text(file, problems)
@@ -67,8 +74,7 @@ def _json_lines_assessments(file: Path, problems: list[Problem]) -> list[NamedAs
         try:
             data = parse_json_file(line)
         except UnreadableJSON as error:
-            column = error.where[1] if error.where else 1
-            problems.append(Problem(str(error), file=str(file), line=number, column=column, code="IR509"))
+            problems.append(_invalid_json(file, error, number))
             continue
         if not isinstance(data, dict):
             problems.append(
@@ -92,8 +98,7 @@ def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessme
     try:
         data = parse_json_file(text)
     except UnreadableJSON as error:
-        line, column = error.where or (1, 1)
-        problems.append(Problem(str(error), file=str(file), line=line, column=column, code="IR509"))
+        problems.append(_invalid_json(file, error))
         return []
     if isinstance(data, dict):
         return [NamedAssessment(str(file), data)]
