@@ -517,3 +517,21 @@ def test_files_given_as_texts_must_be_named_in_unicode_and_hold_text() -> None:
     str(problem).encode("utf-8")  # printable
     with pytest.raises(TypeError, match=r"the content of 'a\.yaml' is int, not str or bytes"):
         ir.load_ruleset_from_texts({"a.yaml": 5})  # type: ignore[dict-item]
+
+
+def test_a_problem_prints_no_character_a_terminal_acts_on(rule_dir: Path) -> None:
+    """A rule file's text is quoted in problems, and rule files come from anywhere: an escape
+    sequence or a bidirectional override in an id is shown escaped when printed, and kept as
+    written in the problem's data."""
+    document = dict(BASE, ruleset=dict(BASE["ruleset"], name="x\x1b]0;owned\x07\u202e\n"))
+    (rule_dir / "rules.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    (problem,) = _problems(rule_dir)
+    assert "\x1b" in problem.message
+    assert str(problem).endswith(
+        "'x\\x1b]0;owned\\x07\\u202e\\n' is not a valid name (lower-case letters, digits and "
+        "underscores) (at ruleset.name) [IR126]"
+    )
+    assert str(problem).isprintable()
+    result = cli("validate", "--rules", str(rule_dir))
+    assert result.returncode == 1
+    assert "\x1b" not in result.stderr
