@@ -408,6 +408,15 @@ def test_a_refused_long_value_is_quoted_short(rule_dir: Path) -> None:
     assert "(1000000 characters)" in problem.message
 
 
+def test_a_refused_long_value_given_as_text_is_quoted_short() -> None:
+    document = dict(BASE, ruleset=dict(BASE["ruleset"], version="A" * 1_000_000))
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset_from_texts({"rules.yaml": yaml.safe_dump(document, width=10**7)})
+    (problem,) = caught.value.problems
+    assert len(str(problem)) < 300
+    assert "(1000000 characters)" in problem.message
+
+
 def test_a_refused_long_number_is_written_short(rule_dir: Path) -> None:
     """YAML reads an integer of thousands of digits, and the schema's message writes it out."""
     text = (rule_dir / "rules.yaml").read_text(encoding="utf-8")
