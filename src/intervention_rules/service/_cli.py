@@ -41,6 +41,15 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _origin(text: str) -> str:
+    from ._cors import check_origin  # the standard library only: no extra needed to check it
+
+    try:
+        return check_origin(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """A socket listening on ``host``:``port`` (OSError when it cannot), bound before the service
     says it is serving, so that a port in use fails the command like any other failure to start."""
@@ -98,6 +107,15 @@ def register(subparsers: Any, rules_option: Callable[[argparse.ArgumentParser], 
     )
     se.add_argument(
         "--medication-codes", metavar="FILE", help="the medication code map (default: the bundled one)"
+    )
+    se.add_argument(
+        "--cors-origin",
+        type=_origin,
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow browser-based CDS clients from this origin (https://ehr.example.org) to call the "
+        "service; repeat for several; '*' is not accepted (default: none, no CORS headers)",
     )
     se.set_defaults(handler=_serve)
 
@@ -162,7 +180,11 @@ def _serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: Text
         sink = open_sink(args.audit)
     except AuditError as error:
         return _fail(stderr, f"{error}; the service does not start")
-    options: dict[str, Any] = {"store_input": args.audit_store_input, "max_body": args.max_request_bytes}
+    options: dict[str, Any] = {
+        "store_input": args.audit_store_input,
+        "max_body": args.max_request_bytes,
+        "cors_origins": args.cors_origin,
+    }
     if salt is not None:
         options["salt"] = salt
     try:
