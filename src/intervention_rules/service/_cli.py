@@ -10,6 +10,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -39,6 +40,17 @@ def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
     return int(text)
+
+
+def _digest(text: str) -> str:
+    """A rule-set digest as ``intervention-rules digest`` prints it; anything else could never
+    match, and is wrong usage rather than a rule set that fails its check."""
+    if re.fullmatch(r"sha256:[0-9a-f]{64}", text) is None:
+        raise argparse.ArgumentTypeError(
+            "not a digest: expected sha256: and 64 lower-case hexadecimal digits, "
+            "as 'intervention-rules digest' prints"
+        )
+    return text
 
 
 def _origin(text: str) -> str:
@@ -79,6 +91,7 @@ def register(subparsers: Any, rules_option: Callable[[argparse.ArgumentParser], 
     rules_option(se)
     se.add_argument(
         "--expected-digest",
+        type=_digest,
         metavar="sha256:HEX",
         help="refuse to start unless the rule set's digest is exactly this (see 'intervention-rules digest')",
     )
