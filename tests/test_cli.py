@@ -139,7 +139,42 @@ def test_a_byte_order_mark_is_accepted() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_a_missing_rule_set_is_wrong_usage() -> None:
-    result = cli("validate", "--rules", "/no/such/rules")
-    assert (result.returncode, result.stdout) == (2, "")
-    assert "no rule set at /no/such/rules" in result.stderr
+MISSING = "/no/such/rules"
+RULES = str(ROOT / "rules")
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("validate", "--rules", MISSING), "--rules"),
+        (("evaluate", "--rules", MISSING, str(EXAMPLE)), "--rules"),
+        (("evaluate", "--batch", str(EXAMPLE.with_name("assessments.jsonl")), "--rules", MISSING), "--rules"),
+        (("explain", "--rules", MISSING, str(EXAMPLE), "cbt"), "--rules"),
+        (("digest", "--rules", MISSING), "--rules"),
+        (("lint", "--rules", MISSING), "--rules"),
+        (("report", "--rules", MISSING, "--format", "md"), "--rules"),
+        (("approve", "--rules", MISSING, "--by", "A. Reviewer"), "--rules"),
+        (("diff", RULES, MISSING), "NEW"),
+        (("diff", MISSING, RULES), "OLD"),
+        (("test", "--rules", MISSING, str(ROOT / "scenarios")), "--rules"),
+        (("fhir", "questionnaire", "--rules", MISSING), "--rules"),
+        (("serve", "--rules", MISSING, "--port", "0"), "--rules"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else " ".join(value[:2]),
+)
+def test_a_rule_set_path_that_does_not_exist_is_wrong_usage_for_every_command(
+    args: tuple[str, ...], option: str
+) -> None:
+    """Exit 2, as errors.md says, whichever command and whichever argument names the path; a rule
+    set that is there but does not load stays exit 1 (invalid rules)."""
+    result = cli(*args)
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr.splitlines()[-1].endswith(f"error: argument {option}: no rule set at {MISSING}")
+
+
+def test_a_rule_set_that_is_there_but_does_not_load_is_invalid_rules() -> None:
+    invalid = str(ROOT / "tests" / "fixtures" / "invalid")
+    for args in (("validate", "--rules", invalid), ("diff", RULES, invalid)):
+        result = cli(*args)
+        assert (result.returncode, result.stdout) == (1, ""), result.stderr
+        assert result.stderr.splitlines()[-1].endswith("; the rule set was not loaded")

@@ -172,8 +172,6 @@ def _serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: Text
     from ._app import ServiceConfig, create_app
     from ._audit import AuditError, open_sink
 
-    if args.rules is not None and not os.path.exists(args.rules):
-        return _fail(stderr, f"no rule set at {args.rules}; the service does not start", 2)
     ruleset = load_ruleset(args.rules)  # RuleSetError: the caller reports it, exit 1
     if args.expected_digest is not None and ruleset.digest != args.expected_digest:
         return _fail(
