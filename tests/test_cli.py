@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
+from helpers import cli, make_ruleset, recommend, rule
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "adolescent.json"
@@ -75,6 +75,17 @@ def test_validate_accepts_the_bundled_rule_set() -> None:
     result = cli("validate")
     assert result.returncode == 0, result.stderr
     assert ": valid; " in result.stdout
+
+
+def test_validate_counts_one_file_and_one_rule_in_the_singular(tmp_path: Path) -> None:
+    path = make_ruleset(tmp_path, rule("ONLY", {"age": {"gte": 0}}, recommend("cbt", 1))).files[0]
+    result = cli("validate", "--rules", str(tmp_path / path))
+    assert result.returncode == 0, result.stderr
+    assert ": valid; 1 rule (1 active, 0 draft, 0 retired), " in result.stdout
+    assert " interventions, 1 file; sha256:" in result.stdout
+    result = cli("validate")
+    assert " rules (" in result.stdout
+    assert " files; sha256:" in result.stdout
 
 
 def test_explain_says_why_and_why_not() -> None:

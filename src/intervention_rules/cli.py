@@ -193,6 +193,11 @@ def _read_json(source: str, stdin: TextIO | None, limit: int) -> Any:
         raise _invalid(str(error), error.code) from error
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _write_json(data: Any, out: TextIO) -> None:
     out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
@@ -207,9 +212,10 @@ def _run(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, stderr:
         live = ruleset.live_rules
         drafts = sum(1 for r in live if r.status == "draft")
         stdout.write(
-            f"{ruleset.name} {ruleset.version}: valid; {len(ruleset.rules)} rules "
+            f"{ruleset.name} {ruleset.version}: valid; {_count(len(ruleset.rules), 'rule')} "
             f"({len(live) - drafts} active, {drafts} draft, {len(ruleset.rules) - len(live)} retired), "
-            f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
+            f"{_count(len(ruleset.interventions), 'intervention')}, {_count(len(ruleset.files), 'file')}; "
+            f"{ruleset.digest}\n"
         )
         return EXIT_OK
     if args.command == "evaluate" and (
