@@ -116,6 +116,14 @@ def test_no_manifest_means_not_approved(tmp_path: Path) -> None:
             '{"name": "x", "version": "1", "digest": "sha256:' + "0" * 64 + '"}',
             "invalid manifest: 'approval' is a required property",
         ),
+        # Read as strictly as an assessment: which of two digests was approved would be a guess,
+        # and what Python's JSON reader cannot take is a clear error, not an internal one.
+        (
+            '{"digest": "sha256:' + "0" * 64 + '", "digest": "sha256:' + "1" * 64 + '"}',
+            "the manifest: the key 'digest' appears more than once in one object",
+        ),
+        ('{"version": ' + "9" * 5000 + "}", "the manifest: not accepted: a number has too many digits"),
+        ("[" * 100_000 + "]" * 100_000, "the manifest: not accepted: the JSON is nested too deeply"),
     ],
 )
 def test_an_invalid_manifest_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:

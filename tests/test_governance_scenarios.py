@@ -42,6 +42,23 @@ def test_every_bad_scenario_file_is_reported(tmp_path: Path) -> None:
     ]
 
 
+def test_a_json_scenario_file_is_read_as_strictly_as_an_assessment(tmp_path: Path) -> None:
+    """A repeated key is refused rather than the last value taken; what Python's reader cannot
+    take (too deep, too many digits) is a problem with the file, not an internal error."""
+    (tmp_path / "twice.json").write_text('{"age": 30,\n "age": 40}')
+    (tmp_path / "digits.json").write_text('{"age": ' + "9" * 5000 + "}")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "lines.jsonl").write_text('{"age": 30}\n{"age": 1, "age": 2}\n')
+    with pytest.raises(ScenarioError) as caught:
+        read_assessments(sorted(tmp_path.iterdir()))
+    assert [(Path(p.file).name, p.line, p.code, p.message) for p in caught.value.problems] == [
+        ("deep.json", 1, "IR509", "not accepted: the JSON is nested too deeply"),
+        ("digits.json", 1, "IR509", "not accepted: a number has too many digits"),
+        ("lines.jsonl", 2, "IR509", "the key 'age' appears more than once in one object"),
+        ("twice.json", 1, "IR509", "the key 'age' appears more than once in one object"),
+    ]
+
+
 def test_generated_assessments_are_valid_deterministic_and_reach_thresholds(tmp_path: Path) -> None:
     ruleset = make_ruleset(
         tmp_path, rule("R", {"all": [{"age": {"lt": 18}}, {"score": {"gte": 2.5}}]}, recommend("dbt", 1))

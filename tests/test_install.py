@@ -126,7 +126,8 @@ def test_no_optional_dependency_is_installed_without_extras(bare_report: dict[st
     """The no-extras environment holds the core dependencies and nothing an extra adds."""
     for module in ("hypothesis", "jinja2", "markupsafe", "dask", "distributed"):
         assert module not in bare_report["importable"], module
-    for module in ("durable", "durable_rules_engine", "attrs", "yaml", "jsonschema", "jsonschema_rs", "tqdm"):
+    core = ("durable", "durable_rules_engine", "attrs", "yaml", "jsonschema", "jsonschema_rs", "tqdm", "re2")
+    for module in core:
         assert module in bare_report["importable"], module
 
 

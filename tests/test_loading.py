@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import intervention_rules as ir
-from helpers import ROOT
+from helpers import ROOT, cli
 from strategies import BASE, DrawSource, replace_a_node, ruleset_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -408,6 +408,16 @@ def test_a_refused_long_value_is_quoted_short(rule_dir: Path) -> None:
     assert "(1000000 characters)" in problem.message
 
 
+def test_a_refused_long_number_is_written_short(rule_dir: Path) -> None:
+    """YAML reads an integer of thousands of digits, and the schema's message writes it out."""
+    text = (rule_dir / "rules.yaml").read_text(encoding="utf-8")
+    (rule_dir / "rules.yaml").write_text(text.replace("maximum: 120\n", "maximum: 1" + "0" * 4000 + "\n", 1))
+    (problem,) = _problems(rule_dir)
+    assert problem.code == "IR127"
+    assert problem.message.startswith("1000000000000000000000000000000000000000... (4001 digits) is ")
+    assert len(str(problem)) < 300
+
+
 def _problems(directory: Path) -> tuple[ir.Problem, ...]:
     with pytest.raises(ir.RuleSetError) as caught:
         ir.load_ruleset(directory)
@@ -450,3 +460,60 @@ def test_problems_in_texts_name_the_file_as_given() -> None:
     with pytest.raises(ir.RuleSetError) as caught:
         ir.load_ruleset_from_texts({})
     assert [p.code for p in caught.value.problems] == ["IR102"]
+
+
+def test_a_rule_file_reached_twice_through_a_link_fails_closed(rule_dir: Path) -> None:
+    """Its rules would be read twice; a hard link is the same file too. The walk's first way to
+    it, in sorted order, is the one it reads."""
+    (rule_dir / "more").mkdir()
+    (rule_dir / "more" / "again.yaml").symlink_to(rule_dir / "rules.yaml")
+    os.link(rule_dir / "rules.yaml", rule_dir / "same.yaml")
+    assert refused(rule_dir) == [
+        "rules.yaml: the same file as more/again.yaml: links lead to it twice; "
+        "a rule set reads each file once",
+        "same.yaml: the same file as more/again.yaml: links lead to it twice; "
+        "a rule set reads each file once",
+    ]
+
+
+def test_links_that_fan_out_are_walked_once(rule_dir: Path) -> None:
+    """Two links to the next level, 25 levels down, are 2**25 paths to walk; each directory is
+    read once, and every second way in fails closed. A process of its own, so that a regression
+    is a failed test rather than a hung suite."""
+    for level in range(25):
+        (rule_dir / f"d{level}").mkdir(exist_ok=True)
+        (rule_dir / f"d{level + 1}").mkdir()
+        for name in ("a", "b"):
+            (rule_dir / f"d{level}" / name).symlink_to(rule_dir / f"d{level + 1}")
+    result = cli("validate", "--rules", str(rule_dir))
+    assert result.returncode == 1
+    problems = result.stderr.splitlines()[:-1]
+    # Each level's second link, and each level again at the root (d0 led to the others first).
+    assert len(problems) == 50
+    twice = ": links lead to it twice; a rule set reads each directory once [IR132]"
+    assert all(line.endswith(twice) for line in problems)
+    assert f"{rule_dir}/d0/b: the same directory as d0/a{twice}" in problems
+    assert f"{rule_dir}/d1: the same directory as d0/a{twice}" in problems
+
+
+def test_directories_nested_too_deep_fail_closed(rule_dir: Path) -> None:
+    """Thirty-two levels are accepted; deeper fails closed (a walk about 1,000 levels down once
+    exhausted Python's stack)."""
+    deep = rule_dir.joinpath(*["d"] * 32)
+    deep.mkdir(parents=True)
+    (deep / "empty.yml").write_text("{}\n")
+    assert ir.load_ruleset(rule_dir).files == ("d/" * 32 + "empty.yml", "rules.yaml")
+    (deep / "d" / "d").mkdir(parents=True)
+    assert refused(rule_dir) == ["d: directories nested more than 32 levels deep in the rule set"]
+
+
+def test_files_given_as_texts_must_be_named_in_unicode_and_hold_text() -> None:
+    """A name holding a lone surrogate (what Python makes of a file name that is not UTF-8) is the
+    rule set's problem, as in a directory; content that is neither text nor bytes is a TypeError."""
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset_from_texts({"a\udcff.yaml": "rules: []\n"})
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.file) == ("IR131", "a\\udcff.yaml")
+    str(problem).encode("utf-8")  # printable
+    with pytest.raises(TypeError, match=r"the content of 'a\.yaml' is int, not str or bytes"):
+        ir.load_ruleset_from_texts({"a.yaml": 5})  # type: ignore[dict-item]

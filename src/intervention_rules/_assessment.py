@@ -23,6 +23,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from ._pattern import fullmatch
 from ._schema import suggest
 from ._yaml import format_path
 from .errors import AssessmentError, AssessmentProblem
@@ -130,7 +131,7 @@ def _check_text(feature: Feature, field: Parts, value: str, report: _Report) -> 
             suggestion=_suggest(value, feature.values),
         )
         return False
-    if feature.pattern is not None and not re.fullmatch(feature.pattern, value):
+    if feature.pattern is not None and not fullmatch(feature.pattern, value):
         report.add(
             field,
             "IR308",

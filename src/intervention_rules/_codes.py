@@ -81,13 +81,15 @@ IR128 | not-a-regular-file | a FIFO, socket or device in the rule directory | no
 IR129 | extension-case | a file named like a rule file but with the extension in another case | rule files end in .yaml or .yml in lower case; rename this file, ... | rename it to .yaml or .yml, or move it out of the rule directory
 IR130 | digest-mismatch | the rule files differ from the approved version | the rule set's digest is sha256:..., not the approved sha256:...; it differs from ... | load the approved files, or have the new version reviewed and approved
 IR131 | file-name-not-utf8 | a file name in the rule directory that is not UTF-8 | the file name is not UTF-8; rename it | rename the file
+IR132 | reached-twice | a directory or rule file that the rule directory reaches a second time, through a link | the same file as rules.yaml: links lead to it twice; a rule set reads each file once | link each directory and rule file once; the rule set would read it twice
+IR133 | directories-too-deep | directories nested more than 32 levels deep in the rule directory | directories nested more than 32 levels deep in the rule set | flatten the directory tree
 
 IR201 | misplaced-bounds | 'minimum' or 'maximum' on a feature that is not a number | 'minimum' and 'maximum' apply only to numbers, not to string | remove the bounds, or make the feature a number
 IR202 | misplaced-values | 'values' or 'pattern' on a feature that is not text | 'values' and 'pattern' apply only to string and list, not to integer | remove them, or make the feature a string or a list
 IR203 | values-and-pattern | a feature gives both 'values' and 'pattern' | give either 'values' or 'pattern', not both | keep one
 IR204 | fractional-bound | an integer feature with a fractional bound | an integer feature needs a whole minimum | write a whole number
 IR205 | empty-feature-range | a feature's minimum is above its maximum | minimum is greater than maximum | swap or correct the bounds
-IR206 | invalid-pattern | a feature's pattern is not a regular expression | invalid regular expression: missing ), unterminated subpattern at position 0 | correct the regular expression
+IR206 | invalid-pattern | a feature's pattern is not a regular expression, or one the linear-time matcher cannot take | invalid regular expression: missing ), unterminated subpattern at position 0 | correct the regular expression; write it without backreferences or lookaround
 IR207 | reserved-name | a feature named like a keyword of the condition language | 'all' is reserved by the condition language | choose another name
 IR208 | duplicate-declaration | a name declared twice across the files | feature 'age' is already declared in rules/b.yaml | declare each feature, fact, role, intervention and the 'ruleset' section once
 IR209 | no-ruleset-section | no file declares the 'ruleset' section | no file declares the 'ruleset' section | add a 'ruleset' section (name, version) to one file
@@ -168,7 +170,7 @@ IR505 | duplicate-scenario | two scenarios in one file share a name | the scenar
 IR506 | invalid-mutant-id | an accepted mutant that is not a mutant id | 'delete:X' is not a mutant id (remove:RULE, ...) | copy the id as the mutation report prints it
 IR507 | invalid-assessment-file | a JSON scenario file that holds no assessment | a JSON scenario file holds an assessment (a JSON object) or a non-empty list of them | write one JSON object, or a list of them
 IR508 | no-scenarios | no scenario file at the path given | no scenario files (*.scenario.yaml, *.json or *.jsonl) found | check the path
-IR509 | invalid-scenario-json | a JSON scenario file that is not valid JSON | not valid JSON: Expecting value | fix the JSON at the line given
+IR509 | invalid-scenario-json | a JSON scenario file that is not valid JSON, or not as strict as an assessment (a key twice in one object, nested too deeply, a number of too many digits) | the key 'age' appears more than once in one object | fix the JSON at the line given; write each key once
 
 IR601 | invalid-fhir | a resource that is not valid FHIR R4 (named by element, never by value) | QuestionnaireResponse.item[0].answer[0].valueInteger: is not valid FHIR (int_parsing) | send a valid resource of the type asked for
 IR602 | other-questionnaire | a QuestionnaireResponse to another questionnaire (or another version of it) | QuestionnaireResponse.questionnaire: the response answers another questionnaire; expected ... | answer the rule set's own questionnaire (intervention-rules fhir questionnaire)

@@ -14,7 +14,15 @@ import re
 from collections.abc import Mapping
 from typing import IO, Any
 
-__all__ = ["MAX_ASSESSMENT_BYTES", "UnreadableJSON", "own_copy", "parse_json", "read_limited", "too_large"]
+__all__ = [
+    "MAX_ASSESSMENT_BYTES",
+    "UnreadableJSON",
+    "own_copy",
+    "parse_json",
+    "parse_json_file",
+    "read_limited",
+    "too_large",
+]
 
 #: The largest assessment read, in bytes (one file, standard input, or one batch line). A real
 #: assessment is a few kilobytes; the limit stops a runaway input (``/dev/zero``) early.
@@ -28,6 +36,8 @@ class UnreadableJSON(Exception):
     def __init__(self, message: str, code: str = "IR311") -> None:
         super().__init__(message)
         self.code = code
+        #: The (line, column) of a syntax error, set by :func:`parse_json_file`.
+        self.where: tuple[int, int] | None = None
 
 
 #: A key is quoted in a message only when it looks like a field name (it may be free text).
@@ -122,3 +132,18 @@ def parse_json(
             "not accepted: text that is not valid Unicode (a lone surrogate escape such as \\ud800)", "IR312"
         )
     return parsed
+
+
+def parse_json_file(text: str) -> Any:
+    """Parse a JSON file's text as strictly as an assessment (no size limit: the caller read it).
+
+    Raises :class:`UnreadableJSON`; for a syntax error its message is ``not valid JSON:`` and the
+    parser's own (``Expecting value``), and its ``where`` the (line, column)."""
+    try:
+        return parse_json(text, limit=None)
+    except UnreadableJSON as error:
+        cause = error.__cause__
+        if isinstance(cause, json.JSONDecodeError):
+            error.args = (f"not valid JSON: {cause.msg}",)
+            error.where = (cause.lineno, cause.colno)
+        raise

@@ -8,10 +8,10 @@ suggestion when they are not); tests under one ``all`` that can never hold toget
 from __future__ import annotations
 
 import math
-import re
 import string
 from typing import Any
 
+from ._pattern import fullmatch
 from ._suggest import suggest
 from ._vocabulary import RESERVED, Context
 from ._yaml import Located, Path
@@ -141,7 +141,7 @@ class RuleChecker:
                 f"unknown value '{value}' for '{feature.name}'",
                 suggestion=suggest(value, feature.values),
             )
-        elif feature.pattern is not None and not re.fullmatch(feature.pattern, value):
+        elif feature.pattern is not None and not fullmatch(feature.pattern, value):
             self.fail(path, "IR217", f"'{value}' does not match the pattern of '{feature.name}'")
 
     def _range(self, path: Path, feature: Feature, op: str, operand: Any) -> None:

@@ -7,12 +7,12 @@ prompts name declared roles. Problems are collected in a :class:`Context`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
+from ._pattern import pattern_problem
 from ._suggest import suggest
 from ._yaml import Located, Path
 from .errors import Problem
@@ -79,10 +79,9 @@ def _scalar_problems(ctx: Context, doc: Located, path: Path, spec: dict[str, Any
     if "minimum" in spec and "maximum" in spec and spec["minimum"] > spec["maximum"]:
         ctx.add(doc, (*path, "minimum"), "IR205", "minimum is greater than maximum")
     if spec.get("pattern") is not None:
-        try:
-            re.compile(spec["pattern"])
-        except re.error as error:
-            ctx.add(doc, (*path, "pattern"), "IR206", f"invalid regular expression: {error}")
+        problem = pattern_problem(spec["pattern"])
+        if problem is not None:
+            ctx.add(doc, (*path, "pattern"), "IR206", problem)
     return len(ctx.problems) == start
 
 

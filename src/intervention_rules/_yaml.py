@@ -60,16 +60,24 @@ _SCALARS: dict[str, Any] = {
 #: wrong and where, and never carries a whole (possibly megabytes long) value.
 MAX_QUOTED = 60
 _QUOTED = re.compile(rf"'([^'\n]{{{MAX_QUOTED + 1},}})'")
+#: A number written out in more digits than this is cut short too (YAML reads integers of up to
+#: 4,300 digits, and the schema's messages write the number out unquoted).
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_QUOTED + 1},}}")
 
 
 def shorten_quotes(message: str) -> str:
-    """``message`` with every quoted text longer than ``MAX_QUOTED`` characters cut short."""
+    """``message`` with every quoted text longer than ``MAX_QUOTED`` characters cut short, and
+    every number of more digits."""
 
     def cut(match: re.Match[str]) -> str:
         text = match.group(1)
         return f"'{text[:40]}...' ({len(text)} characters)"
 
-    return _QUOTED.sub(cut, message)
+    def cut_number(match: re.Match[str]) -> str:
+        digits = match.group(0)
+        return f"{digits[:40]}... ({len(digits)} digits)"
+
+    return _LONG_NUMBER.sub(cut_number, _QUOTED.sub(cut, message))
 
 
 def format_path(path: Path) -> str:

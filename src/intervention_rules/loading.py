@@ -15,7 +15,10 @@ out of a rule set changes its recommendations: a dangling link or a link loop (a
 unmounted path), a FIFO, socket or device, an entry that cannot be read (permission denied), a
 file name that is not UTF-8, and a name ending in ``.yaml`` or ``.yml`` in another case
 (``X.YAML``), which would otherwise be skipped. A rule file larger than ``max_file_bytes`` is
-refused without being read further.
+refused without being read further. Each directory and rule file is read once: one reached a
+second time, through a link, fails closed (its rules would be read twice, and links that fan out
+level after level would make the walk exponential), and so does a directory nested more than
+``MAX_DIRECTORY_DEPTH`` levels deep.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -40,6 +44,11 @@ from .ruleset import RuleSet
 __all__ = ["bundled_rules_path", "digest_files", "load_ruleset", "load_ruleset_from_texts", "rule_files"]
 
 _SUFFIXES = (".yaml", ".yml")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Directories nested deeper than this under a rule set's root fail closed; a rule set needs a
+#: few levels at most.
+MAX_DIRECTORY_DEPTH = 32
+Key = tuple[int, int]  # a directory's or file's device and inode
 
 
 def bundled_rules_path() -> Path:
@@ -72,11 +81,10 @@ def _files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
             message = "the rule set is not a regular file or a directory"
             return [], [Problem(message, file=str(root), code="IR128")]
         return [(root, root.name)], []
-    found: list[tuple[Path, str]] = []
-    problems: list[Problem] = []
     top = root.stat()
-    _walk(root, PurePosixPath(), frozenset({(top.st_dev, top.st_ino)}), found, problems)
-    return sorted(found, key=lambda f: f[1]), problems
+    walk = _Walk({(top.st_dev, top.st_ino): "."})
+    walk.directory(root, PurePosixPath(), frozenset({(top.st_dev, top.st_ino)}))
+    return sorted(walk.found, key=lambda f: f[1]), walk.problems
 
 
 def _name_problem(name: str, path: Path) -> Problem | None:
@@ -94,60 +102,67 @@ def _name_problem(name: str, path: Path) -> Problem | None:
     return None
 
 
-def _walk(
-    directory: Path,
-    relative: PurePosixPath,
-    ancestors: frozenset[tuple[int, int]],
-    found: list[tuple[Path, str]],
-    problems: list[Problem],
-) -> None:
-    """Collect the rule files under ``directory`` into ``found``, and into ``problems`` every
-    entry that fails closed; ``ancestors`` are the directories around it, to catch loops."""
-    try:
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda e: e.name)
-    except OSError as error:
-        code, message = _unreadable(error, False)
-        problems.append(Problem(f"the directory {message}", file=str(directory), code=code))
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
+class _Walk:
+    """The rule files under a directory, and every entry that fails closed (see the module's
+    docstring), collected while walking it."""
+
+    def __init__(self, seen: dict[Key, str]) -> None:
+        self.found: list[tuple[Path, str]] = []
+        self.problems: list[Problem] = []
+        self.seen = seen  # each directory and rule file reached, and the name it was first reached by
+
+    def directory(self, directory: Path, relative: PurePosixPath, ancestors: frozenset[Key]) -> None:
+        """Walk ``directory``; ``ancestors`` are the directories around it, to catch loops."""
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError as error:
+            code, message = _unreadable(error, False)
+            self.problems.append(Problem(f"the directory {message}", file=str(directory), code=code))
+            return
+        for entry in entries:
+            if not entry.name.startswith("."):
+                self.entry(entry, relative, ancestors)
+
+    def entry(self, entry: os.DirEntry[str], relative: PurePosixPath, ancestors: frozenset[Key]) -> None:
         path = Path(entry.path)
-        rule_file = entry.name.endswith(_SUFFIXES)
         refused = _name_problem(entry.name, path)
         if refused is not None:
-            problems.append(refused)
-            continue
+            self.problems.append(refused)
+            return
         try:
             info = os.stat(path)  # follows links
         except OSError as error:
             code, message = _unreadable(error, entry.is_symlink())
-            problems.append(Problem(message, file=str(path), code=code))
-            continue
+            self.problems.append(Problem(message, file=str(path), code=code))
+            return
+        key, name = (info.st_dev, info.st_ino), (relative / entry.name).as_posix()
         if stat.S_ISDIR(info.st_mode):
-            key = (info.st_dev, info.st_ino)
             if key in ancestors:
-                problems.append(
-                    Problem(
-                        "a link back to a directory that contains it (a loop)",
-                        file=str(path),
-                        code="IR119",
-                    )
-                )
-                continue
-            _walk(path, relative / entry.name, ancestors | {key}, found, problems)
+                message = "a link back to a directory that contains it (a loop)"
+                self.problems.append(Problem(message, file=str(path), code="IR119"))
+            elif len(relative.parts) >= MAX_DIRECTORY_DEPTH:
+                message = f"directories nested more than {MAX_DIRECTORY_DEPTH} levels deep in the rule set"
+                self.problems.append(Problem(message, file=str(path), code="IR133"))
+            elif self.once(key, name, path, "directory"):
+                self.directory(path, relative / entry.name, ancestors | {key})
         elif not stat.S_ISREG(info.st_mode):
-            problems.append(
-                Problem(
-                    "not a regular file or a directory (a FIFO, socket or device); "
-                    "a rule directory holds only files and directories",
-                    file=str(path),
-                    code="IR128",
-                )
+            message = (
+                "not a regular file or a directory (a FIFO, socket or device); "
+                "a rule directory holds only files and directories"
             )
-        elif rule_file:
-            found.append((path, (relative / entry.name).as_posix()))
+            self.problems.append(Problem(message, file=str(path), code="IR128"))
+        elif entry.name.endswith(_SUFFIXES) and self.once(key, name, path, "file"):
+            self.found.append((path, name))
+
+    def once(self, key: Key, name: str, path: Path, kind: str) -> bool:
+        """Whether this is the first time the walk reaches the directory or file ``key``."""
+        first = self.seen.setdefault(key, name)
+        if first == name:
+            return True
+        message = f"the same {kind} as {first}: links lead to it twice; a rule set reads each {kind} once"
+        self.problems.append(Problem(message, file=str(path), code="IR132"))
+        return False
 
 
 def rule_files(root: Path) -> list[tuple[Path, str]]:
@@ -239,6 +254,16 @@ def load_ruleset_from_texts(
     """
     if not files:
         raise RuleSetError([Problem("no rule files given", file="<rule set>", code="IR102")])
+    for name, content in files.items():
+        if not isinstance(content, str | bytes):
+            raise TypeError(f"the content of {name!r} is {type(content).__name__}, not str or bytes")
+    unnamed = [  # a lone surrogate (from a file name that was not UTF-8) cannot be a name
+        Problem("the file name is not UTF-8; rename it", file=ascii(name)[1:-1], code="IR131")
+        for name in files
+        if not name.isascii() and _SURROGATE.search(name)
+    ]
+    if unnamed:
+        raise RuleSetError(unnamed)
     names = sorted(files, key=lambda name: PurePosixPath(name).parts)
     entries = [
         (name, name, content.encode("utf-8") if isinstance(content, str) else content)

@@ -16,13 +16,13 @@ be built (a pattern feature no candidate string fits, for instance).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, Literal
 
 import attrs
 
 from .._compile import Atoms, Conj, TooComplexError, to_dnf
+from .._pattern import fits
 from ..errors import AssessmentError
 from ..model import AllOf, AnyOf, Conclude, Condition, FactTest, Feature, Location, Not, Rule
 from ..ruleset import RuleSet
@@ -227,7 +227,7 @@ def _pick(
     for value in candidates:
         if value in not_held:
             continue
-        if feature.pattern is not None and not re.fullmatch(feature.pattern, str(value)):
+        if not fits(feature.pattern, str(value)):
             continue
         return value
     if feature.pattern is not None:
@@ -252,7 +252,7 @@ def _list(
         pool: list[Any] = list(feature.values)
     else:
         seen = sorted({v for values, _ in others for v in values} | held, key=str)
-        pool = [v for v in (*seen, *_TEXT_CANDIDATES) if re.fullmatch(feature.pattern or ".*", str(v))]
+        pool = [v for v in (*seen, *_TEXT_CANDIDATES) if fits(feature.pattern, str(v))]
     allowed = [v for v in pool if v not in not_held and (inside is None or v in inside)]
     items = set(held)
     for values, truth in others:

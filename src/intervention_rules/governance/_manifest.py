@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 import jsonschema
 
+from .._jsonio import UnreadableJSON, parse_json_file
 from ..errors import Problem, RuleSetError
 from ..loading import bundled_rules_path, load_ruleset
 from ..ruleset import RuleSet
@@ -123,19 +124,11 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
             [Problem("the manifest is not UTF-8 text", file=file, line=1, column=1, code="IR401")]
         ) from error
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ManifestError(
-            [
-                Problem(
-                    f"the manifest is not valid JSON: {error.msg}",
-                    file=file,
-                    line=error.lineno,
-                    column=error.colno,
-                    code="IR401",
-                )
-            ]
-        ) from error
+        data = parse_json_file(text)
+    except UnreadableJSON as error:
+        line, column = error.where or (1, 1)
+        message = f"the manifest is {error}" if error.where else f"the manifest: {error}"
+        raise ManifestError([Problem(message, file=file, line=line, column=column, code="IR401")]) from error
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise ManifestError(

@@ -14,13 +14,14 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from .._jsonio import UnreadableJSON, parse_json_file
+from .._pattern import fits
 from ..errors import Problem
 from ..model import AllOf, AnyOf, Condition, Feature, Not, Test
 from ..ruleset import RuleSet
@@ -56,9 +57,11 @@ def _text(file: Path, problems: list[Problem]) -> str | None:
     return None
 
 
-def _invalid_json(file: Path, error: json.JSONDecodeError, line: int) -> Problem:
-    message = f"not valid JSON: {error.msg}"
-    return Problem(message, file=str(file), line=line, column=error.colno, code="IR509")
+def _invalid_json(file: Path, error: UnreadableJSON, line: int | None = None) -> Problem:
+    """The problem of a JSON file (or of line ``line`` of a JSON Lines file) that is not strict JSON."""
+    at_line, column = error.where or (1, 1)
+    line = at_line if line is None else line
+    return Problem(str(error), file=str(file), line=line, column=column, code="IR509")
 
 
 def _json_lines_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
@@ -69,8 +72,8 @@ def _json_lines_assessments(file: Path, problems: list[Problem]) -> list[NamedAs
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as error:
+            data = parse_json_file(line)
+        except UnreadableJSON as error:
             problems.append(_invalid_json(file, error, number))
             continue
         if not isinstance(data, dict):
@@ -93,9 +96,9 @@ def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessme
     if text is None:
         return []
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        problems.append(_invalid_json(file, error, error.lineno))
+        data = parse_json_file(text)
+    except UnreadableJSON as error:
+        problems.append(_invalid_json(file, error))
         return []
     if isinstance(data, dict):
         return [NamedAssessment(str(file), data)]
@@ -231,11 +234,9 @@ def generate(
                 if feature.values is not None:
                     pool = list(feature.values)
                 else:  # the values rules name, and one they do not
-                    fits = [str(v) for v in seen if re.fullmatch(feature.pattern or ".*", str(v))]
-                    unnamed = [
-                        v for v in _OTHER if v not in seen and re.fullmatch(feature.pattern or ".*", v)
-                    ]
-                    pool = sorted(fits) + unnamed[:1]
+                    named = [str(v) for v in seen if fits(feature.pattern, str(v))]
+                    unnamed = [v for v in _OTHER if v not in seen and fits(feature.pattern, v)]
+                    pool = sorted(named) + unnamed[:1]
                 if not pool:
                     continue
                 if feature.type == "string":

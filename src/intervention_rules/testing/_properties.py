@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -35,6 +36,7 @@ try:
 except ModuleNotFoundError as error:  # the "testing" extra is not installed
     raise MissingExtraError("testing", "hypothesis") from error
 
+from .._pattern import fullmatch
 from ..decision import Decision
 from ..errors import AssessmentError
 from ..model import Feature, Test
@@ -96,7 +98,11 @@ def _value(ruleset: RuleSet, feature: Feature) -> st.SearchStrategy[Any]:
     if feature.values is not None:
         words: st.SearchStrategy[str] = st.sampled_from(feature.values)
     elif feature.pattern is not None:
-        words = st.from_regex(feature.pattern, fullmatch=True)
+        # Generated as Python reads the pattern (with RE2's ASCII classes), kept as RE2 matches it.
+        pattern = feature.pattern
+        words = st.from_regex(re.compile(pattern, re.ASCII), fullmatch=True).filter(
+            lambda word: fullmatch(pattern, word)
+        )
     else:
         words = st.text(min_size=1, max_size=40)
     if feature.type == "string":
