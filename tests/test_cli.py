@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
+from helpers import cli, make_ruleset, recommend, rule
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "adolescent.json"
@@ -77,6 +77,17 @@ def test_validate_accepts_the_bundled_rule_set() -> None:
     assert ": valid; " in result.stdout
 
 
+def test_validate_counts_one_file_and_one_rule_in_the_singular(tmp_path: Path) -> None:
+    path = make_ruleset(tmp_path, rule("ONLY", {"age": {"gte": 0}}, recommend("cbt", 1))).files[0]
+    result = cli("validate", "--rules", str(tmp_path / path))
+    assert result.returncode == 0, result.stderr
+    assert ": valid; 1 rule (1 active, 0 draft, 0 retired), " in result.stdout
+    assert " interventions, 1 file; sha256:" in result.stdout
+    result = cli("validate")
+    assert " rules (" in result.stdout
+    assert " files; sha256:" in result.stdout
+
+
 def test_explain_says_why_and_why_not() -> None:
     result = cli("explain", str(EXAMPLE), "safety_plan")
     assert result.returncode == 0, result.stderr
@@ -139,7 +150,42 @@ def test_a_byte_order_mark_is_accepted() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_a_missing_rule_set_is_wrong_usage() -> None:
-    result = cli("validate", "--rules", "/no/such/rules")
-    assert (result.returncode, result.stdout) == (2, "")
-    assert "no rule set at /no/such/rules" in result.stderr
+MISSING = "/no/such/rules"
+RULES = str(ROOT / "rules")
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("validate", "--rules", MISSING), "--rules"),
+        (("evaluate", "--rules", MISSING, str(EXAMPLE)), "--rules"),
+        (("evaluate", "--batch", str(EXAMPLE.with_name("assessments.jsonl")), "--rules", MISSING), "--rules"),
+        (("explain", "--rules", MISSING, str(EXAMPLE), "cbt"), "--rules"),
+        (("digest", "--rules", MISSING), "--rules"),
+        (("lint", "--rules", MISSING), "--rules"),
+        (("report", "--rules", MISSING, "--format", "md"), "--rules"),
+        (("approve", "--rules", MISSING, "--by", "A. Reviewer"), "--rules"),
+        (("diff", RULES, MISSING), "NEW"),
+        (("diff", MISSING, RULES), "OLD"),
+        (("test", "--rules", MISSING, str(ROOT / "scenarios")), "--rules"),
+        (("fhir", "questionnaire", "--rules", MISSING), "--rules"),
+        (("serve", "--rules", MISSING, "--port", "0"), "--rules"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else " ".join(value[:2]),
+)
+def test_a_rule_set_path_that_does_not_exist_is_wrong_usage_for_every_command(
+    args: tuple[str, ...], option: str
+) -> None:
+    """Exit 2, as errors.md says, whichever command and whichever argument names the path; a rule
+    set that is there but does not load stays exit 1 (invalid rules)."""
+    result = cli(*args)
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr.splitlines()[-1].endswith(f"error: argument {option}: no rule set at {MISSING}")
+
+
+def test_a_rule_set_that_is_there_but_does_not_load_is_invalid_rules() -> None:
+    invalid = str(ROOT / "tests" / "fixtures" / "invalid")
+    for args in (("validate", "--rules", invalid), ("diff", RULES, invalid)):
+        result = cli(*args)
+        assert (result.returncode, result.stdout) == (1, ""), result.stderr
+        assert result.stderr.splitlines()[-1].endswith("; the rule set was not loaded")

@@ -112,8 +112,8 @@ def test_diff_in_every_format_and_its_usage(tmp_path: Path) -> None:
     assert status == 2
     assert "not allowed with argument" in err
     status, out, err = run("diff", str(old), str(tmp_path / "nowhere"))
-    assert (status, out) == (1, "")
-    assert "no rule set at" in err
+    assert (status, out) == (2, "")  # wrong usage, as a --rules path that does not exist
+    assert "argument NEW: no rule set at" in err
 
 
 def test_diff_evaluates_each_rules_example_once_and_generates_what_it_is_told(tmp_path: Path) -> None:

@@ -87,6 +87,18 @@ def test_a_port_that_is_not_a_port_number_is_wrong_usage(tmp_path: Path, port: s
     assert not (tmp_path / "a.db").exists()
 
 
+@pytest.mark.parametrize("digest", ["nonsense", "sha256:" + "0" * 63, "sha256:" + "A" * 64, "0" * 64])
+def test_an_expected_digest_that_is_not_a_digest_is_wrong_usage(tmp_path: Path, digest: str) -> None:
+    """Not a rule set that fails its check (1), but a value that could never match any."""
+    result = cli("serve", "--expected-digest", digest, "--audit", str(tmp_path / "a.db"))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "intervention-rules serve: error: argument --expected-digest: not a digest: expected sha256: "
+        "and 64 lower-case hexadecimal digits, as 'intervention-rules digest' prints"
+    )
+    assert not (tmp_path / "a.db").exists()
+
+
 def test_port_0_serves_on_a_free_port_and_announces_it(tmp_path: Path) -> None:
     """The announcement comes once the port is bound, with the port itself: connect at once."""
     process = subprocess.Popen(

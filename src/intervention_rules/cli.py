@@ -33,7 +33,6 @@ from .errors import (
     UnknownInterventionError,
 )
 from .loading import load_ruleset
-from .ruleset import RuleSet
 
 __all__ = ["main"]
 
@@ -62,6 +61,15 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def rule_set_path(text: str) -> str:
+    """An argparse type: a rule-set path that exists (the layers' commands use it too). A path
+    that does not exist is wrong usage (exit 2) for every command; a rule set that is there but
+    does not load is invalid rules (exit 1)."""
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(f"no rule set at {text}")
+    return text
 
 
 def _input_options(p: argparse.ArgumentParser) -> None:
@@ -138,7 +146,10 @@ def _parser() -> argparse.ArgumentParser:
 
     def rules_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--rules", metavar="PATH", help="rule set directory or file (default: the bundled set)"
+            "--rules",
+            type=rule_set_path,
+            metavar="PATH",
+            help="rule set directory or file (default: the bundled set)",
         )
 
     _evaluate_command(commands, rules_option)
@@ -182,10 +193,9 @@ def _read_json(source: str, stdin: TextIO | None, limit: int) -> Any:
         raise _invalid(str(error), error.code) from error
 
 
-def _load(path: str | None) -> RuleSet:
-    if path is not None and not os.path.exists(path):
-        raise _Usage(f"no rule set at {path}")
-    return load_ruleset(path)
+def _count(number: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _write_json(data: Any, out: TextIO) -> None:
@@ -198,13 +208,14 @@ def _run(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, stderr:
     if handler is not None:
         return int(handler(args, stdin, stdout, stderr))
     if args.command == "validate":
-        ruleset = _load(args.rules)
+        ruleset = load_ruleset(args.rules)
         live = ruleset.live_rules
         drafts = sum(1 for r in live if r.status == "draft")
         stdout.write(
-            f"{ruleset.name} {ruleset.version}: valid; {len(ruleset.rules)} rules "
+            f"{ruleset.name} {ruleset.version}: valid; {_count(len(ruleset.rules), 'rule')} "
             f"({len(live) - drafts} active, {drafts} draft, {len(ruleset.rules) - len(live)} retired), "
-            f"{len(ruleset.interventions)} interventions, {len(ruleset.files)} files; {ruleset.digest}\n"
+            f"{_count(len(ruleset.interventions), 'intervention')}, {_count(len(ruleset.files), 'file')}; "
+            f"{ruleset.digest}\n"
         )
         return EXIT_OK
     if args.command == "evaluate" and (
@@ -213,7 +224,7 @@ def _run(args: argparse.Namespace, stdin: TextIO | None, stdout: TextIO, stderr:
         from .scale._cli import run_batch
 
         return run_batch(args, stdin, stdout, stderr)
-    ruleset = _load(args.rules)
+    ruleset = load_ruleset(args.rules)
     assessment = _read_json(args.assessment, stdin, args.max_input_bytes)
     try:
         if args.command == "evaluate":

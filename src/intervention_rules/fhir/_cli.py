@@ -27,14 +27,9 @@ def register(commands: Any, rules_option: Callable[[argparse.ArgumentParser], No
 
 def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """Run the command; RuleSetError and MissingExtraError propagate to the caller, which reports them."""
-    import os
-
     from ..loading import load_ruleset
     from ._questionnaire import questionnaire
 
-    if args.rules is not None and not os.path.exists(args.rules):
-        stderr.write(f"intervention-rules: error: no rule set at {args.rules}\n")
-        return 2
     resource = questionnaire(load_ruleset(args.rules))
     stdout.write(json.dumps(resource, indent=2, ensure_ascii=False) + "\n")
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..cli import positive as _positive
+from ..cli import rule_set_path
 from ..errors import Problem, RuleSetError
 from ..loading import bundled_rules_path, load_ruleset
 
@@ -86,8 +87,12 @@ def register(commands: Any, rules_option: Callable[[argparse.ArgumentParser], No
     di = commands.add_parser(
         "diff", help="what changed between two rule-set versions, and its impact on decisions"
     )
-    di.add_argument("old", metavar="OLD", help="the approved (old) rule set: directory or file")
-    di.add_argument("new", metavar="NEW", help="the proposed (new) rule set: directory or file")
+    di.add_argument(
+        "old", type=rule_set_path, metavar="OLD", help="the approved (old) rule set: directory or file"
+    )
+    di.add_argument(
+        "new", type=rule_set_path, metavar="NEW", help="the proposed (new) rule set: directory or file"
+    )
     source = di.add_mutually_exclusive_group()
     source.add_argument(
         "--scenarios",

@@ -31,6 +31,7 @@ except ModuleNotFoundError as missing:  # the service extra is not installed: sa
 from ..decision import OVERRIDE_REASONS, AlertNote, Decision, Recommendation
 from ..ruleset import RuleSet
 from ._audit import AuditError, AuditSink, DecisionRecord, FeedbackRecord, input_hash, new_time
+from ._cors import check_origin, with_cors
 from ._limits import BodyLimit, outcome
 from ._orders import OrderInputError, draft_medication_requests, order_feature
 
@@ -45,15 +46,27 @@ UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
 Shown = dict[str, Any]
 
 
+def _origins(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise TypeError("cors_origins is a list of origins, not one string")
+    return tuple(check_origin(origin) for origin in value)
+
+
 @attrs.frozen
 class ServiceConfig:
-    """What the service needs besides its rule set."""
+    """What the service needs besides its rule set.
+
+    ``cors_origins``: the origins of the browser-based CDS clients allowed to call the service
+    (``https://ehr.example.org``, exactly as a browser sends it); none, the default, sends no CORS
+    header. ``*`` is refused (``ValueError``), like anything that is not an origin.
+    """
 
     sink: AuditSink
     salt: bytes = attrs.field(factory=lambda: secrets.token_bytes(32))
     store_input: bool = False
     max_body: int = DEFAULT_MAX_BODY
     medication_codes: str | None = None  # a code map file; None: the bundled map
+    cors_origins: tuple[str, ...] = attrs.field(default=(), converter=_origins)
 
 
 class _Fail(Exception):
@@ -549,7 +562,8 @@ def _malformed(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def create_app(ruleset: RuleSet, config: ServiceConfig) -> Any:
-    """The ASGI application serving ``ruleset`` (wrapped in the request-size limit)."""
+    """The ASGI application serving ``ruleset`` (wrapped in the request-size limit, and in the CORS
+    middleware when ``config.cors_origins`` names any origin)."""
     service = _Service(ruleset, config)
     app = FastAPI(
         title="intervention-rules CDS Hooks service",
@@ -625,4 +639,4 @@ def create_app(ruleset: RuleSet, config: ServiceConfig) -> Any:
     def tryout() -> HTMLResponse:
         return HTMLResponse(page)
 
-    return BodyLimit(app, config.max_body)
+    return with_cors(BodyLimit(app, config.max_body), config.cors_origins)

@@ -10,6 +10,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -41,6 +42,26 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _digest(text: str) -> str:
+    """A rule-set digest as ``intervention-rules digest`` prints it; anything else could never
+    match, and is wrong usage rather than a rule set that fails its check."""
+    if re.fullmatch(r"sha256:[0-9a-f]{64}", text) is None:
+        raise argparse.ArgumentTypeError(
+            "not a digest: expected sha256: and 64 lower-case hexadecimal digits, "
+            "as 'intervention-rules digest' prints"
+        )
+    return text
+
+
+def _origin(text: str) -> str:
+    from ._cors import check_origin  # the standard library only: no extra needed to check it
+
+    try:
+        return check_origin(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """A socket listening on ``host``:``port`` (OSError when it cannot), bound before the service
     says it is serving, so that a port in use fails the command like any other failure to start."""
@@ -70,6 +91,7 @@ def register(subparsers: Any, rules_option: Callable[[argparse.ArgumentParser], 
     rules_option(se)
     se.add_argument(
         "--expected-digest",
+        type=_digest,
         metavar="sha256:HEX",
         help="refuse to start unless the rule set's digest is exactly this (see 'intervention-rules digest')",
     )
@@ -98,6 +120,15 @@ def register(subparsers: Any, rules_option: Callable[[argparse.ArgumentParser], 
     )
     se.add_argument(
         "--medication-codes", metavar="FILE", help="the medication code map (default: the bundled one)"
+    )
+    se.add_argument(
+        "--cors-origin",
+        type=_origin,
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allow browser-based CDS clients from this origin (https://ehr.example.org) to call the "
+        "service; repeat for several; '*' is not accepted (default: none, no CORS headers)",
     )
     se.set_defaults(handler=_serve)
 
@@ -141,8 +172,6 @@ def _serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: Text
     from ._app import ServiceConfig, create_app
     from ._audit import AuditError, open_sink
 
-    if args.rules is not None and not os.path.exists(args.rules):
-        return _fail(stderr, f"no rule set at {args.rules}; the service does not start", 2)
     ruleset = load_ruleset(args.rules)  # RuleSetError: the caller reports it, exit 1
     if args.expected_digest is not None and ruleset.digest != args.expected_digest:
         return _fail(
@@ -162,7 +191,11 @@ def _serve(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: Text
         sink = open_sink(args.audit)
     except AuditError as error:
         return _fail(stderr, f"{error}; the service does not start")
-    options: dict[str, Any] = {"store_input": args.audit_store_input, "max_body": args.max_request_bytes}
+    options: dict[str, Any] = {
+        "store_input": args.audit_store_input,
+        "max_body": args.max_request_bytes,
+        "cors_origins": args.cors_origin,
+    }
     if salt is not None:
         options["salt"] = salt
     try:
