@@ -530,17 +530,34 @@ def test_files_given_as_texts_must_be_named_in_unicode_and_hold_text() -> None:
 
 def test_a_problem_prints_no_character_a_terminal_acts_on(rule_dir: Path) -> None:
     """A rule file's text is quoted in problems, and rule files come from anywhere: an escape
-    sequence or a bidirectional override in an id is shown escaped when printed, and kept as
+    sequence or a bidirectional override in a key is shown escaped when printed, and kept as
     written in the problem's data."""
-    document = dict(BASE, ruleset=dict(BASE["ruleset"], name="x\x1b]0;owned\x07\u202e\n"))
+    key = "x\x1b]0;owned\x07\u202e\n"
+    document = dict(BASE, ruleset=dict(BASE["ruleset"], **{key: 1}))
     (rule_dir / "rules.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     (problem,) = _problems(rule_dir)
-    assert "\x1b" in problem.message
-    assert str(problem).endswith(
-        "'x\\x1b]0;owned\\x07\\u202e\\n' is not a valid name (lower-case letters, digits and "
-        "underscores) (at ruleset.name) [IR126]"
-    )
+    assert problem.message == f"unknown field '{key}'"
+    assert "unknown field 'x\\x1b]0;owned\\x07\\u202e\\n'" in str(problem)
     assert str(problem).isprintable()
     result = cli("validate", "--rules", str(rule_dir))
     assert result.returncode == 1
     assert "\x1b" not in result.stderr
+
+
+def test_a_control_character_in_a_rule_file_text_is_refused(rule_dir: Path) -> None:
+    """Only a double-quoted escape can write one, and a terminal would act on it wherever the text
+    is shown (explain, a report); tabs and line breaks stay allowed."""
+    text = (rule_dir / "rules.yaml").read_text(encoding="utf-8")
+    assert "description: Age in years.\n" in text
+    shown = text.replace("description: Age in years.\n", 'description: "Age\\tin\\nyears."\n', 1)
+    (rule_dir / "rules.yaml").write_text(shown, encoding="utf-8")
+    ir.load_ruleset(rule_dir)
+    for escape, code_point in (("\\e[2J", "001B"), ("\\0", "0000"), ("\\x85", "0085")):
+        hostile = text.replace("description: Age in years.\n", f'description: "Age{escape}"\n', 1)
+        (rule_dir / "rules.yaml").write_text(hostile, encoding="utf-8")
+        (problem,) = _problems(rule_dir)
+        assert (problem.code, problem.path) == ("IR134", "features.age.description")
+        assert problem.message == (
+            f"a control character (U+{code_point}) in the text; "
+            "rule files hold printable text, tabs and line breaks"
+        )
