@@ -528,6 +528,29 @@ def test_files_given_as_texts_must_be_named_in_unicode_and_hold_text() -> None:
         ir.load_ruleset_from_texts({"a.yaml": 5})  # type: ignore[dict-item]
 
 
+
+def test_a_text_holding_a_lone_surrogate_is_the_rule_sets_problem() -> None:
+    """Text that UTF-8 cannot hold (a lone surrogate, as from a file read with
+    ``errors="surrogateescape"``) is IR104 at its line and column, as bytes that are not UTF-8
+    are; every other file is still checked. It raised UnicodeEncodeError."""
+    good = (ROOT / "rules" / "interventions.yaml").read_text(encoding="utf-8")
+    files = {"a.yaml": "ruleset:\n  name: x\udcff\n", "b.yaml": "rules: [\n"}
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset_from_texts({**files, "c.yaml": good})
+    assert [(p.file, p.line, p.column, p.code) for p in caught.value.problems] == [
+        ("a.yaml", 2, 10, "IR104"),
+        ("b.yaml", 2, 1, "IR105"),
+    ]
+    assert caught.value.problems[0].message == (
+        "the file is not UTF-8 text: a lone surrogate (U+DCFF) is not Unicode text"
+    )
+
+
+def test_a_file_name_given_as_text_that_is_not_text_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"a file name is int, not str: 5"):
+        ir.load_ruleset_from_texts({5: "rules: []\n"})  # type: ignore[dict-item]
+
+
 def test_a_problem_prints_no_character_a_terminal_acts_on(rule_dir: Path) -> None:
     """A rule file's text is quoted in problems, and rule files come from anywhere: an escape
     sequence or a bidirectional override in a key is shown escaped when printed, and kept as

@@ -258,6 +258,8 @@ def load_ruleset_from_texts(
     if not files:
         raise RuleSetError([Problem("no rule files given", file="<rule set>", code="IR102")])
     for name, content in files.items():
+        if not isinstance(name, str):
+            raise TypeError(f"a file name is {type(name).__name__}, not str: {name!r}")
         if not isinstance(content, str | bytes):
             raise TypeError(f"the content of {name!r} is {type(content).__name__}, not str or bytes")
     unnamed = [  # a lone surrogate (from a file name that was not UTF-8) cannot be a name
@@ -267,15 +269,27 @@ def load_ruleset_from_texts(
     ]
     if unnamed:
         raise RuleSetError(unnamed)
-    names = sorted(files, key=lambda name: PurePosixPath(name).parts)
-    entries = [
-        (name, name, content.encode("utf-8") if isinstance(content, str) else content)
-        for name, content in ((name, files[name]) for name in names)
-    ]
+    entries: list[tuple[str, str, bytes]] = []
+    problems: list[Problem] = []
+    for name in sorted(files, key=lambda name: PurePosixPath(name).parts):
+        content = files[name]
+        try:
+            entries.append((name, name, content.encode("utf-8") if isinstance(content, str) else content))
+        except UnicodeEncodeError as error:  # a lone surrogate: text that UTF-8 cannot hold
+            problems.append(_not_unicode(name, content, error.start))
     try:
-        return _from_contents(entries, "<rule set>", expected_digest, [])
+        return _from_contents(entries, "<rule set>", expected_digest, problems)
     except RuleSetError as error:
         raise _shortened(error) from None
+
+
+def _not_unicode(name: str, text: str, at: int) -> Problem:
+    """The problem of a rule file given as text holding a lone surrogate at ``at``, located as a
+    file's bytes that are not UTF-8 are (IR104)."""
+    line = text.count("\n", 0, at) + 1
+    column = at - text.rfind("\n", 0, at)
+    message = f"the file is not UTF-8 text: a lone surrogate (U+{ord(text[at]):04X}) is not Unicode text"
+    return Problem(message, file=name, line=line, column=column, code="IR104")
 
 
 def _document(name: str, relative: str, content: bytes, problems: list[Problem]) -> Located | None:
