@@ -10,7 +10,7 @@ import yaml
 
 import intervention_rules as ir
 from copies import ROOT
-from helpers import make_ruleset, recommend, rule
+from helpers import cli, make_ruleset, recommend, rule
 from intervention_rules.governance._scenarios import generate, read_assessments, rule_examples
 from intervention_rules.testing import ScenarioError
 
@@ -109,6 +109,25 @@ def test_json_lines_files_give_one_assessment_a_line(tmp_path: Path) -> None:
     assert (
         error.value.problems[1].message == "a line of a JSON Lines file holds one assessment (a JSON object)"
     )
+
+
+
+def test_json_lines_are_split_at_line_feeds_only_as_the_batch_splits_them(tmp_path: Path) -> None:
+    """JSON lets a string hold U+2028, U+2029 or U+0085 as they are; ``evaluate --batch`` reads
+    such a line as one assessment, and so must an impact analysis over the same file (it was cut
+    in two: two problems, and the lines after it numbered wrong)."""
+    people = tmp_path / "people.jsonl"
+    people.write_text(
+        '{"age": 15}\r\n{"age": 16, "note\u2028\x85\u2029": 1}\n{"age": 17}\n', encoding="utf-8"
+    )
+    found = read_assessments([people])
+    assert [(s.name.rsplit(":", 1)[1], s.assessment) for s in found] == [
+        ("1", {"age": 15}),
+        ("2", {"age": 16, "note\u2028\x85\u2029": 1}),
+        ("3", {"age": 17}),
+    ]
+    batch = cli("evaluate", "--batch", str(people), "--summary")
+    assert [json.loads(line)["line"] for line in batch.stdout.splitlines()] == [1, 2, 3]
 
 
 def test_rule_examples_fire_their_rule(tmp_path: Path) -> None:

@@ -65,10 +65,12 @@ def _invalid_json(file: Path, error: UnreadableJSON, line: int | None = None) ->
 
 
 def _json_lines_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessment]:
-    """A JSON Lines file (``evaluate --batch``'s input): one assessment a line, blank lines skipped."""
+    """A JSON Lines file (``evaluate --batch``'s input): one assessment a line, blank lines skipped.
+    Lines end at a line feed only, as the batch reads them: a JSON string may hold U+2028 or
+    U+0085 as they are, which ``str.splitlines`` would take for line ends."""
     text = _text(file, problems)
     out: list[NamedAssessment] = []
-    for number, line in enumerate((text or "").splitlines(), start=1):
+    for number, line in enumerate((text or "").split("\n"), start=1):
         if not line.strip():
             continue
         try:
