@@ -111,7 +111,6 @@ def test_json_lines_files_give_one_assessment_a_line(tmp_path: Path) -> None:
     )
 
 
-
 def test_json_lines_are_split_at_line_feeds_only_as_the_batch_splits_them(tmp_path: Path) -> None:
     """JSON lets a string hold U+2028, U+2029 or U+0085 as they are; ``evaluate --batch`` reads
     such a line as one assessment, and so must an impact analysis over the same file (it was cut

@@ -528,7 +528,6 @@ def test_files_given_as_texts_must_be_named_in_unicode_and_hold_text() -> None:
         ir.load_ruleset_from_texts({"a.yaml": 5})  # type: ignore[dict-item]
 
 
-
 def test_a_text_holding_a_lone_surrogate_is_the_rule_sets_problem() -> None:
     """Text that UTF-8 cannot hold (a lone surrogate, as from a file read with
     ``errors="surrogateescape"``) is IR104 at its line and column, as bytes that are not UTF-8
