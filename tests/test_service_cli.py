@@ -4,6 +4,7 @@ open), and answers on the port it was given."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
@@ -85,6 +86,18 @@ def test_a_port_that_is_not_a_port_number_is_wrong_usage(tmp_path: Path, port: s
     assert result.returncode == 2, result.stderr
     assert "argument --port: not a port number (0 to 65535)" in result.stderr
     assert not (tmp_path / "a.db").exists()
+
+
+@pytest.mark.parametrize("port", ["\uff18\uff10", "\u0668\u0660", "\u00b2"])
+def test_a_port_written_in_other_digits_is_not_a_port_number(port: str) -> None:
+    """``int`` reads any script's digits (fullwidth or Arabic-Indic "80" is 80); a port is written
+    in ASCII digits, as every other tool writes it. Checked on the option's own reader, so that a
+    regression is a failed test rather than a service started on port 80."""
+    from intervention_rules.service._cli import _port
+
+    with pytest.raises(argparse.ArgumentTypeError, match=r"not a port number \(0 to 65535\)"):
+        _port(port)
+    assert _port("80") == 80
 
 
 @pytest.mark.parametrize("digest", ["nonsense", "sha256:" + "0" * 63, "sha256:" + "A" * 64, "0" * 64])

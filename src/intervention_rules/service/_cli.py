@@ -37,7 +37,8 @@ def _positive(text: str) -> int:
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
+    """A port number in ASCII digits (``int`` would also read other scripts' digits)."""
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
     return int(text)
 
