@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +94,21 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
         cwd=ROOT,
         timeout=120,
     )
+
+
+@contextlib.contextmanager
+def serving(*args: str, cwd: Path) -> Iterator[str]:
+    """``intervention-rules serve --port 0 ARGS`` in a process of its own while the block runs: the
+    base URL it announces once it listens on a free port (ended when the block ends)."""
+    command = [sys.executable, "-m", "intervention_rules", "serve", "--port", "0", *args]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    try:
+        assert process.stderr is not None
+        announced = ""
+        while not announced.startswith("serving"):
+            announced = process.stderr.readline()
+            assert announced, "the service ended without announcing itself"
+        yield announced.rsplit(" on ", 1)[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
