@@ -632,6 +632,8 @@ def test_an_unreadable_or_huge_supply_is_a_400_or_capped_never_a_failure(
     [
         (lambda r: r["context"].update(userId="\udc00x"), "context.userId"),
         (lambda r: r["context"].update(extra={"\ud800": 1}), "context.extra"),
+        # a key that is not name-like may be text a person wrote: not quoted (docs/errors.md)
+        (lambda r: r["context"].update({"Jane Doe, 12 Acacia Avenue": {"x": "\ud800"}}), "context.<key>.x"),
         (
             lambda r: r["prefetch"]["patient"].update(name=[{"text": "a\udfffb"}]),
             "prefetch.patient.name[0].text",

@@ -28,6 +28,7 @@ try:
 except ModuleNotFoundError as missing:  # the service extra is not installed: say which to install
     raise MissingExtraError("service", missing.name or "fastapi") from missing
 
+from .._assessment import is_name
 from ..decision import OVERRIDE_REASONS, AlertNote, Decision, Recommendation
 from ..ruleset import RuleSet
 from ._audit import AuditError, AuditSink, DecisionRecord, FeedbackRecord, input_hash, new_time
@@ -427,7 +428,8 @@ def _same_patient(patient_id: str, patient: Mapping[str, Any], response: Mapping
 
 def _unencodable(value: Any, where: str = "") -> str | None:
     """The field holding the first text that cannot be written as UTF-8 (a lone surrogate, which
-    JSON's \\u escapes can carry), or None. A key that cannot be written is reported as its parent."""
+    JSON's \\u escapes can carry), or None. A key that cannot be written is reported as its parent;
+    one that does not look like a field name is shown as ``<key>``, as in an assessment."""
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -441,7 +443,8 @@ def _unencodable(value: Any, where: str = "") -> str | None:
             name = str(key)
             if _unencodable(name) is not None:
                 return where or "body"
-            found = _unencodable(item, f"{where}.{name}" if where else name)
+            shown = name if is_name(name) else "<key>"  # else it may be text a person wrote
+            found = _unencodable(item, f"{where}.{shown}" if where else shown)
             if found is not None:
                 return found
     elif isinstance(value, list | tuple):
