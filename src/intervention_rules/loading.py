@@ -273,8 +273,11 @@ def load_ruleset_from_texts(
     problems: list[Problem] = []
     for name in sorted(files, key=lambda name: PurePosixPath(name).parts):
         content = files[name]
+        if isinstance(content, bytes):
+            entries.append((name, name, content))
+            continue
         try:
-            entries.append((name, name, content.encode("utf-8") if isinstance(content, str) else content))
+            entries.append((name, name, content.encode("utf-8")))
         except UnicodeEncodeError as error:  # a lone surrogate: text that UTF-8 cannot hold
             problems.append(_not_unicode(name, content, error.start))
     try:
