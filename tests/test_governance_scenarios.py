@@ -129,6 +129,19 @@ def test_json_lines_are_split_at_line_feeds_only_as_the_batch_splits_them(tmp_pa
     assert [json.loads(line)["line"] for line in batch.stdout.splitlines()] == [1, 2, 3]
 
 
+
+def test_a_byte_order_mark_is_accepted_as_evaluate_accepts_it(tmp_path: Path) -> None:
+    """Files that ``evaluate`` and ``evaluate --batch`` read (a BOM first, as some editors save
+    UTF-8) are read by ``diff`` and ``report --scenarios`` too; they were refused as not JSON."""
+    (tmp_path / "one.json").write_bytes(b'\xef\xbb\xbf{"age": 15}\n')
+    (tmp_path / "many.jsonl").write_bytes(b'\xef\xbb\xbf{"age": 16}\n{"age": 17}\n')
+    found = read_assessments([tmp_path / "one.json", tmp_path / "many.jsonl"])
+    assert [s.assessment for s in found] == [{"age": 15}, {"age": 16}, {"age": 17}]
+    for name in ("one.json", "many.jsonl"):
+        option = ("--batch", str(tmp_path / name)) if name.endswith("l") else (str(tmp_path / name),)
+        assert cli("evaluate", *option).returncode == 0
+
+
 def test_rule_examples_fire_their_rule(tmp_path: Path) -> None:
     ruleset = make_ruleset(
         tmp_path,

@@ -45,7 +45,7 @@ def _is_scenario_file(path: Path) -> bool:
 
 def _text(file: Path, problems: list[Problem]) -> str | None:
     try:
-        return file.read_text(encoding="utf-8")
+        return file.read_text(encoding="utf-8-sig")  # a BOM first, as evaluate accepts it
     except OSError as error:
         problems.append(
             Problem(f"cannot read the scenario file: {error.strerror}", file=str(file), code="IR103")
