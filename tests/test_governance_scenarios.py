@@ -129,7 +129,6 @@ def test_json_lines_are_split_at_line_feeds_only_as_the_batch_splits_them(tmp_pa
     assert [json.loads(line)["line"] for line in batch.stdout.splitlines()] == [1, 2, 3]
 
 
-
 def test_a_byte_order_mark_is_accepted_as_evaluate_accepts_it(tmp_path: Path) -> None:
     """Files that ``evaluate`` and ``evaluate --batch`` read (a BOM first, as some editors save
     UTF-8) are read by ``diff`` and ``report --scenarios`` too; they were refused as not JSON."""
