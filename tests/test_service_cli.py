@@ -4,7 +4,6 @@ open), and answers on the port it was given."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import subprocess
@@ -89,15 +88,13 @@ def test_a_port_that_is_not_a_port_number_is_wrong_usage(tmp_path: Path, port: s
 
 
 @pytest.mark.parametrize("port", ["\uff18\uff10", "\u0668\u0660", "\u00b2"])
-def test_a_port_written_in_other_digits_is_not_a_port_number(port: str) -> None:
+def test_a_port_written_in_other_digits_is_not_a_port_number(tmp_path: Path, port: str) -> None:
     """``int`` reads any script's digits (fullwidth or Arabic-Indic "80" is 80); a port is written
-    in ASCII digits, as every other tool writes it. Checked on the option's own reader, so that a
-    regression is a failed test rather than a service started on port 80."""
-    from intervention_rules.service._cli import _port
-
-    with pytest.raises(argparse.ArgumentTypeError, match=r"not a port number \(0 to 65535\)"):
-        _port(port)
-    assert _port("80") == 80
+    in ASCII digits, as every other tool writes it. The digest after it is wrong usage too, so that
+    a regression is a failed test naming the digest rather than a service started on port 80."""
+    result = cli("serve", "--port", port, "--expected-digest", "nonsense", "--audit", str(tmp_path / "a.db"))
+    assert result.returncode == 2, result.stderr
+    assert "argument --port: not a port number (0 to 65535)" in result.stderr
 
 
 @pytest.mark.parametrize("digest", ["nonsense", "sha256:" + "0" * 63, "sha256:" + "A" * 64, "0" * 64])
