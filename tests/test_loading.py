@@ -437,6 +437,15 @@ def test_a_refused_long_value_is_quoted_short(rule_dir: Path) -> None:
     assert "(1000000 characters)" in problem.message
 
 
+def test_a_refused_long_value_given_as_text_is_quoted_short() -> None:
+    document = dict(BASE, ruleset=dict(BASE["ruleset"], version="A" * 1_000_000))
+    with pytest.raises(ir.RuleSetError) as caught:
+        ir.load_ruleset_from_texts({"rules.yaml": yaml.safe_dump(document, width=10**7)})
+    (problem,) = caught.value.problems
+    assert len(str(problem)) < 300
+    assert "(1000000 characters)" in problem.message
+
+
 def test_a_refused_long_number_is_written_short(rule_dir: Path) -> None:
     """YAML reads an integer of thousands of digits, and the schema's message writes it out."""
     text = (rule_dir / "rules.yaml").read_text(encoding="utf-8")
@@ -546,3 +555,38 @@ def test_files_given_as_texts_must_be_named_in_unicode_and_hold_text() -> None:
     str(problem).encode("utf-8")  # printable
     with pytest.raises(TypeError, match=r"the content of 'a\.yaml' is int, not str or bytes"):
         ir.load_ruleset_from_texts({"a.yaml": 5})  # type: ignore[dict-item]
+
+
+def test_a_problem_prints_no_character_a_terminal_acts_on(rule_dir: Path) -> None:
+    """A rule file's text is quoted in problems, and rule files come from anywhere: an escape
+    sequence or a bidirectional override in a key is shown escaped when printed, and kept as
+    written in the problem's data."""
+    key = "x\x1b]0;owned\x07\u202e\n"
+    document = dict(BASE, ruleset=dict(BASE["ruleset"], **{key: 1}))
+    (rule_dir / "rules.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    (problem,) = _problems(rule_dir)
+    assert problem.message == f"unknown field '{key}'"
+    assert "unknown field 'x\\x1b]0;owned\\x07\\u202e\\n'" in str(problem)
+    assert str(problem).isprintable()
+    result = cli("validate", "--rules", str(rule_dir))
+    assert result.returncode == 1
+    assert "\x1b" not in result.stderr
+
+
+def test_a_control_character_in_a_rule_file_text_is_refused(rule_dir: Path) -> None:
+    """Only a double-quoted escape can write one, and a terminal would act on it wherever the text
+    is shown (explain, a report); tabs and line breaks stay allowed."""
+    text = (rule_dir / "rules.yaml").read_text(encoding="utf-8")
+    assert "description: Age in years.\n" in text
+    shown = text.replace("description: Age in years.\n", 'description: "Age\\tin\\nyears."\n', 1)
+    (rule_dir / "rules.yaml").write_text(shown, encoding="utf-8")
+    ir.load_ruleset(rule_dir)
+    for escape, code_point in (("\\e[2J", "001B"), ("\\0", "0000"), ("\\x85", "0085")):
+        hostile = text.replace("description: Age in years.\n", f'description: "Age{escape}"\n', 1)
+        (rule_dir / "rules.yaml").write_text(hostile, encoding="utf-8")
+        (problem,) = _problems(rule_dir)
+        assert (problem.code, problem.path) == ("IR134", "features.age.description")
+        assert problem.message == (
+            f"a control character (U+{code_point}) in the text; "
+            "rule files hold printable text, tabs and line breaks"
+        )

@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 import intervention_rules as ir
 from helpers import cli, rule
@@ -111,3 +114,28 @@ def test_fullmatch_matches_the_whole_text(pattern: str, text: str, expected: boo
 
 def test_any_text_fits_a_feature_without_a_pattern() -> None:
     assert fits(None, "anything at all")
+
+
+@given(
+    pattern=st.sampled_from(
+        [
+            "^[a-z][a-z0-9 -]*$",
+            "[a-z]+",
+            r"\d{3}-\d{4}",
+            "(a|ab)(c|bcd)(d*)",
+            "^$",
+            "",
+            "é+",
+            "[^\n]*",
+            "(?i)abc",
+            "a*?b",
+            r"\w+",
+            "x|y|",
+            EXPONENTIAL,
+        ]
+    ),
+    text=st.text(alphabet="ab cdxy-é\n0129AB\u4e2d\U0001f600", max_size=12),
+)
+def test_the_quick_whole_text_check_agrees_with_the_full_match(pattern: str, text: str) -> None:
+    """The quick yes or no (an anchored set, which builds no match) agrees with RE2's own match."""
+    assert fullmatch(pattern, text) is (re2.compile(pattern).fullmatch(text) is not None)

@@ -83,6 +83,7 @@ IR130 | digest-mismatch | the rule files differ from the approved version | the 
 IR131 | file-name-not-utf8 | a file name in the rule directory that is not UTF-8 | the file name is not UTF-8; rename it | rename the file
 IR132 | reached-twice | a directory or rule file that the rule directory reaches a second time, through a link | the same file as rules.yaml: links lead to it twice; a rule set reads each file once | link each directory and rule file once; the rule set would read it twice
 IR133 | directories-too-deep | directories nested more than 32 levels deep in the rule directory | directories nested more than 32 levels deep in the rule set | flatten the directory tree
+IR134 | control-character | a text in a rule file that holds a control character (an escape, a NUL) | a control character (U+001B) in the text; rule files hold printable text, tabs and line breaks | remove it; write the text as it should be shown
 
 IR201 | misplaced-bounds | 'minimum' or 'maximum' on a feature that is not a number | 'minimum' and 'maximum' apply only to numbers, not to string | remove the bounds, or make the feature a number
 IR202 | misplaced-values | 'values' or 'pattern' on a feature that is not text | 'values' and 'pattern' apply only to string and list, not to integer | remove them, or make the feature a string or a list

@@ -29,6 +29,16 @@ def _compiled(pattern: str) -> Any:
     return re2.compile(pattern, _OPTIONS)
 
 
+@functools.lru_cache(maxsize=256)
+def _whole(pattern: str) -> Any:
+    """``pattern`` alone in an anchored RE2 set: it says whether a text matches as a whole, and
+    nothing more, so it skips the work of building a match (several times faster per call)."""
+    one = re2.Set.FullMatchSet(_OPTIONS)
+    one.Add(pattern)
+    one.Compile()
+    return one
+
+
 def pattern_problem(pattern: str) -> str | None:
     """What makes ``pattern`` unusable as a feature's pattern, or None."""
     try:
@@ -51,7 +61,10 @@ def pattern_problem(pattern: str) -> str | None:
 def fullmatch(pattern: str, text: str) -> bool:
     """Whether the whole of ``text`` matches ``pattern`` (one that :func:`pattern_problem`
     accepted), in time linear in the length of ``text``."""
-    return _compiled(pattern).fullmatch(text) is not None
+    # A text the set turns down is asked again of the pattern itself, so that the answer never
+    # rests on the set alone (it also answers no if it runs out of memory); such a text is
+    # refused, which is rare.
+    return _whole(pattern).Match(text) is not None or _compiled(pattern).fullmatch(text) is not None
 
 
 def fits(pattern: str | None, text: str) -> bool:

@@ -42,6 +42,10 @@ MAX_DEPTH = 64
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"})
 _STR = "tag:yaml.org,2002:str"
+#: What no text in a rule file may hold: C0 and C1 control characters other than a tab or a line
+#: break (only a double-quoted escape such as "\e" or "\0" can write them), which a terminal
+#: would act on when a text is shown.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: The safe constructor's own functions for the plain scalar tags, called without its bookkeeping
 #: (which only matters for collections reached through aliases).
 _SCALARS: dict[str, Any] = {
@@ -202,7 +206,16 @@ class _Builder:
     def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
         tag = node.tag
         if tag == _STR:
-            return node.value  # what the safe constructor makes of a string
+            text: str = node.value  # what the safe constructor makes of a string
+            control = None if text.isprintable() else _CONTROL.search(text)
+            if control is not None:
+                message = (
+                    f"a control character (U+{ord(control.group()):04X}) in the text; "
+                    "rule files hold printable text, tabs and line breaks"
+                )
+                self.problem(node, path, "IR134", message)
+                return None
+            return text
         constructor = _SCALARS.get(tag)
         try:
             if constructor is not None:

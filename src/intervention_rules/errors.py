@@ -7,6 +7,7 @@ found as data (:class:`Problem`), so callers never parse messages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 import attrs
@@ -27,6 +28,17 @@ __all__ = [
 
 
 PathParts = tuple[str | int, ...]
+
+#: Characters a terminal acts on rather than shows: C0 and C1 controls (a newline, an escape
+#: sequence) and the invisible bidirectional overrides, which reorder what a reader sees.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on written as an escape (``\\x1b``)."""
+    if text.isprintable():
+        return text
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @attrs.frozen
@@ -66,7 +78,7 @@ class Problem:
             text += f" (at {self.path})"
         if self.code:
             text += f" [{self.code}]"
-        return f"{where}: {text}"
+        return printable(f"{where}: {text}")
 
 
 @attrs.frozen

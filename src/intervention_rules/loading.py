@@ -212,15 +212,18 @@ def load_ruleset(
     try:
         return _load(path, expected_digest, max_file_bytes)
     except RuleSetError as error:
-        if not any(len(p.message) > MAX_MESSAGE for p in error.problems):
-            raise
-        raise RuleSetError(
-            attrs.evolve(p, message=shorten_quotes(p.message)) for p in error.problems
-        ) from None
+        raise _shortened(error) from None
 
 
 #: A problem's message longer than this has its quoted texts shortened (see ``shorten_quotes``).
 MAX_MESSAGE = 200
+
+
+def _shortened(error: RuleSetError) -> RuleSetError:
+    """``error``, or the same problems with long quoted texts and numbers cut short."""
+    if not any(len(p.message) > MAX_MESSAGE for p in error.problems):
+        return error
+    return RuleSetError(attrs.evolve(p, message=shorten_quotes(p.message)) for p in error.problems)
 
 
 def _load(path: str | os.PathLike[str] | None, expected_digest: str | None, max_file_bytes: int) -> RuleSet:
@@ -269,7 +272,10 @@ def load_ruleset_from_texts(
         (name, name, content.encode("utf-8") if isinstance(content, str) else content)
         for name, content in ((name, files[name]) for name in names)
     ]
-    return _from_contents(entries, "<rule set>", expected_digest, [])
+    try:
+        return _from_contents(entries, "<rule set>", expected_digest, [])
+    except RuleSetError as error:
+        raise _shortened(error) from None
 
 
 def _document(name: str, relative: str, content: bytes, problems: list[Problem]) -> Located | None:

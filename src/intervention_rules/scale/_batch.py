@@ -231,6 +231,10 @@ def _start_worker(
     # An interrupt (Ctrl-C reaches the whole process group) is the parent's to handle: it stops
     # the batch and reports it; a worker finishes its chunk and exits without a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # It was started with SIGINT blocked (see ``_submit``), so that Ctrl-C while it was still
+    # importing could not end it with a traceback; ignored now, it can be let through.
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     # A parent killed outright (SIGTERM, SIGKILL) cannot stop its workers, and a worker waiting
     # for work would wait for ever: each one leaves as soon as its parent is gone.
     # (``parent`` comes from the parent itself: it may be gone before this line runs.)
@@ -242,6 +246,19 @@ def _start_worker(
     except RuleSetError as error:
         # Reported with the first chunk, as an error that crosses process boundaries intact.
         _worker_failure = f"a worker process could not load the rule set: {error}"
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list[tuple[int, str | bytes | None]]) -> Future[list[_Line]]:
+    """``pool.submit(_work, chunk)``, with SIGINT blocked in this thread meanwhile: a worker
+    process the pool starts now inherits it blocked, until its initializer ignores it. An
+    interrupt meanwhile is held, not lost, and reaches this process as soon as it is unblocked."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return pool.submit(_work, chunk)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return pool.submit(_work, chunk)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _leave_with(parent: int) -> None:
@@ -372,7 +389,7 @@ class Batch:
         pending: deque[Future[list[_Line]]] = deque()
         try:
             for chunk in _numbered(lines):
-                pending.append(pool.submit(_work, chunk))
+                pending.append(_submit(pool, chunk))
                 if len(pending) >= 4 * self.workers:  # bounded read-ahead keeps memory flat
                     yield pending.popleft().result()
             while pending:
