@@ -16,6 +16,7 @@ import pytest
 
 import intervention_rules as ir
 from helpers import ROOT, cli
+from service_server import serve_process
 
 RULES = ROOT / "rules"
 
@@ -101,26 +102,11 @@ def test_an_expected_digest_that_is_not_a_digest_is_wrong_usage(tmp_path: Path, 
 
 def test_port_0_serves_on_a_free_port_and_announces_it(tmp_path: Path) -> None:
     """The announcement comes once the port is bound, with the port itself: connect at once."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "intervention_rules", "serve", "--port", "0", "--audit", str(tmp_path / "a")],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        assert process.stderr is not None
-        announced = ""
-        while not announced.startswith("serving"):
-            announced = process.stderr.readline()
-            assert announced, "the service ended without announcing itself"
-        base = announced.rsplit(" on ", 1)[1].strip()
+    with serve_process("--audit", str(tmp_path / "a"), cwd=tmp_path) as base:
         assert base.startswith("http://127.0.0.1:")
         assert not base.endswith(":0")
         with httpx.Client(base_url=base, timeout=30) as client:
             assert client.get("/health").json()["status"] == "ok"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture

@@ -6,9 +6,6 @@ the audit trail behind the middleware, and ``serve --cors-origin`` as a real pro
 from __future__ import annotations
 
 import functools
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import pytest
 import intervention_rules as ir
 from helpers import cli
 from intervention_rules.service import AuditSink
-from service_server import RULES, hook_request, running, sqlite_config
+from service_server import RULES, hook_request, running, serve_process, sqlite_config
 
 EHR = "https://ehr.example.org"
 OTHER = "https://elsewhere.example.com"
@@ -183,24 +180,8 @@ def test_serve_refuses_what_is_not_an_origin_as_wrong_usage(tmp_path: Path, orig
 
 
 def test_serve_with_cors_origins_answers_their_preflight(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    args = ["serve", "--port", str(port), "--audit", str(tmp_path / "a.db")]
-    args += ["--cors-origin", EHR, "--cors-origin", "http://127.0.0.1:3000"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "intervention_rules", *args], stderr=subprocess.PIPE, text=True, cwd=tmp_path
-    )
-    try:
-        assert process.stderr is not None
-        announced = ""
-        while not announced.startswith("serving"):
-            announced = process.stderr.readline()
-            assert announced, "the service ended without announcing itself"
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            for origin in (EHR, "http://127.0.0.1:3000"):
-                assert _preflight(client, origin).headers["access-control-allow-origin"] == origin
-            assert _preflight(client, OTHER).status_code == 400
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    args = ["--audit", str(tmp_path / "a.db"), "--cors-origin", EHR, "--cors-origin", "http://127.0.0.1:3000"]
+    with serve_process(*args, cwd=tmp_path) as base, httpx.Client(base_url=base, timeout=30) as client:
+        for origin in (EHR, "http://127.0.0.1:3000"):
+            assert _preflight(client, origin).headers["access-control-allow-origin"] == origin
+        assert _preflight(client, OTHER).status_code == 400
