@@ -53,6 +53,13 @@ def make_ruleset(
     return ir.load_ruleset(path)
 
 
+def one_rule_document() -> dict[str, Any]:
+    """The contract's vocabulary with the least a rule set needs: one live rule (cbt at any age)."""
+    document = copy.deepcopy(BASE)
+    document["rules"] = [rule("ANY-AGE", {"age": {"gte": 0}}, recommend("cbt", 1))]
+    return document
+
+
 TOOLKIT = Path(__file__).parent / "fixtures" / "toolkit"
 TOOLKIT_RULES = TOOLKIT / "rules"
 TOOLKIT_SCENARIOS = TOOLKIT / "scenarios"
