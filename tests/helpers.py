@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +53,13 @@ def make_ruleset(
     return ir.load_ruleset(path)
 
 
+def one_rule_document() -> dict[str, Any]:
+    """The contract's vocabulary with the least a rule set needs: one live rule (cbt at any age)."""
+    document = copy.deepcopy(BASE)
+    document["rules"] = [rule("ANY-AGE", {"age": {"gte": 0}}, recommend("cbt", 1))]
+    return document
+
+
 TOOLKIT = Path(__file__).parent / "fixtures" / "toolkit"
 TOOLKIT_RULES = TOOLKIT / "rules"
 TOOLKIT_SCENARIOS = TOOLKIT / "scenarios"
@@ -94,21 +99,3 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
         cwd=ROOT,
         timeout=120,
     )
-
-
-@contextlib.contextmanager
-def serving(*args: str, cwd: Path) -> Iterator[str]:
-    """``intervention-rules serve --port 0 ARGS`` in a process of its own while the block runs: the
-    base URL it announces once it listens on a free port (ended when the block ends)."""
-    command = [sys.executable, "-m", "intervention_rules", "serve", "--port", "0", *args]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=cwd)
-    try:
-        assert process.stderr is not None
-        announced = ""
-        while not announced.startswith("serving"):
-            announced = process.stderr.readline()
-            assert announced, "the service ended without announcing itself"
-        yield announced.rsplit(" on ", 1)[1].strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)

@@ -4,6 +4,8 @@ process, driven by a real HTTP client (httpx). Also the requests an EHR would se
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
@@ -42,6 +44,28 @@ def running(ruleset: ir.RuleSet, config: ServiceConfig) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+@contextmanager
+def serve_process(*args: str, cwd: Path) -> Iterator[str]:
+    """``intervention-rules serve --port 0`` with ``args`` as a real process, until the block ends;
+    yields the base URL it announces once it listens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "intervention_rules", "serve", "--port", "0", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+    )
+    try:
+        assert process.stderr is not None
+        announced = ""
+        while not announced.startswith("serving"):
+            announced = process.stderr.readline()
+            assert announced, "the service ended without announcing itself"
+        yield announced.rsplit(" on ", 1)[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def sqlite_config(tmp_path: Path, **options: Any) -> ServiceConfig:

@@ -178,7 +178,7 @@ def test_a_required_field_is_required_even_when_its_object_is_absent(tmp_path: P
 
     document = copy.deepcopy(BASE)
     document["features"]["family"]["fields"]["safeguarding_concern"]["required"] = True
-    document["rules"] = []
+    document["rules"] = [rule("FREQUENT", {"pattern": {"eq": "frequent"}}, recommend("dbt", 1))]
     (tmp_path / "r.yaml").write_text(yaml.safe_dump(document))
     rs = ir.load_ruleset(tmp_path)
     for case in ({"age": 30}, {"age": 30, "family": {}}):

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import intervention_rules as ir
-from helpers import ROOT, cli
+from helpers import ROOT, cli, make_ruleset, one_rule_document, recommend, rule
 from strategies import BASE, DrawSource, replace_a_node, ruleset_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -120,8 +120,41 @@ def test_no_ruleset_section_and_missing_paths_are_errors(tmp_path: Path) -> None
     assert "no .yaml or .yml files" in problems_of(empty)[0]
 
 
+def test_a_rule_set_in_which_no_rule_can_fire_is_refused(tmp_path: Path) -> None:
+    """No rules, or only retired ones: every decision would be empty, a quiet non-answer."""
+    retired = rule("OLD", {"age": {"gte": 0}}, recommend("cbt", 1), status="retired")
+    for rules in ([], [retired]):
+        with pytest.raises(ir.RuleSetError) as caught:
+            make_ruleset(tmp_path, *rules)
+        (problem,) = caught.value.problems
+        assert (problem.code, problem.slug, problem.path) == ("IR237", "no-live-rules", "ruleset")
+        assert problem.message == (
+            "no active or draft rule: nothing can fire, so every decision would be empty"
+        )
+        assert problem.line > 0
+    with pytest.raises(ir.RuleSetError, match=r"\[IR237\]"):
+        ir.load_ruleset_from_texts({"rules.yaml": yaml.safe_dump(BASE)})
+    # One live rule is enough, whatever it does: a draft, an alert or a veto can each fire.
+    alert = {"alert": {"severity": "info", "text": "Seen."}}
+    veto = {"not_recommend": {"intervention": "cbt", "text": "No."}}
+    for then, status in ((recommend("cbt", 1), "draft"), (alert, "active"), (veto, "active")):
+        live = rule("NEW", {"age": {"gte": 0}}, then, status=status)
+        assert make_ruleset(tmp_path, retired, live).live_rules
+    # A rule set built from a loaded one (mutation testing, what-if) may remove every rule.
+    loaded = make_ruleset(tmp_path, rule("ONLY", {"age": {"gte": 0}}, recommend("cbt", 1)))
+    assert loaded.with_rules(remove=["ONLY"]).evaluate({"age": 30}).fired == ()
+
+
+def test_validate_refuses_a_rule_set_with_no_rule_as_invalid_rules(tmp_path: Path) -> None:
+    path = write(tmp_path, yaml.safe_dump(BASE))
+    result = cli("validate", "--rules", str(path))
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert "no active or draft rule: nothing can fire" in result.stderr
+    assert result.stderr.splitlines()[-1] == "1 problem(s); the rule set was not loaded"
+
+
 def test_a_rule_set_that_differs_from_the_approved_digest_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, yaml.safe_dump(dict(BASE, rules=[])))
+    path = write(tmp_path, yaml.safe_dump(one_rule_document()))
     digest = ir.load_ruleset(path).digest
     assert digest.startswith("sha256:")
     assert len(digest) == 71
@@ -234,7 +267,7 @@ def test_an_impossible_date_is_reported_where_it_is_and_hides_nothing(tmp_path: 
 
 
 def test_files_in_hidden_folders_are_not_read(tmp_path: Path) -> None:
-    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(dict(BASE, rules=[])))
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(one_rule_document()))
     (tmp_path / ".old").mkdir()
     (tmp_path / ".old" / "broken.yaml").write_text("rules: [\n")
     assert ir.load_ruleset(tmp_path).files == ("rules.yaml",)
@@ -242,8 +275,6 @@ def test_files_in_hidden_folders_are_not_read(tmp_path: Path) -> None:
 
 def test_a_long_chain_of_derived_facts_is_refused_before_it_can_fail(tmp_path: Path) -> None:
     """1,500 facts each concluded from the last loaded, then failed on every evaluation."""
-    from helpers import rule
-
     document: dict[str, Any] = dict(BASE)
     document["facts"] = {f"f{i}": {"description": "chain"} for i in range(40)}
     chain = [rule("START", {"age": {"gte": 0}}, {"conclude": "f0"})]
@@ -260,8 +291,6 @@ def test_a_long_chain_of_derived_facts_is_refused_before_it_can_fail(tmp_path: P
 
 def test_names_with_a_trailing_newline_are_refused(tmp_path: Path) -> None:
     """Python's '$' matches before a final newline; the schema's patterns must not let 'R-1\\n' in."""
-    from helpers import make_ruleset, recommend, rule
-
     with pytest.raises(ir.RuleSetError, match="is not a valid id"):
         make_ruleset(tmp_path, rule("R-1\n", {"age": {"gte": 0}}, recommend("cbt", 1)))
     with pytest.raises(ir.RuleSetError, match="is not a valid name"):
@@ -276,7 +305,7 @@ def rule_dir(tmp_path: Path) -> Path:
     """A valid one-file rule set in a directory of its own."""
     directory = tmp_path / "rules"
     directory.mkdir()
-    (directory / "rules.yaml").write_text(yaml.safe_dump(BASE), encoding="utf-8")
+    (directory / "rules.yaml").write_text(yaml.safe_dump(one_rule_document()), encoding="utf-8")
     return directory
 
 

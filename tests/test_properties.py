@@ -18,6 +18,10 @@ from strategies import DrawSource, assessment, ruleset_document, write_ruleset
 
 
 def load_generated(document: dict[str, Any]) -> ir.RuleSet:
+    """Load a generated rule set; one whose every rule came out retired gets its first rule back as
+    a draft, since a rule set in which nothing can fire is refused (IR237)."""
+    if all(r["status"] == "retired" for r in document["rules"]):
+        document["rules"][0]["status"] = "draft"
     with tempfile.TemporaryDirectory() as directory:
         return ir.load_ruleset(write_ruleset(Path(directory), document))
 

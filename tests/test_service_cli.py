@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 import intervention_rules as ir
-from helpers import ROOT, cli, serving
+from helpers import ROOT, cli
+from service_server import serve_process
 
 RULES = ROOT / "rules"
 
@@ -111,7 +112,7 @@ def test_an_expected_digest_that_is_not_a_digest_is_wrong_usage(tmp_path: Path, 
 
 def test_port_0_serves_on_a_free_port_and_announces_it(tmp_path: Path) -> None:
     """The announcement comes once the port is bound, with the port itself: connect at once."""
-    with serving("--audit", str(tmp_path / "a"), cwd=tmp_path) as base:
+    with serve_process("--audit", str(tmp_path / "a"), cwd=tmp_path) as base:
         assert base.startswith("http://127.0.0.1:")
         assert not base.endswith(":0")
         with httpx.Client(base_url=base, timeout=30) as client:

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 import intervention_rules as ir
-from helpers import cli, serving
+from helpers import cli
 from intervention_rules.service import AuditSink
-from service_server import RULES, hook_request, running, sqlite_config
+from service_server import RULES, hook_request, running, serve_process, sqlite_config
 
 EHR = "https://ehr.example.org"
 OTHER = "https://elsewhere.example.com"
@@ -181,7 +181,7 @@ def test_serve_refuses_what_is_not_an_origin_as_wrong_usage(tmp_path: Path, orig
 
 def test_serve_with_cors_origins_answers_their_preflight(tmp_path: Path) -> None:
     args = ["--audit", str(tmp_path / "a.db"), "--cors-origin", EHR, "--cors-origin", "http://127.0.0.1:3000"]
-    with serving(*args, cwd=tmp_path) as base, httpx.Client(base_url=base, timeout=30) as client:
+    with serve_process(*args, cwd=tmp_path) as base, httpx.Client(base_url=base, timeout=30) as client:
         for origin in (EHR, "http://127.0.0.1:3000"):
             assert _preflight(client, origin).headers["access-control-allow-origin"] == origin
         assert _preflight(client, OTHER).status_code == 400

@@ -121,6 +121,7 @@ IR233 | too-many-alternatives | a condition that expands to too many alternative
 IR234 | too-many-tests | one alternative of a condition makes too many tests at once | rule X: one alternative of its condition makes 70 tests at once (at most 64); split the rule | split the rule
 IR235 | matched-needs-list | a {matched.FEATURE} placeholder whose feature is not a list | '{matched.age}' needs a list feature; 'age' is not one | name a list feature, or write {age} to show the recorded value
 IR236 | matched-never-matches | a {matched.FEATURE} placeholder in a rule that never matches values of that feature | '{matched.reasons}': rule X never matches values of 'reasons' (...) | test the feature with contains_any, contains_all or contains_other_than, or use {reasons}
+IR237 | no-live-rules | a rule set with no active or draft rule: none, or all retired | no active or draft rule: nothing can fire, so every decision would be empty | write a rule, or make a retired rule a draft again; a rule set in which nothing can fire is refused, never served
 
 IR301 | not-an-object | the assessment is not a JSON object | an assessment is a JSON object, got a list | send one JSON object, feature names as keys
 IR302 | unknown-assessment-feature | a feature the rule set does not declare | reason: unknown feature; did you mean 'reasons'? | correct the name; unknown features are never ignored

@@ -192,6 +192,8 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
     _check_cycles(ctx, docs, rules)
     if not ctx.problems:
         check_matched(ctx, rules, matched_refs)
+    if not ctx.problems and section:
+        _check_live_rules(ctx, section[0], rules)
     if ctx.problems:
         return None, ctx.problems
     v = vocabulary
@@ -212,6 +214,14 @@ def build_definition(docs: list[Located]) -> tuple[Definition | None, list[Probl
         source_article=spec.get("source_article"),
     )
     return definition, []
+
+
+def _check_live_rules(ctx: Context, doc: Located, rules: list[Rule]) -> None:
+    """A rule set in which no rule evaluates would answer every assessment with an empty decision,
+    which reads as "nothing applies" rather than "no rules": refused."""
+    if all(rule.status == "retired" for rule in rules):
+        message = "no active or draft rule: nothing can fire, so every decision would be empty"
+        ctx.add(doc, ("ruleset",), "IR237", message)
 
 
 def _check_constraints(
