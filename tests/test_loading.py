@@ -534,6 +534,28 @@ def test_links_that_fan_out_are_walked_once(rule_dir: Path) -> None:
     assert f"{rule_dir}/d1: the same directory as d0/a{twice}" in problems
 
 
+def test_a_filesystem_without_inode_numbers_still_reads_each_file_once(
+    rule_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some filesystems report inode 0 for every entry: files are then told apart by their real
+    paths, so the rule set loads, and a file reached twice through a link still fails closed."""
+    (rule_dir / "sub").mkdir()
+    (rule_dir / "sub" / "empty.yml").write_text("{}\n")
+    real_stat = os.stat
+
+    def no_inodes(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        fields = list(real_stat(path, *args, **kwargs)[:10])
+        fields[1] = 0  # st_ino
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "stat", no_inodes)
+    assert ir.load_ruleset(rule_dir).files == ("rules.yaml", "sub/empty.yml")
+    (rule_dir / "sub" / "again.yaml").symlink_to(rule_dir / "rules.yaml")
+    assert refused(rule_dir) == [
+        "again.yaml: the same file as rules.yaml: links lead to it twice; a rule set reads each file once",
+    ]
+
+
 def test_directories_nested_too_deep_fail_closed(rule_dir: Path) -> None:
     """Thirty-two levels are accepted; deeper fails closed (a walk about 1,000 levels down once
     exhausted Python's stack)."""

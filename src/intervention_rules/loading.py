@@ -48,7 +48,15 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 #: Directories nested deeper than this under a rule set's root fail closed; a rule set needs a
 #: few levels at most.
 MAX_DIRECTORY_DEPTH = 32
-Key = tuple[int, int]  # a directory's or file's device and inode
+Key = tuple[int, int | str]  # a directory's or file's device and inode (or its real path)
+
+
+def _key(path: Path, info: os.stat_result) -> Key:
+    """What identifies a directory or file however links reach it: its device and inode, or its
+    real path on a filesystem that gives no inode numbers (0), where every entry would look the same."""
+    if info.st_ino:
+        return (info.st_dev, info.st_ino)
+    return (info.st_dev, os.path.realpath(path))
 
 
 def bundled_rules_path() -> Path:
@@ -81,9 +89,9 @@ def _files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
             message = "the rule set is not a regular file or a directory"
             return [], [Problem(message, file=str(root), code="IR128")]
         return [(root, root.name)], []
-    top = root.stat()
-    walk = _Walk({(top.st_dev, top.st_ino): "."})
-    walk.directory(root, PurePosixPath(), frozenset({(top.st_dev, top.st_ino)}))
+    top = _key(root, root.stat())
+    walk = _Walk({top: "."})
+    walk.directory(root, PurePosixPath(), frozenset({top}))
     return sorted(walk.found, key=lambda f: f[1]), walk.problems
 
 
@@ -136,7 +144,7 @@ class _Walk:
             code, message = _unreadable(error, entry.is_symlink())
             self.problems.append(Problem(message, file=str(path), code=code))
             return
-        key, name = (info.st_dev, info.st_ino), (relative / entry.name).as_posix()
+        key, name = _key(path, info), (relative / entry.name).as_posix()
         if stat.S_ISDIR(info.st_mode):
             if key in ancestors:
                 message = "a link back to a directory that contains it (a loop)"
