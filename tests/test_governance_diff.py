@@ -12,9 +12,9 @@ from playwright.sync_api import BrowserContext
 import intervention_rules as ir
 from browser import browser_fixture, open_page  # noqa: F401 (browser_fixture provides "browser")
 from copies import add_rules, copy_rules, edit_rule, recommending_rule
-from helpers import rule
+from helpers import cli, rule
 from intervention_rules.governance._diff import diff_rulesets, impact, render_diff
-from intervention_rules.governance._scenarios import NamedAssessment, generate
+from intervention_rules.governance._scenarios import NamedAssessment, generate, read_assessments
 
 
 def strengthen(rule_dict: dict[str, Any]) -> None:
@@ -224,3 +224,44 @@ def test_an_intervention_moved_to_considered_is_reported(tmp_path: Path) -> None
         ("newly_recommended", "mindfulness"),
         ("no_longer_considered", "mindfulness"),
     ]
+
+
+def test_assessments_from_json_files_are_named_not_quoted_unless_asked(tmp_path: Path) -> None:
+    """A population's own assessments (JSON Lines, JSON) may be real people's: the impact names
+    them by file and line; `--show-values` quotes them. Scenario files' assessments are quoted."""
+    old_root, new_root = copy_rules(tmp_path, "old"), copy_rules(tmp_path, "new")
+    rule_id, _ = recommending_rule(ir.load_ruleset(old_root))
+    edit_rule(new_root, rule_id, strengthen)
+    old, new = ir.load_ruleset(old_root), ir.load_ruleset(new_root)
+    people = [s.assessment for s in generate(new, 40)]
+    population = tmp_path / "population.jsonl"
+    population.write_text("".join(json.dumps(a) + "\n" for a in people), encoding="utf-8")
+    scenarios = read_assessments([population])
+    assert all(s.private for s in scenarios)
+    effects = impact(old, new, scenarios, "a population")
+    assert effects.changed
+    assert all(s.assessment is None for s in effects.changed)
+    first = effects.changed[0]
+    assert first.name.startswith(f"{population}:")
+    quoted = json.dumps(people[int(first.name.rsplit(":", 1)[1]) - 1], ensure_ascii=False, sort_keys=True)
+    text = render_diff(diff_rulesets(old, new), effects, "text")
+    assert f"  {first.name}\n" in text
+    assert quoted not in text
+    assert "named, not quoted; --show-values quotes them" in text
+    assert all(
+        d["assessment"] is None
+        for d in json.loads(render_diff(diff_rulesets(old, new), effects, "json"))["impact"]["decisions"]
+    )
+    html = render_diff(diff_rulesets(old, new), effects, "html")
+    assert "Assessments read from JSON files may be real people" in html
+    assert '"age"' not in html
+
+    command = ["diff", str(old_root), str(new_root), "--scenarios", str(population)]
+    hidden, shown = cli(*command), cli(*command, "--show-values")
+    assert (hidden.returncode, shown.returncode) == (0, 0), hidden.stderr + shown.stderr
+    assert quoted not in hidden.stdout
+    assert f"  {first.name} {quoted}\n" in shown.stdout
+
+    changed = people[int(first.name.rsplit(":", 1)[1]) - 1]
+    made_up = impact(old, new, [NamedAssessment("made up", changed)], "one")
+    assert [s.assessment for s in made_up.changed] == [changed]  # not read from a JSON file: quoted

@@ -104,6 +104,12 @@ def register(commands: Any, rules_option: Callable[[argparse.ArgumentParser], No
         "--generate", type=_positive, metavar="N", help="evaluate N generated assessments (default: 500)"
     )
     di.add_argument("--seed", type=int, default=0, help="seed for generated assessments (default: 0)")
+    di.add_argument(
+        "--show-values",
+        action="store_true",
+        help="quote the assessments read from JSON or JSON Lines files in the changed decisions "
+        "(they may be real people's: for a governance group's own use, never for publishing)",
+    )
     di.add_argument("--format", choices=("text", "json", "html"), default="text", help="output format")
     output_option(di)
 
@@ -227,7 +233,7 @@ def _diff(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             f"{len(examples)} assessments that each fire one rule of either version, "
             f"and {count} generated assessments (seed {args.seed})"
         )
-    effects = impact(old, new, scenarios, source, progress_to=stderr)
+    effects = impact(old, new, scenarios, source, progress_to=stderr, show_values=args.show_values)
     _write(render_diff(changes, effects, args.format), args, stdout)
     return 0
 

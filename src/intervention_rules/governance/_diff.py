@@ -212,7 +212,7 @@ def _sentence(rule: Rule, ruleset: RuleSet) -> str:
 @attrs.frozen
 class ScenarioImpact:
     name: str
-    assessment: Any
+    assessment: Any  # None for an assessment that may be a real person's, unless values are shown
     changes: tuple[dict[str, Any], ...]  # {"kind": ..., "intervention": ..., "detail": ...}
 
     def to_dict(self) -> dict[str, Any]:
@@ -327,10 +327,13 @@ def impact(
     source: str,
     *,
     progress_to: TextIO | None = None,
+    show_values: bool = False,
 ) -> Impact:
     """Evaluate every scenario with both versions and collect the decisions that differ.
 
-    ``progress_to``: a stream on which to draw a progress bar, if it is a terminal."""
+    ``progress_to``: a stream on which to draw a progress bar, if it is a terminal.
+    ``show_values``: quote the assessments marked ``private`` (read from JSON or JSON Lines files,
+    which may be real people's) in the changed decisions; otherwise they are named only."""
     changed: list[ScenarioImpact] = []
     counts: dict[str, dict[str, int]] = {}
     refused = 0
@@ -353,13 +356,18 @@ def impact(
         for item in found:
             per = counts.setdefault(item["kind"], {})
             per[item["intervention"]] = per.get(item["intervention"], 0) + 1
-        changed.append(ScenarioImpact(scenario.name, scenario.assessment, tuple(found)))
+        shown = scenario.assessment if show_values or not scenario.private else None
+        changed.append(ScenarioImpact(scenario.name, shown, tuple(found)))
     order = list(KIND_WORDS)
     counts = {kind: dict(sorted(counts[kind].items())) for kind in sorted(counts, key=order.index)}
     return Impact(source, len(scenarios), tuple(changed), counts, refused)
 
 
 # --- output ------------------------------------------------------------------------------
+
+
+#: Said where a report names assessments it does not quote.
+HIDDEN = "assessments read from JSON files may be real people's: named, not quoted; --show-values quotes them"
 
 
 def _show(value: Any) -> str:
@@ -411,8 +419,10 @@ def to_text(diff: RuleSetDiff, effects: Impact, examples: int = 20) -> str:
     if effects.changed:
         shown = effects.changed[:examples]
         lines += ["", f"Examples ({len(shown)} of {len(effects.changed)}):"]
+        if any(s.assessment is None for s in shown):
+            lines.append(f"  ({HIDDEN})")
         for s in shown:
-            lines.append(f"  {s.name} {_show(s.assessment)}")
+            lines.append(f"  {s.name}" if s.assessment is None else f"  {s.name} {_show(s.assessment)}")
             for item in s.changes:
                 iv = f" {item['intervention']}" if item["intervention"] else ""
                 lines.append(f"    {KIND_WORDS[item['kind']]}{iv}: {item['detail']}")
@@ -439,6 +449,7 @@ def render_diff(diff: RuleSetDiff, effects: Impact, fmt: str) -> str:
             "sections": sections,
             "words": KIND_WORDS,
             "show": _show,
+            "hidden": HIDDEN[0].upper() + HIDDEN[1:],
             "titles": TITLES,
         },
     )

@@ -33,10 +33,14 @@ __all__ = ["NamedAssessment", "generate", "read_assessments", "rule_examples"]
 
 @attrs.frozen
 class NamedAssessment:
-    """An assessment and where it came from (a scenario's name, a file, or how it was made)."""
+    """An assessment and where it came from (a scenario's name, a file, or how it was made).
+
+    ``private``: it may be a real person's (read from a JSON or JSON Lines file, as a population's
+    own assessments are), so reports name it by where it came from and do not quote it."""
 
     name: str
     assessment: Any
+    private: bool = False
 
 
 def _is_scenario_file(path: Path) -> bool:
@@ -89,7 +93,7 @@ def _json_lines_assessments(file: Path, problems: list[Problem]) -> list[NamedAs
                 )
             )
             continue
-        out.append(NamedAssessment(f"{file}:{number}", data))
+        out.append(NamedAssessment(f"{file}:{number}", data, private=True))
     return out
 
 
@@ -103,9 +107,9 @@ def _json_assessments(file: Path, problems: list[Problem]) -> list[NamedAssessme
         problems.append(_invalid_json(file, error))
         return []
     if isinstance(data, dict):
-        return [NamedAssessment(str(file), data)]
+        return [NamedAssessment(str(file), data, private=True)]
     if isinstance(data, list) and data and all(isinstance(d, dict) for d in data):
-        return [NamedAssessment(f"{file}[{i}]", d) for i, d in enumerate(data)]
+        return [NamedAssessment(f"{file}[{i}]", d, private=True) for i, d in enumerate(data)]
     problems.append(
         Problem(
             "a JSON scenario file holds an assessment (a JSON object) or a non-empty list of them",
