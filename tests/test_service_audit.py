@@ -11,9 +11,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
+import intervention_rules as ir
 from helpers import cli
 from intervention_rules.service import (
     AuditError,
@@ -21,11 +23,21 @@ from intervention_rules.service import (
     DecisionRecord,
     FeedbackRecord,
     PostgresSink,
+    ServiceConfig,
     SQLiteSink,
     input_hash,
     open_sink,
 )
 from postgres import postgres_url
+from service_server import (
+    RULES,
+    draft_orders,
+    follow_up,
+    hook_request,
+    medication_request,
+    running,
+    sqlite_config,
+)
 
 __all__ = ["postgres_url"]  # the session fixture, shared with the service tests
 
@@ -134,12 +146,6 @@ def test_a_card_is_found_for_the_service_that_showed_it(sink: AuditSink) -> None
 def test_feedback_through_the_wrong_service_is_refused_on_either_store(where: str) -> None:
     """End to end on SQLite and PostgreSQL: an order-sign card's feedback sent to patient-view is a
     400 naming the field and nothing is recorded; sent to order-sign it is recorded."""
-    import httpx
-
-    import intervention_rules as ir
-    from intervention_rules.service import ServiceConfig
-    from service_server import RULES, draft_orders, follow_up, hook_request, medication_request, running
-
     ruleset = ir.load_ruleset(RULES)
     orders = draft_orders(
         medication_request("Paroxetine 20 mg tablet", supply_days=7), follow_up("2026-12-04")
@@ -168,19 +174,6 @@ def test_each_order_card_records_the_order_it_concerns(tmp_path: Path) -> None:
     """An order hook's card records, under ``order``, the draft order it concerns: its FHIR reference
     when its id is a valid FHIR id, otherwise its place in the bundle (an id that is not a FHIR id is
     text the client wrote, so it is not copied). A patient-view card concerns no order and has none."""
-    import httpx
-
-    import intervention_rules as ir
-    from service_server import (
-        RULES,
-        draft_orders,
-        follow_up,
-        hook_request,
-        medication_request,
-        running,
-        sqlite_config,
-    )
-
     ruleset = ir.load_ruleset(RULES)
     assessment = {"age": 15, "conditions": ["depression"]}
     orders = draft_orders(
@@ -315,12 +308,6 @@ def test_an_output_file_that_cannot_be_opened_is_wrong_usage_naming_it(tmp_path:
 def test_two_workers_share_one_postgres_trail(postgres_database: str) -> None:
     """Stateless workers: a card served by one worker gets its feedback through another, and the
     same request hashes alike on both (one salt), all in one PostgreSQL trail."""
-    import httpx
-
-    import intervention_rules as ir
-    from intervention_rules.service import ServiceConfig
-    from service_server import RULES, hook_request, running
-
     ruleset = ir.load_ruleset(RULES)
     workers = [ServiceConfig(sink=PostgresSink(postgres_database), salt=b"shared salt") for _ in range(2)]
     request = hook_request("patient-view", ruleset, {"age": 30, "reasons": ["coping"]})
